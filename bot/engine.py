@@ -1,0 +1,182 @@
+"""The answer engine: the one object every adapter asks.
+
+:class:`PolicyBot` answers a :class:`~bot.models.Question` from the live index and reloads
+the documents. It follows a reload made by another process (``policybot reload`` beside a
+running server) by checking the live build's id before each answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.answering import NOT_FOUND, draft
+from bot.config import Settings
+from bot.embeddings import Embedder, OnnxEmbedder
+from bot.errors import ConfigError, EmbedderMismatchError, NotAuthorizedError
+from bot.glossary import Glossary
+from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
+from bot.models import Answer, Question
+from bot.questions import clean
+from bot.retrieval import Retriever
+from bot.routing import Routing, suggest
+from bot.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+EMPTY = (
+    "Please type a question about the Electronic Communication and Social Media Policy, "
+    "for example: \u201cCan I use Facebook at lunchtime?\u201d"
+)
+TRUNCATED = "Your message was very long, so I answered from its first 4,000 characters."
+INSTRUCTIONS = "I only answer from the policy documents, so I ignored the instructions in it."
+
+
+def default_embedder(settings: Settings) -> Callable[[], Embedder]:
+    """The embedder the settings ask for, made on first use."""
+    if settings.embeddings == "openai":
+        raise ConfigError("POLICYBOT_EMBEDDINGS=openai is not available in this version")
+    if settings.embedding_model:
+        directory = Path(settings.embedding_model)
+        return lambda: OnnxEmbedder.from_directory(directory)
+    return OnnxEmbedder.packaged
+
+
+def default_store(settings: Settings) -> StoreFactory:
+    """Embedded Chroma inside each build, or collections on a Chroma server."""
+    if settings.chroma_host:
+        host, port = settings.chroma_host, settings.chroma_port
+        return lambda path, build: ChromaStore.http(host, port, collection=f"policybot-{build}")
+    return lambda path, build: ChromaStore.persistent(path / "chroma", collection="policybot")
+
+
+class PolicyBot:
+    """Answers questions and reloads documents.
+
+    Args:
+        settings: the configuration.
+        embedder: makes the embedder (default: from the settings).
+        store_factory: makes a build's vector store (default: from the settings).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Callable[[], Embedder] | None = None,
+        store_factory: StoreFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = IndexManager(
+            settings.index_dir,
+            embedder=embedder or default_embedder(settings),
+            store_factory=store_factory or default_store(settings),
+        )
+        self._lock = threading.Lock()
+        self._build: Build | None = None
+        self._retriever: Retriever | None = None
+        self._routing = Routing()
+
+    @property
+    def knowledge_version(self) -> str:
+        manifest = self.index.current_manifest()
+        return manifest.knowledge_version if manifest else ""
+
+    def retriever(self) -> Retriever:
+        """The retriever of the live build, reopened when another reload has switched it."""
+        with self._lock:
+            live = self.index.current_id()
+            if self._retriever is None or self._build is None or self._build.path.name != live:
+                build = self.index.open()
+                embedder = self.index.embedder
+                if build.manifest.embedder != embedder.name:
+                    raise EmbedderMismatchError(
+                        f"The index was built with {build.manifest.embedder} but the configured "
+                        f"embedder is {embedder.name}: run `policybot reload` to rebuild it."
+                    )
+                self._retriever = Retriever(
+                    build.chunks,
+                    store=build.store,
+                    embedder=embedder,
+                    glossary=Glossary.load(build.glossary_path),
+                )
+                self._routing = Routing.load(build.routing_path)
+                self._build = build
+            return self._retriever
+
+    def ask(self, question: Question | str) -> Answer:
+        """Answer a question from the documents; never raises for bad input."""
+        started = time.perf_counter()
+        if isinstance(question, str):
+            question = Question(text=question)
+        cleaned = clean(question.text)
+        notices = []
+        if cleaned.truncated:
+            notices.append(TRUNCATED)
+        if cleaned.had_instructions:
+            notices.append(INSTRUCTIONS)
+        answer_id = secrets.token_hex(4)
+        if not cleaned.searchable:
+            text = EMPTY if not question.text.strip() else NOT_FOUND
+            return Answer(
+                question=cleaned.text or question.text.strip()[:200],
+                answered=False,
+                text=text,
+                notices=tuple(notices),
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                knowledge_version=self.knowledge_version,
+                id=answer_id,
+            )
+        retriever = self.retriever()
+        evidence = retriever.search(cleaned.text)
+        result = draft(evidence, resolve=retriever.resolve_reference)
+        escalation = suggest(
+            cleaned.text, evidence.hits, answered=result.answered, routing=self._routing
+        )
+        assert self._build is not None
+        return Answer(
+            question=cleaned.text,
+            answered=result.answered,
+            text=result.text,
+            citations=result.citations,
+            escalation=escalation,
+            confidence=result.confidence,
+            notices=tuple(notices),
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            knowledge_version=self._build.manifest.knowledge_version,
+            id=answer_id,
+        )
+
+    def reload_documents(
+        self,
+        requested_by: str | None = None,
+        *,
+        knowledge_dir: Path | None = None,
+        progress: Progress | None = None,
+    ) -> ReloadReport:
+        """Re-index the knowledge directory.
+
+        Args:
+            requested_by: the ``platform:user`` id asking, checked against the admins;
+                None for the operator at the server's own command line.
+            knowledge_dir: the directory to index (default: the configured one).
+            progress: called with (done, total) while clauses are embedded.
+
+        Raises:
+            NotAuthorizedError: ``requested_by`` is not an admin.
+        """
+        if requested_by is not None and requested_by not in self.settings.admins:
+            log.warning("reload refused for %s: not an admin", requested_by)
+            raise NotAuthorizedError("Only PolicyBot admins can reload the policy documents.")
+        report = self.index.reload(knowledge_dir or self.settings.knowledge_dir, progress=progress)
+        log.info(
+            "reload by %s: version %s, rebuilt=%s",
+            requested_by or "operator",
+            report.knowledge_version,
+            report.rebuilt,
+        )
+        return report

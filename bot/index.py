@@ -1,0 +1,386 @@
+"""Building the index from ``knowledge/``: atomic, incremental, one reload at a time.
+
+Layout under ``<data dir>/index``::
+
+    CURRENT                 the live build's id (replaced atomically)
+    reload.lock             held while a reload runs
+    builds/<id>/manifest.json, chunks.json, glossary.toml, chroma/
+
+A reload builds a complete new build beside the live one and only then rewrites
+``CURRENT``; any failure before that leaves the live build answering. Vectors of clauses
+whose text has not changed are copied from the live build instead of re-embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from bot.embeddings import Embedder, Vectors
+from bot.errors import IndexNotBuiltError, KnowledgeStoreError, ReloadInProgressError
+from bot.glossary import GLOSSARY_FILE
+from bot.models import Chunk
+from bot.routing import ROUTING_FILE
+from bot.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+#: Admin-editable settings kept in the knowledge directory beside the documents; each
+#: build keeps a copy, so that a build always answers with the settings it was made with.
+CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE)
+
+#: Bump when chunking or the embedded text changes, so that a reload rebuilds everything.
+BUILD_FORMAT = "4"
+
+Progress = Callable[[int, int], None]
+StoreFactory = Callable[[Path, str], ChromaStore]
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded for a chunk: a question-and-answer item with its question."""
+    heading = chunk.heading_path[-1] if len(chunk.heading_path) > 2 else ""
+    return f"{chunk.title}. {chunk.text}" if heading and chunk.title in heading else chunk.text
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a build was made from, written beside it."""
+
+    build_id: str
+    knowledge_version: str
+    embedder: str
+    build_format: str
+    built_at: str
+    files: dict[str, str]
+    clauses: dict[str, int]
+    chunk_count: int
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    source: str
+    status: str  # added | changed | removed | unchanged
+    clauses: int
+
+
+@dataclass(frozen=True)
+class ReloadReport:
+    """What a reload did, for the admin who asked for it."""
+
+    knowledge_version: str
+    previous_version: str | None
+    rebuilt: bool
+    documents: tuple[DocumentChange, ...]
+    skipped: tuple[str, ...] = ()
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    elapsed_s: float = 0.0
+    settings_changed: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """A few plain lines: the diff, then the counts."""
+        lines = []
+        for status in ("added", "changed", "removed"):
+            names = [d.source for d in self.documents if d.status == status]
+            if names:
+                lines.append(f"{status.capitalize()}: {', '.join(names)}")
+        if self.settings_changed:
+            lines.append(f"Changed settings: {', '.join(self.settings_changed)}")
+        if not lines:
+            lines.append("No changes: the index is up to date.")
+        live = [d for d in self.documents if d.status != "removed"]
+        clauses = sum(d.clauses for d in live)
+        lines.append(
+            f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks "
+            f"({self.embedded} embedded, {self.reused} reused) in {self.elapsed_s:.2f} s; "
+            f"knowledge version {self.knowledge_version}."
+        )
+        if self.skipped:
+            lines.append(f"Skipped (unsupported type): {', '.join(self.skipped)}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["documents"] = [asdict(d) for d in self.documents]
+        return data
+
+
+@dataclass
+class Build:
+    """A finished build on disk: its manifest, chunks and vector store."""
+
+    path: Path
+    manifest: Manifest
+    chunks: list[Chunk]
+    store: ChromaStore
+
+    @property
+    def glossary_path(self) -> Path:
+        return self.path / GLOSSARY_FILE
+
+    @property
+    def routing_path(self) -> Path:
+        return self.path / ROUTING_FILE
+
+
+class IndexManager:
+    """Owns ``<data dir>/index``: opens the live build and reloads it.
+
+    Args:
+        index_dir: where builds live.
+        embedder: the embedder builds are made and queried with.
+        store_factory: makes the vector store for a build (directory, build id); the
+            default keeps an embedded Chroma in the build directory.
+    """
+
+    def __init__(
+        self, index_dir: Path, *, embedder: Callable[[], Embedder], store_factory: StoreFactory
+    ) -> None:
+        self.index_dir = index_dir
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self._store_factory = store_factory
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    @property
+    def _builds(self) -> Path:
+        return self.index_dir / "builds"
+
+    @property
+    def _current_file(self) -> Path:
+        return self.index_dir / "CURRENT"
+
+    def current_id(self) -> str | None:
+        """The live build's id, or None before the first reload."""
+        try:
+            return self._current_file.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def current_manifest(self) -> Manifest | None:
+        build_id = self.current_id()
+        if build_id is None:
+            return None
+        try:
+            return Manifest.read(self._builds / build_id / "manifest.json")
+        except (OSError, ValueError, TypeError) as exc:
+            raise KnowledgeStoreError(f"build {build_id} is unreadable: {exc}") from exc
+
+    def open(self) -> Build:
+        """The live build. Raises IndexNotBuiltError before the first reload."""
+        manifest = self.current_manifest()
+        if manifest is None:
+            raise IndexNotBuiltError(
+                "The policy documents have not been indexed yet: run `policybot reload`."
+            )
+        path = self._builds / manifest.build_id
+        raw = json.loads((path / "chunks.json").read_text(encoding="utf-8"))
+        chunks = [Chunk.from_metadata(c["id"], c["text"], c) for c in raw]
+        return Build(path, manifest, chunks, self._store_factory(path, manifest.build_id))
+
+    def reload(self, knowledge_dir: Path, *, progress: Progress | None = None) -> ReloadReport:
+        """Index ``knowledge_dir`` atomically; see the module docstring.
+
+        Raises:
+            ReloadInProgressError: another reload holds the lock.
+            DocumentLoadError: a supported file cannot be read (nothing is changed).
+        """
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(str(self.index_dir / "reload.lock"), timeout=0):
+                return self._reload_locked(knowledge_dir, progress)
+        except Timeout:
+            raise ReloadInProgressError(
+                "A reload is already running; try again when it has finished."
+            ) from None
+
+    def _reload_locked(self, knowledge_dir: Path, progress: Progress | None) -> ReloadReport:
+        # The document libraries take most of a second to import: only a reload needs them.
+        from bot.chunking import chunk_documents
+        from bot.loaders import discover, load_document
+
+        started = time.perf_counter()
+        if not knowledge_dir.is_dir():
+            raise KnowledgeStoreError(f"{knowledge_dir} is not a directory")
+        files, skipped = discover(knowledge_dir, ignore=set(CONFIG_FILES))
+        hashes = {p.name: _sha(p.read_bytes()) for p in files}
+        config = {name: _file_sha(knowledge_dir / name) for name in CONFIG_FILES}
+        version = _sha(json.dumps([sorted(hashes.items()), sorted(config.items())]).encode())[:12]
+        previous = self.current_manifest()
+        changes = _changes(previous, hashes)
+        if (
+            previous is not None
+            and previous.knowledge_version == version
+            and previous.embedder == self._embedder_name_hint(previous)
+            and previous.build_format == BUILD_FORMAT
+        ):
+            return ReloadReport(
+                knowledge_version=version,
+                previous_version=previous.knowledge_version,
+                rebuilt=False,
+                documents=tuple(
+                    DocumentChange(name, "unchanged", previous.clauses.get(name, 0))
+                    for name in sorted(hashes)
+                ),
+                skipped=tuple(p.name for p in skipped),
+                chunks=previous.chunk_count,
+                elapsed_s=time.perf_counter() - started,
+            )
+        documents = [load_document(p) for p in files]
+        chunks = chunk_documents(documents)
+        if not chunks:
+            raise KnowledgeStoreError(f"{knowledge_dir} holds no policy documents to index")
+        clauses = {d.source: len(d.clauses) for d in documents}
+        build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{version[:8]}-{secrets.token_hex(2)}"
+        path = self._builds / build_id
+        store = self._store_factory(path, build_id)
+        try:
+            vectors, reused = self._vectors(chunks, previous, progress)
+            path.mkdir(parents=True, exist_ok=True)
+            store.create()
+            store.add(chunks, vectors)
+            for name in CONFIG_FILES:
+                if (knowledge_dir / name).is_file():
+                    shutil.copyfile(knowledge_dir / name, path / name)
+            _write_chunks(path / "chunks.json", chunks)
+            Manifest(
+                build_id=build_id,
+                knowledge_version=version,
+                embedder=self.embedder.name,
+                build_format=BUILD_FORMAT,
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                files=hashes,
+                clauses=clauses,
+                chunk_count=len(chunks),
+            ).write(path / "manifest.json")
+            store.close()
+            self._switch(build_id)
+        except BaseException:
+            store.drop()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        self._prune(keep={build_id, previous.build_id if previous else ""})
+        return ReloadReport(
+            knowledge_version=version,
+            previous_version=previous.knowledge_version if previous else None,
+            rebuilt=True,
+            documents=tuple(
+                DocumentChange(name, changes.get(name, "unchanged"), clauses.get(name, 0))
+                for name in sorted({*hashes, *changes})
+            ),
+            skipped=tuple(p.name for p in skipped),
+            chunks=len(chunks),
+            embedded=len(chunks) - reused,
+            reused=reused,
+            elapsed_s=time.perf_counter() - started,
+            settings_changed=tuple(
+                name
+                for name in CONFIG_FILES
+                if previous is not None
+                and _file_sha(self._builds / previous.build_id / name) != config[name]
+            ),
+        )
+
+    def _embedder_name_hint(self, previous: Manifest) -> str:
+        # Loading the model only to learn its name would cost most of a no-change reload;
+        # a build from another embedder is caught when the index is opened.
+        return self._embedder.name if self._embedder is not None else previous.embedder
+
+    def _vectors(
+        self, chunks: Sequence[Chunk], previous: Manifest | None, progress: Progress | None
+    ) -> tuple[Vectors, int]:
+        texts = [embedding_text(c) for c in chunks]
+        known = self._previous_vectors(previous)
+        missing = [i for i, t in enumerate(texts) if _sha(t.encode()) not in known]
+        vectors: list[Vectors | None] = [known.get(_sha(t.encode())) for t in texts]
+        step = 32
+        for start in range(0, len(missing), step):
+            batch = missing[start : start + step]
+            for i, vector in zip(
+                batch, self.embedder.embed([texts[i] for i in batch]), strict=True
+            ):
+                vectors[i] = vector
+            if progress is not None:
+                progress(min(start + step, len(missing)), len(missing))
+        return np.stack([v for v in vectors if v is not None]), len(chunks) - len(missing)
+
+    def _previous_vectors(self, previous: Manifest | None) -> dict[str, Vectors]:
+        if previous is None or previous.embedder != self.embedder.name:
+            return {}
+        try:
+            build = self.open()
+            stored, vectors = build.store.load()
+        except Exception as exc:  # a damaged old build only costs re-embedding
+            log.warning("could not reuse vectors of build %s: %s", previous.build_id, exc)
+            return {}
+        by_id = {c.id: c for c in build.chunks}
+        return {
+            _sha(embedding_text(by_id[c.id]).encode()): v
+            for c, v in zip(stored, vectors, strict=True)
+            if c.id in by_id
+        }
+
+    def _switch(self, build_id: str) -> None:
+        tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(build_id + "\n", encoding="utf-8")
+        os.replace(tmp, self._current_file)
+
+    def _prune(self, keep: set[str]) -> None:
+        """Remove builds other than the live and the previous one (a server may still be
+        reading the previous one until it notices the switch)."""
+        if not self._builds.is_dir():
+            return
+        for path in self._builds.iterdir():
+            if path.name not in keep:
+                self._store_factory(path, path.name).drop()
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _changes(previous: Manifest | None, hashes: dict[str, str]) -> dict[str, str]:
+    before = previous.files if previous else {}
+    changes = {name: "removed" for name in before if name not in hashes}
+    for name, sha in hashes.items():
+        if name not in before:
+            changes[name] = "added"
+        elif before[name] != sha:
+            changes[name] = "changed"
+    return changes
+
+
+def _file_sha(path: Path) -> str:
+    return _sha(path.read_bytes()) if path.is_file() else ""
+
+
+def _write_chunks(path: Path, chunks: Sequence[Chunk]) -> None:
+    rows = [{"id": c.id, "text": c.text, **c.metadata()} for c in chunks]
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")

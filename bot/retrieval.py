@@ -1,0 +1,193 @@
+"""Hybrid retrieval: vectors (Chroma) and BM25, fused by reciprocal rank.
+
+The question is searched with its glossary expansions; the parts of a long clause are
+merged back into the clause, so results are clauses, best first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.embeddings import Embedder
+from bot.glossary import Glossary
+from bot.keyword import KeywordIndex
+from bot.models import Chunk
+from bot.store import ChromaStore
+from bot.text import STOPWORDS, terms, words
+
+#: Reciprocal-rank constant: small, because only the first few ranks matter here.
+RRF_K = 10
+DENSE_WEIGHT = 1.0
+KEYWORD_WEIGHT = 0.8
+CANDIDATES = 40
+
+# "clause 4.3", "clause 11.2 of the policy", "clause 14.4 of the Email and Internet ... standard"
+_REFERENCE = re.compile(
+    r"\bclause\s+(\d+(?:\.\d+)+)(?:\s+of\s+the\s+((?:[A-Za-z][A-Za-z ]*?\s)?"
+    r"(?:policy|standard|procedure|guidance)))?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A clause found for a question, with the evidence for it."""
+
+    chunk: Chunk
+    score: float
+    dense: float
+    keyword: float
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """A content word of the question, the words that may stand for it, and its weight."""
+
+    term: str
+    alternatives: frozenset[str]
+    idf: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the search saw, for judging whether the documents cover the question."""
+
+    query: tuple[QueryTerm, ...]
+    hits: tuple[Hit, ...]
+    hit_terms: tuple[frozenset[str], ...] = ()
+
+    @property
+    def query_terms(self) -> tuple[str, ...]:
+        return tuple(q.term for q in self.query)
+
+    def matched_share(self, top: int = 1) -> float:
+        """The idf-weighted share of the question's words found in the ``top`` clauses.
+
+        A question about parking or another council shares only common words ("staff",
+        "Council") with even its best clause, so its share is low.
+        """
+        total = sum(q.idf for q in self.query)
+        if not total or not self.hit_terms:
+            return 0.0
+        found = frozenset().union(*self.hit_terms[:top])
+        return sum(q.idf for q in self.query if q.alternatives & found) / total
+
+
+class Retriever:
+    """Searches one build's clauses.
+
+    Args:
+        chunks: the build's chunks, in the order of the keyword index.
+        store: the build's vector store.
+        embedder: the embedder the build was made with.
+        glossary: the build's glossary.
+    """
+
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        *,
+        store: ChromaStore,
+        embedder: Embedder,
+        glossary: Glossary,
+    ) -> None:
+        self._chunks = list(chunks)
+        self._by_id = {c.id: i for i, c in enumerate(self._chunks)}
+        self._store = store
+        self._embedder = embedder
+        self.glossary = glossary
+        self._keyword = KeywordIndex([self._keyword_text(c) for c in self._chunks])
+        self._size = Counter(c.source for c in self._chunks)
+
+    @staticmethod
+    def _keyword_text(chunk: Chunk) -> str:
+        return f"{chunk.title} {chunk.text}"
+
+    def query_terms(self, question: str) -> tuple[QueryTerm, ...]:
+        """The question's content words, each with its glossary alternatives and idf."""
+        alternatives: dict[str, set[str]] = {t: {t} for t in terms(question)}
+        for phrase, mapped in self.glossary.matches(question):
+            extra = set(terms(" ".join(mapped)))
+            for term in terms(phrase):
+                alternatives.setdefault(term, {term}).update(extra)
+        return tuple(
+            QueryTerm(t, frozenset(alts), self._weight(t, alts)) for t, alts in alternatives.items()
+        )
+
+    def _weight(self, term: str, alternatives: set[str]) -> float:
+        known = [self._keyword.idf(a) for a in alternatives if self._keyword.knows(a)]
+        return max(known) if known else self._keyword.idf(term)
+
+    def search(self, question: str, k: int = 5) -> Evidence:
+        """The ``k`` best clauses for ``question``, with the evidence for judging them."""
+        expanded = self.glossary.expand(question)
+        keyword = self._keyword.scores(terms(expanded))
+        vector = self._embedder.embed([expanded])[0]
+        dense = np.zeros(len(self._chunks), dtype=np.float32)
+        dense_rank: dict[int, int] = {}
+        for rank, (cid, similarity) in enumerate(self._store.query(vector, CANDIDATES)):
+            index = self._by_id.get(cid)
+            if index is not None:
+                dense[index] = similarity
+                dense_rank[index] = rank
+        keyword_order = np.argsort(-keyword, kind="stable")[:CANDIDATES]
+        keyword_rank = {int(i): r for r, i in enumerate(keyword_order) if keyword[i] > 0}
+        fused: dict[int, float] = {}
+        for index, rank in dense_rank.items():
+            fused[index] = DENSE_WEIGHT / (RRF_K + rank)
+        for index, rank in keyword_rank.items():
+            fused[index] = fused.get(index, 0.0) + KEYWORD_WEIGHT / (RRF_K + rank)
+        top_keyword = float(keyword.max()) if len(keyword) else 0.0
+        order = self._merge_parts(sorted(fused, key=lambda i: -fused[i]))[:k]
+        hits = tuple(
+            Hit(
+                chunk=self._chunks[i],
+                score=fused[i],
+                dense=float(dense[i]),
+                keyword=float(keyword[i]) / top_keyword if top_keyword > 0 else 0.0,
+            )
+            for i in order
+        )
+        return Evidence(
+            query=self.query_terms(question),
+            hits=hits,
+            hit_terms=tuple(self._keyword.term_sets[i] for i in order),
+        )
+
+    def resolve_reference(self, chunk: Chunk, text: str) -> Chunk | None:
+        """The clause that ``text`` (from ``chunk``) sends the reader to, if it names one.
+
+        "clause 4.3 of the policy" is looked up in the document whose title best matches
+        "the policy"; a bare "clause 13.4" in the chunk's own document.
+        """
+        match = _REFERENCE.search(text)
+        if match is None:
+            return None
+        number, named = match.group(1), (match.group(2) or "").lower()
+        candidates = [c for c in self._chunks if c.section == number and c.part == 0]
+        if named:
+            wanted = set(words(named)) - STOPWORDS
+            candidates = [
+                c for c in candidates if wanted and wanted <= set(words(c.document_title))
+            ]
+            candidates.sort(key=lambda c: (c.source == chunk.source, -self._size[c.source]))
+        else:
+            candidates = [c for c in candidates if c.source == chunk.source]
+        return candidates[0] if candidates else None
+
+    def _merge_parts(self, order: Iterable[int]) -> list[int]:
+        """Keep the best part of each clause (parts share source, number and title)."""
+        seen: set[tuple[str, str, str]] = set()
+        merged = []
+        for index in order:
+            chunk = self._chunks[index]
+            key = (chunk.source, chunk.section, chunk.title)
+            if key not in seen:
+                seen.add(key)
+                merged.append(index)
+        return merged

@@ -1,0 +1,163 @@
+"""The vector store: ChromaDB, kept behind one small class.
+
+Each index build writes its own collection (``policybot-<build>``), so that a reload can
+build beside the live index and switch only when complete. Embedded mode keeps each build
+in its own directory; server mode (``CHROMA_HOST``) keeps the builds as collections of one
+server. Embeddings are always computed by PolicyBot and handed to Chroma, so Chroma's own
+embedding function (which downloads a model) is never used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.embeddings import Vectors
+from bot.errors import KnowledgeStoreError
+from bot.models import Chunk
+
+log = logging.getLogger(__name__)
+
+_ADD_BATCH = 256
+
+
+def _client_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+class ChromaStore:
+    """One collection of clause chunks and their vectors.
+
+    Args:
+        connect: makes the ``chromadb`` client (persistent, HTTP or in-memory) on first use.
+        collection: the collection name.
+        path: the directory of an embedded store, if it is one.
+    """
+
+    def __init__(
+        self, connect: Callable[[], Any], *, collection: str, path: Path | None = None
+    ) -> None:
+        self._connect = connect
+        self._client: Any = None
+        self._name = collection
+        self._path = path
+        self._collection: Any = None
+
+    @classmethod
+    def persistent(cls, path: Path, *, collection: str) -> ChromaStore:
+        """An embedded store in the directory ``path``."""
+
+        def connect() -> Any:
+            import chromadb
+
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=_client_settings())
+
+        return cls(connect, collection=collection, path=path)
+
+    @classmethod
+    def http(cls, host: str, port: int, *, collection: str) -> ChromaStore:
+        """A store on a Chroma server (``chroma run``)."""
+
+        def connect() -> Any:
+            import chromadb
+
+            try:
+                return chromadb.HttpClient(host=host, port=port, settings=_client_settings())
+            except Exception as exc:  # the client checks the server at once
+                raise KnowledgeStoreError(
+                    f"Chroma server {host}:{port} is unreachable: {exc}"
+                ) from exc
+
+        return cls(connect, collection=collection)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def create(self) -> None:
+        """Create the collection afresh (cosine distance), dropping any leftover."""
+        self.drop()
+        self._collection = self.client.create_collection(
+            name=self._name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def _open(self) -> Any:
+        if self._collection is None:
+            try:
+                self._collection = self.client.get_collection(
+                    name=self._name, embedding_function=None
+                )
+            except Exception as exc:
+                raise KnowledgeStoreError(f"collection {self._name} missing: {exc}") from exc
+        return self._collection
+
+    def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        """Store ``chunks`` with their ``vectors`` (same order)."""
+        collection = self._open()
+        for start in range(0, len(chunks), _ADD_BATCH):
+            part = chunks[start : start + _ADD_BATCH]
+            collection.add(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+                embeddings=vectors[start : start + len(part)],
+            )
+
+    def query(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunk ids with their cosine similarity, best first."""
+        collection = self._open()
+        k = min(k, self.count())
+        if k == 0:
+            return []
+        found = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        ids: list[str] = found["ids"][0]
+        distances: list[float] = found["distances"][0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
+
+    def count(self) -> int:
+        return int(self._open().count())
+
+    def load(self) -> tuple[list[Chunk], Vectors]:
+        """Every chunk and its vector, in insertion order of ids."""
+        found = self._open().get(include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            Chunk.from_metadata(cid, text, dict(meta))
+            for cid, text, meta in zip(
+                found["ids"], found["documents"], found["metadatas"], strict=True
+            )
+        ]
+        vectors = np.asarray(found["embeddings"], dtype=np.float32)
+        return chunks, vectors
+
+    def drop(self) -> None:
+        """Delete the collection if it exists."""
+        self._collection = None
+        if self._path is not None and not self._path.exists():
+            return
+        try:
+            self.client.delete_collection(name=self._name)
+        except Exception:  # absent: nothing to drop (Chroma raises NotFoundError/ValueError)
+            log.debug("collection %s absent, nothing to drop", self._name)
+
+    def list_collections(self) -> list[str]:
+        """Names of the collections on the same client (server mode cleans old builds)."""
+        return [str(getattr(c, "name", c)) for c in self.client.list_collections()]
+
+    def close(self) -> None:
+        """Let go of the collection handle."""
+        self._collection = None
