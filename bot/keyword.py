@@ -3,6 +3,7 @@ terms such as "YouTube", "MFA" or "politically restricted"."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -11,6 +12,9 @@ import bm25s
 import numpy as np
 
 from bot.text import terms
+
+# bm25s logs every index build at DEBUG on a logger of its own.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class KeywordIndex:

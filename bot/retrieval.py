@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.embeddings import Embedder
+from bot.embeddings import Embedder, Vectors
 from bot.glossary import Glossary
 from bot.keyword import KeywordIndex
 from bot.models import Chunk
@@ -25,6 +25,21 @@ RRF_K = 10
 DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 0.8
 CANDIDATES = 40
+#: Up to this many chunks, the vectors Chroma holds are read once when a build goes live
+#: and searched exactly in memory (microseconds, against a few milliseconds for a Chroma
+#: query); a larger corpus is searched by Chroma's own index.
+EXACT_SEARCH_LIMIT = 20_000
+
+# "Leicester City Council", "manchester council's", "Acme Ltd"
+_BODY = re.compile(
+    r"\b((?:[A-Za-z][\w&-]*\s+){1,2}?)(?:city\s+|county\s+|borough\s+|district\s+|"
+    r"metropolitan\s+|town\s+)?(?:council|authority|nhs\s+trust)\b",
+    re.IGNORECASE,
+)
+_GENERIC_MODIFIERS = frozenset(
+    "the our this that my your a an local parish town county city district borough other "
+    "another any neighbouring each every which what whose their its same whole".split()
+)
 
 # "clause 4.3", "clause 11.2 of the policy", "clause 14.4 of the Email and Internet ... standard"
 _REFERENCE = re.compile(
@@ -60,6 +75,12 @@ class Evidence:
     query: tuple[QueryTerm, ...]
     hits: tuple[Hit, ...]
     hit_terms: tuple[frozenset[str], ...] = ()
+    #: Names of other organisations the question asks about ("Leicester City Council"):
+    #: the documents are one council's own, so they cannot answer for another.
+    other_bodies: tuple[str, ...] = ()
+    #: Similarity of the question to the documents as a whole (their mean vector): low
+    #: for questions about anything else (pizza, the weather).
+    topicality: float = 0.0
 
     @property
     def query_terms(self) -> tuple[str, ...]:
@@ -103,6 +124,35 @@ class Retriever:
         self.glossary = glossary
         self._keyword = KeywordIndex([self._keyword_text(c) for c in self._chunks])
         self._size = Counter(c.source for c in self._chunks)
+        self._matrix, self._centroid = self._read_vectors(store)
+
+    def _read_vectors(self, store: ChromaStore) -> tuple[Vectors | None, Vectors]:
+        """The build's vectors in chunk order (for exact search of a small corpus), and
+        their normalised mean (the documents' overall subject)."""
+        stored, vectors = store.load()
+        if not len(vectors):
+            return None, np.zeros(0, dtype=np.float32)
+        mean: Vectors = vectors.mean(axis=0)
+        centroid = mean / max(float(np.linalg.norm(mean)), 1e-9)
+        if len(stored) > EXACT_SEARCH_LIMIT:
+            return None, centroid
+        matrix = np.zeros((len(self._chunks), vectors.shape[1]), dtype=np.float32)
+        for chunk, vector in zip(stored, vectors, strict=True):
+            if chunk.id in self._by_id:
+                matrix[self._by_id[chunk.id]] = vector
+        return matrix, centroid
+
+    def _nearest(self, vector: Vectors) -> list[tuple[int, float]]:
+        """Chunk positions by cosine similarity to ``vector``, best first."""
+        if self._matrix is not None:
+            similarity = self._matrix @ vector
+            order = np.argsort(-similarity)[:CANDIDATES]
+            return [(int(i), float(similarity[i])) for i in order]
+        return [
+            (self._by_id[cid], similarity)
+            for cid, similarity in self._store.query(vector, CANDIDATES)
+            if cid in self._by_id
+        ]
 
     @staticmethod
     def _keyword_text(chunk: Chunk) -> str:
@@ -130,11 +180,9 @@ class Retriever:
         vector = self._embedder.embed([expanded])[0]
         dense = np.zeros(len(self._chunks), dtype=np.float32)
         dense_rank: dict[int, int] = {}
-        for rank, (cid, similarity) in enumerate(self._store.query(vector, CANDIDATES)):
-            index = self._by_id.get(cid)
-            if index is not None:
-                dense[index] = similarity
-                dense_rank[index] = rank
+        for rank, (index, similarity) in enumerate(self._nearest(vector)):
+            dense[index] = similarity
+            dense_rank[index] = rank
         keyword_order = np.argsort(-keyword, kind="stable")[:CANDIDATES]
         keyword_rank = {int(i): r for r, i in enumerate(keyword_order) if keyword[i] > 0}
         fused: dict[int, float] = {}
@@ -157,7 +205,18 @@ class Retriever:
             query=self.query_terms(question),
             hits=hits,
             hit_terms=tuple(self._keyword.term_sets[i] for i in order),
+            topicality=float(vector @ self._centroid) if len(self._centroid) else 0.0,
+            other_bodies=self.other_bodies(question),
         )
+
+    def other_bodies(self, question: str) -> tuple[str, ...]:
+        """Organisations named in the question that the documents never mention."""
+        found = []
+        for match in _BODY.finditer(question):
+            name = terms(" ".join(w for w in words(match.group(1)) if w not in _GENERIC_MODIFIERS))
+            if name and not any(self._keyword.knows(t) for t in name):
+                found.append(match.group(0).strip())
+        return tuple(found)
 
     def resolve_reference(self, chunk: Chunk, text: str) -> Chunk | None:
         """The clause that ``text`` (from ``chunk``) sends the reader to, if it names one.

@@ -10,7 +10,8 @@ embedding function (which downloads a model) is never used.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ class ChromaStore:
         self._name = collection
         self._path = path
         self._collection: Any = None
+        self._count: int | None = None
 
     @classmethod
     def persistent(cls, path: Path, *, collection: str) -> ChromaStore:
@@ -87,54 +89,76 @@ class ChromaStore:
     def name(self) -> str:
         return self._name
 
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn any Chroma failure into KnowledgeStoreError, and reconnect next time."""
+        try:
+            yield
+        except KnowledgeStoreError:
+            raise
+        except Exception as exc:
+            self._collection = None
+            self._count = None
+            self._client = None  # a restarted server needs a new connection
+            raise KnowledgeStoreError(f"Chroma could not {action} {self._name}: {exc}") from exc
+
     def create(self) -> None:
         """Create the collection afresh (cosine distance), dropping any leftover."""
         self.drop()
-        self._collection = self.client.create_collection(
-            name=self._name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        with self._guard("create"):
+            self._collection = self.client.create_collection(
+                name=self._name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
 
     def _open(self) -> Any:
         if self._collection is None:
-            try:
+            with self._guard("find (missing or unreachable)"):
                 self._collection = self.client.get_collection(
                     name=self._name, embedding_function=None
                 )
-            except Exception as exc:
-                raise KnowledgeStoreError(f"collection {self._name} missing: {exc}") from exc
         return self._collection
 
     def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
         """Store ``chunks`` with their ``vectors`` (same order)."""
         collection = self._open()
-        for start in range(0, len(chunks), _ADD_BATCH):
-            part = chunks[start : start + _ADD_BATCH]
-            collection.add(
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[c.metadata() for c in part],
-                embeddings=vectors[start : start + len(part)],
-            )
+        self._count = None
+        with self._guard("add to"):
+            for start in range(0, len(chunks), _ADD_BATCH):
+                part = chunks[start : start + _ADD_BATCH]
+                collection.add(
+                    ids=[c.id for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata() for c in part],
+                    embeddings=vectors[start : start + len(part)],
+                )
 
     def query(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
         """The ``k`` nearest chunk ids with their cosine similarity, best first."""
-        collection = self._open()
         k = min(k, self.count())
         if k == 0:
             return []
-        found = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        collection = self._open()
+        with self._guard("query"):
+            found = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
         ids: list[str] = found["ids"][0]
         distances: list[float] = found["distances"][0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
 
     def count(self) -> int:
-        return int(self._open().count())
+        """How many chunks the collection holds (remembered: a build never changes)."""
+        if self._count is None:
+            collection = self._open()
+            with self._guard("count"):
+                self._count = int(collection.count())
+        return self._count
 
     def load(self) -> tuple[list[Chunk], Vectors]:
-        """Every chunk and its vector, in insertion order of ids."""
-        found = self._open().get(include=["documents", "metadatas", "embeddings"])
+        """Every chunk and its vector."""
+        collection = self._open()
+        with self._guard("read"):
+            found = collection.get(include=["documents", "metadatas", "embeddings"])
         chunks = [
             Chunk.from_metadata(cid, text, dict(meta))
             for cid, text, meta in zip(
@@ -145,19 +169,37 @@ class ChromaStore:
         return chunks, vectors
 
     def drop(self) -> None:
-        """Delete the collection if it exists."""
+        """Delete the collection if it exists.
+
+        Raises:
+            KnowledgeStoreError: the store could not be reached to delete it.
+        """
+        from chromadb.errors import NotFoundError
+
         self._collection = None
+        self._count = None
         if self._path is not None and not self._path.exists():
             return
         try:
-            self.client.delete_collection(name=self._name)
-        except Exception:  # absent: nothing to drop (Chroma raises NotFoundError/ValueError)
-            log.debug("collection %s absent, nothing to drop", self._name)
+            with self._guard("delete"):
+                self.client.delete_collection(name=self._name)
+        except KnowledgeStoreError as exc:
+            if isinstance(exc.__cause__, NotFoundError | ValueError):
+                return  # absent: nothing to drop
+            raise
 
     def list_collections(self) -> list[str]:
         """Names of the collections on the same client (server mode cleans old builds)."""
-        return [str(getattr(c, "name", c)) for c in self.client.list_collections()]
+        with self._guard("list the collections beside"):
+            return [str(getattr(c, "name", c)) for c in self.client.list_collections()]
 
     def close(self) -> None:
-        """Let go of the collection handle."""
+        """Release the collection and the client (an embedded client holds open files)."""
         self._collection = None
+        self._count = None
+        client, self._client = self._client, None
+        if client is not None and hasattr(client, "close"):
+            try:
+                client.close()
+            except Exception as exc:  # closing is best effort; the files go with the process
+                log.debug("closing the Chroma client of %s failed: %s", self._name, exc)

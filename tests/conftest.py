@@ -22,8 +22,10 @@ _PREFIXES = ("POLICYBOT_", "CHROMA_", "SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's own PolicyBot, platform or model settings."""
     for name in list(os.environ):
-        if name.startswith(_PREFIXES) and not name.startswith("POLICYBOT_TEST_") and (
-            name != "POLICYBOT_REQUIRE_POSTGRES"
+        if (
+            name.startswith(_PREFIXES)
+            and not name.startswith("POLICYBOT_TEST_")
+            and (name != "POLICYBOT_REQUIRE_POSTGRES")
         ):
             monkeypatch.delenv(name)
 

@@ -93,11 +93,22 @@ def test_a_corrupt_document_aborts_reload_with_its_name_and_no_traceback(
 def test_eval_reports_the_metrics(real_bot: PolicyBot, tmp_path: Path) -> None:
     questions = tmp_path / "q.jsonl"
     rows = [
-        {"id": "a", "question": "How many hashtags should I use in a post?", "kind": "answer",
-         "sources": [{"doc": "social-media-guidance-for-staff", "section": "9.4"}],
-         "route": None, "mention_any": ["three"]},
-        {"id": "u", "question": "Who won the 2018 World Cup?", "kind": "unknown",
-         "sources": [], "route": None, "mention_any": []},
+        {
+            "id": "a",
+            "question": "How many hashtags should I use in a post?",
+            "kind": "answer",
+            "sources": [{"doc": "social-media-guidance-for-staff", "section": "9.4"}],
+            "route": None,
+            "mention_any": ["three"],
+        },
+        {
+            "id": "u",
+            "question": "Who won the 2018 World Cup?",
+            "kind": "unknown",
+            "sources": [],
+            "route": None,
+            "mention_any": [],
+        },
     ]
     questions.write_text("\n".join(json.dumps(r) for r in rows))
     result = run(real_bot, "eval", str(questions), "--json")

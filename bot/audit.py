@@ -1,0 +1,284 @@
+"""The audit trail: what the bot told whom, from which version of the knowledge.
+
+Askers are pseudonymised with a keyed hash (HMAC-SHA256): the same person gets the same
+pseudonym, so compliance can see that one person asked five times, but an export of the table
+does not say who, and without the key nobody can test a guessed id against it. The key is a
+random 32-byte file, ``audit.key``, created once in the data directory with mode 0600. Every
+process that writes the audit must read the same key file (on several hosts: copy it).
+
+When a question becomes a case (not an anonymous one), its audit row gets the asker's real id:
+the case holds it anyway, and HR needs to connect the two.
+
+:func:`purge` applies ``POLICYBOT_RETENTION_DAYS`` to the audit, to feedback and to delivered
+notifications. Cases are kept: they are HR and Communications records, with their own
+retention under the Council's records policy, and are closed, not deleted, here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.case_views import format_ref
+from bot.db import Clock, Database, utcnow
+from bot.models import Answer, Question
+from bot.storage_models import AuditRow, CaseRow, FeedbackRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "audit.key"
+PSEUDONYM_PREFIX = "anon:"
+
+
+def load_or_create_key(data_dir: Path) -> bytes:
+    """The pseudonymisation key in ``data_dir``, created (mode 0600) on first use.
+
+    Several processes may start together: the key is written to a private temporary file
+    and published with a hard link, which fails if another process published first, so every
+    process ends up with the same complete key.
+    """
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            tmp.unlink()
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) < 16:
+        raise ValueError(f"{KEY_FILE} in the data directory is too short to be a key")
+    return key
+
+
+def pseudonymise(key: bytes, user_id: str) -> str:
+    """A stable pseudonym for ``user_id`` (``anon:`` and 32 hex digits of HMAC-SHA256)."""
+    digest = hmac.new(key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:32]
+
+
+@dataclass(frozen=True)
+class LLMUsage:
+    """What a model answer cost, when a model answered."""
+
+    model: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited question and answer, as exported."""
+
+    at: datetime
+    answer_id: str | None
+    asker: str
+    asker_pseudonymised: bool
+    platform: str
+    question: str
+    answer: str
+    answered: bool
+    citations: tuple[dict[str, Any], ...]
+    escalation: dict[str, Any]
+    knowledge_version: str
+    latency_ms: float
+    case_id: str | None
+    llm_model: str | None
+    llm_prompt_tokens: int | None
+    llm_completion_tokens: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """One ``policybot audit --json`` object."""
+        data = {name: getattr(self, name) for name in CSV_FIELDS}
+        data["at"] = self.at.isoformat()
+        data["citations"] = list(self.citations)
+        return data
+
+
+CSV_FIELDS = tuple(AuditEntry.__dataclass_fields__)
+
+
+def write_csv(entries: Iterable[AuditEntry], stream: IO[str]) -> None:
+    """Write entries as CSV with a header; citations and escalation as JSON cells."""
+    writer = csv.DictWriter(stream, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for entry in entries:
+        row = entry.to_json()
+        row["citations"] = json.dumps(row["citations"], ensure_ascii=False)
+        row["escalation"] = json.dumps(row["escalation"], ensure_ascii=False)
+        writer.writerow(row)
+
+
+class AuditLog:
+    """Records every question and answer.
+
+    Args:
+        db: the database.
+        key: the pseudonymisation key (:func:`load_or_create_key`).
+        clock: the current UTC time (tests pass a fake).
+    """
+
+    def __init__(self, db: Database, *, key: bytes, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._key = key
+        self._clock = clock
+
+    def pseudonym(self, user_id: str) -> str:
+        """The pseudonym this log gives ``user_id``."""
+        return pseudonymise(self._key, user_id)
+
+    def record(
+        self,
+        question: Question,
+        answer: Answer,
+        *,
+        latency_ms: float | None = None,
+        knowledge_version: str | None = None,
+        usage: LLMUsage | None = None,
+    ) -> None:
+        """Record one answered (or unanswered) question.
+
+        Args:
+            question: the question as the adapter handed it over.
+            answer: the core's answer; its ``id`` links feedback and cases to this row.
+            latency_ms: time to answer; defaults to ``answer.elapsed_ms``.
+            knowledge_version: defaults to ``answer.knowledge_version``.
+            usage: the model and tokens, when a model answered.
+        """
+        with self._db.session() as session:
+            case = _case_for_answer(session, answer.id)
+            session.add(
+                AuditRow(
+                    at=self._clock(),
+                    answer_id=answer.id or None,
+                    asker=question.user_id if case else self.pseudonym(question.user_id),
+                    asker_pseudonymised=case is None,
+                    platform=question.platform,
+                    question=question.text,
+                    answer=answer.text,
+                    answered=answer.answered,
+                    citations=[citation.to_json() for citation in answer.citations],
+                    escalation_suggested=answer.escalation.suggested,
+                    escalation_team=answer.escalation.team,
+                    escalation_reason=answer.escalation.reason,
+                    knowledge_version=knowledge_version or answer.knowledge_version,
+                    latency_ms=answer.elapsed_ms if latency_ms is None else latency_ms,
+                    case_ref=case,
+                    llm_model=usage.model if usage else None,
+                    llm_prompt_tokens=usage.prompt_tokens if usage else None,
+                    llm_completion_tokens=usage.completion_tokens if usage else None,
+                )
+            )
+
+    def entries(self, since: datetime | None = None) -> list[AuditEntry]:
+        """Audit entries, oldest first, optionally only those at or after ``since``."""
+        query = select(AuditRow).order_by(AuditRow.at, AuditRow.id)
+        if since is not None:
+            query = query.where(AuditRow.at >= since)
+        with self._db.session() as session:
+            return [_entry(row) for row in session.scalars(query)]
+
+
+def link_case(session: Session, *, answer_id: str, asker_id: str, case_ref: str) -> None:
+    """Give the audit rows of ``answer_id`` the asker's real id and the case id.
+
+    Called by :class:`bot.cases.CaseService` in the transaction that opens a case that is not
+    anonymous.
+    """
+    session.execute(
+        update(AuditRow)
+        .where(AuditRow.answer_id == answer_id)
+        .values(asker=asker_id, asker_pseudonymised=False, case_ref=case_ref)
+    )
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """How many rows :func:`purge` deleted."""
+
+    audit: int
+    feedback: int
+    deliveries: int
+    cutoff: datetime | None
+
+
+def purge(db: Database, retention_days: float, *, now: datetime | None = None) -> PurgeResult:
+    """Delete audit rows, feedback and delivered notifications older than the retention.
+
+    Args:
+        db: the database.
+        retention_days: ``POLICYBOT_RETENTION_DAYS``; 0 or less keeps everything.
+        now: the current time (tests pass one).
+
+    Returns:
+        The counts deleted and the cutoff used. Cases and pending notifications are kept.
+    """
+    if retention_days <= 0:
+        return PurgeResult(0, 0, 0, None)
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    with db.session() as session:
+        counts = [
+            session.execute(statement).rowcount  # type: ignore[attr-defined]
+            for statement in (
+                delete(AuditRow).where(AuditRow.at < cutoff),
+                delete(FeedbackRow).where(FeedbackRow.updated_at < cutoff),
+                delete(OutboxRow).where(OutboxRow.status != "pending", OutboxRow.sent_at < cutoff),
+            )
+        ]
+    log.info("purged %d audit, %d feedback, %d delivery rows before %s", *counts, cutoff)
+    return PurgeResult(int(counts[0]), int(counts[1]), int(counts[2]), cutoff)
+
+
+def _case_for_answer(session: Session, answer_id: str) -> str | None:
+    """The id of the (not anonymous) case opened on this answer, if any."""
+    if not answer_id:
+        return None
+    case = session.scalars(
+        select(CaseRow).where(CaseRow.answer_id == answer_id, CaseRow.anonymous.is_(False))
+    ).first()
+    if case is None:
+        return None
+    return format_ref(case.team, case.number)
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        at=row.at,
+        answer_id=row.answer_id,
+        asker=row.asker,
+        asker_pseudonymised=row.asker_pseudonymised,
+        platform=row.platform,
+        question=row.question,
+        answer=row.answer,
+        answered=row.answered,
+        citations=tuple(row.citations or ()),
+        escalation={
+            "suggested": row.escalation_suggested,
+            "team": row.escalation_team,
+            "reason": row.escalation_reason,
+        },
+        knowledge_version=row.knowledge_version,
+        latency_ms=row.latency_ms,
+        case_id=row.case_ref,
+        llm_model=row.llm_model,
+        llm_prompt_tokens=row.llm_prompt_tokens,
+        llm_completion_tokens=row.llm_completion_tokens,
+    )

@@ -1,0 +1,342 @@
+"""Escalation cases: open, claim, reply, resolve, reopen, with every step recorded.
+
+Status machine::
+
+    open ──claim──▶ claimed ──reply──▶ answered ──resolve──▶ resolved
+      ▲                │ resolve          │ reply (again)       │
+      └── reopened ◀───┴──────── reopen ──┴─────────────────────┘
+
+``claim`` takes an open or reopened case; ``reply`` and ``resolve`` need a claimed or answered
+one; ``reopen`` takes an answered or resolved one and puts it back in the team's queue. Notes
+may be added in any status. Anything else raises :class:`~bot.errors.EscalationError` with a
+message that says what to do instead.
+
+Who may act: the reviewers of the case's team (``POLICYBOT_HR_REVIEWERS``,
+``POLICYBOT_COMMS_REVIEWERS``) and the admins (``POLICYBOT_ADMINS``). Admins may act on every
+case so that a team with no reviewer configured, or all away, is never stuck; each step names
+who took it. A refusal is logged and raises :class:`~bot.errors.NotAuthorizedError`. Anyone may
+open a case. Reading cases (:meth:`CaseService.get`, :meth:`CaseService.list`) is not checked
+here: adapters show them only in the team's channel, and the CLI runs on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.audit import link_case
+from bot.case_views import (
+    MAX_NOTE,
+    MAX_TEXT,
+    WAITING,
+    CaseRequest,
+    CaseView,
+    Status,
+    build_view,
+    check_length,
+    format_ref,
+    parse_ref,
+    parse_status,
+    parse_team,
+)
+from bot.config import Settings
+from bot.db import Clock, Database, utcnow
+from bot.errors import EscalationError, NotAuthorizedError
+from bot.models import TEAM_NAMES, Team
+from bot.outbox import enqueue
+from bot.storage_models import CaseCounter, CaseEventRow, CaseRow
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CaseRequest", "CaseService"]
+
+_ALLOWED: dict[str, tuple[Status, ...]] = {
+    "claim": WAITING,
+    "reply": ("claimed", "answered"),
+    "resolve": ("claimed", "answered"),
+    "reopen": ("answered", "resolved"),
+}
+_EVENT = {
+    "claim": "claimed",
+    "reply": "replied",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "note": "noted",
+}
+
+
+class CaseService:
+    """Opens cases and moves them through their life, checking who may do what.
+
+    Args:
+        db: the database.
+        settings: the reviewers and admins.
+        clock: the current UTC time (tests pass a fake).
+    """
+
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+
+    def reviewers(self, team: Team) -> frozenset[str]:
+        """The ``platform:user`` ids configured as the team's reviewers."""
+        if team == "hr":
+            return self._settings.hr_reviewers
+        return self._settings.comms_reviewers
+
+    def may_act(self, person: str, team: Team) -> bool:
+        """Whether ``person`` may act on the team's cases (a reviewer of it, or an admin)."""
+        return person in self.reviewers(team) or person in self._settings.admins
+
+    def open(self, request: CaseRequest) -> CaseView:
+        """Open a case and queue its announcement to the team.
+
+        Returns:
+            The new case; its id is unique across processes and databases.
+
+        Raises:
+            EscalationError: the request is incomplete or invalid.
+        """
+        request = request.cleaned()
+        now = self._clock()
+        with self._db.session() as session:
+            row = _new_case(session, request, _next_number(session, request.team), now)
+            ref = format_ref(row.team, row.number)
+            by = None if request.anonymous else request.asker
+            session.add(
+                CaseEventRow(case_id=row.id, at=now, by=by, action="opened", text=request.note)
+            )
+            enqueue(session, kind="post_case", case=row, now=now, payload={})
+            if request.answer_id and not request.anonymous:
+                link_case(
+                    session, answer_id=request.answer_id, asker_id=request.asker, case_ref=ref
+                )
+            view = build_view(session, row)
+        log.info("opened %s for the %s", ref, TEAM_NAMES[view.team])
+        return view
+
+    def claim(self, case_id: str, *, by: str) -> CaseView:
+        """Take an open or reopened case: the team sees who is on it.
+
+        Args:
+            case_id: ``HR-0042``, ``hr-42``...
+            by: the reviewer's (or admin's) ``platform:user`` id.
+
+        Returns:
+            The case after the change.
+
+        Raises:
+            EscalationError: unknown case, or not open or reopened (already claimed...).
+            NotAuthorizedError: ``by`` is neither a reviewer of the case's team nor an admin.
+        """
+
+        def apply(_session: Session, row: CaseRow, _now: datetime) -> str:
+            row.status = "claimed"
+            row.claimed_by = by.strip()
+            return ""
+
+        return self._act(case_id, "claim", by, apply)
+
+    def reply(self, case_id: str, text: str, *, by: str) -> CaseView:
+        """Answer the asker; the reply is queued for delivery to them.
+
+        Args:
+            case_id: the case.
+            text: the reply (neutral markdown, at most 8,000 characters).
+            by: the reviewer's ``platform:user`` id.
+
+        Raises:
+            EscalationError: unknown case, empty or long text, or the case is not claimed or
+                answered (open: claim it first; resolved: reopen it first).
+            NotAuthorizedError: ``by`` may not act on the case's team.
+        """
+        text = text.strip()
+        if not text:
+            raise EscalationError("a reply needs some text")
+        check_length("the reply", text, MAX_TEXT)
+
+        def apply(session: Session, row: CaseRow, now: datetime) -> str:
+            row.status = "answered"
+            enqueue(session, kind="deliver_reply", case=row, now=now, payload={"text": text})
+            return text
+
+        return self._act(case_id, "reply", by, apply)
+
+    def resolve(self, case_id: str, *, by: str) -> CaseView:
+        """Close a claimed or answered case.
+
+        Raises:
+            EscalationError: unknown case, or not claimed or answered.
+            NotAuthorizedError: ``by`` may not act on the case's team.
+        """
+        return self._act(case_id, "resolve", by, _resolve)
+
+    def reopen(self, case_id: str, *, by: str, reason: str = "") -> CaseView:
+        """Put an answered or resolved case back in the team's queue (announced again).
+
+        Args:
+            case_id: the case.
+            by: the reviewer's ``platform:user`` id.
+            reason: why, for the history.
+
+        Raises:
+            EscalationError: unknown case, or not answered or resolved.
+            NotAuthorizedError: ``by`` may not act on the case's team.
+        """
+        check_length("the reason", reason.strip(), MAX_NOTE)
+
+        def apply(session: Session, row: CaseRow, now: datetime) -> str:
+            row.status = "reopened"
+            row.claimed_by = None
+            row.waiting_since = now
+            row.last_reminded_at = None
+            enqueue(session, kind="post_case", case=row, now=now, payload={})
+            return reason.strip()
+
+        return self._act(case_id, "reopen", by, apply)
+
+    def add_note(self, case_id: str, text: str, *, by: str) -> CaseView:
+        """Add an internal note for the team (never sent to the asker), in any status.
+
+        Raises:
+            EscalationError: unknown case, or empty or long text.
+            NotAuthorizedError: ``by`` may not act on the case's team.
+        """
+        text = text.strip()
+        if not text:
+            raise EscalationError("a note needs some text")
+        check_length("the note", text, MAX_NOTE)
+        return self._act(case_id, "note", by, lambda _session, _row, _now: text)
+
+    def get(self, case_id: str) -> CaseView:
+        """One case as reviewers see it.
+
+        Raises:
+            EscalationError: not a case id, or no such case.
+        """
+        with self._db.session() as session:
+            return build_view(session, _load(session, case_id))
+
+    def list(self, team: str | None = None, status: str | None = None) -> Sequence[CaseView]:
+        """Cases, oldest first, optionally of one team and one status."""
+        query = select(CaseRow).order_by(CaseRow.created_at, CaseRow.id)
+        if team:
+            query = query.where(CaseRow.team == parse_team(team))
+        if status:
+            query = query.where(CaseRow.status == parse_status(status))
+        with self._db.session() as session:
+            return [build_view(session, row) for row in session.scalars(query)]
+
+    def _act(
+        self, case_id: str, action: str, by: str, apply: Callable[[Session, CaseRow, datetime], str]
+    ) -> CaseView:
+        by = by.strip()
+        with self._db.session() as session:
+            row = _load(session, case_id, lock=True)
+            ref = format_ref(row.team, row.number)
+            self._authorise(by, action, row.team, ref)
+            allowed = _ALLOWED.get(action)
+            if allowed is not None and row.status not in allowed:
+                raise EscalationError(_refusal(ref, action, row))
+            now = self._clock()
+            text = apply(session, row, now)
+            row.updated_at = now
+            session.add(
+                CaseEventRow(case_id=row.id, at=now, by=by, action=_EVENT[action], text=text)
+            )
+            session.flush()
+            return build_view(session, row)
+
+    def _authorise(self, by: str, action: str, team: str, ref: str) -> None:
+        team_ = parse_team(team)
+        if by and self.may_act(by, team_):
+            if by not in self.reviewers(team_):
+                log.info("admin %s may %s %s of the %s", by, action, ref, TEAM_NAMES[team_])
+            return
+        log.warning(
+            "refused: %s may not %s %s (not a reviewer of the %s, nor an admin)",
+            by or "(nobody)",
+            action,
+            ref,
+            TEAM_NAMES[team_],
+        )
+        who = by or "someone unnamed"
+        raise NotAuthorizedError(
+            f"{who} may not {action} {ref}: only the {TEAM_NAMES[team_]} reviewers and admins may"
+        )
+
+
+def _resolve(_session: Session, row: CaseRow, _now: datetime) -> str:
+    row.status = "resolved"
+    return ""
+
+
+def _refusal(ref: str, action: str, row: CaseRow) -> str:
+    status = row.status
+    if action == "claim" and status == "claimed":
+        return f"{ref} is already claimed by {row.claimed_by}"
+    if action == "claim":
+        return f"{ref} is {status}: only an open or reopened case can be claimed"
+    if action == "reopen":
+        return f"{ref} is {status}: only an answered or resolved case can be reopened"
+    verb = "reply to" if action == "reply" else "resolve"
+    if status == "resolved":
+        if action == "resolve":
+            return f"{ref} is already resolved"
+        return f"{ref} is resolved: reopen it before you reply to it"
+    return f"{ref} is {status}: claim it before you {verb} it"
+
+
+def _load(session: Session, case_id: str, *, lock: bool = False) -> CaseRow:
+    team, number = parse_ref(case_id)
+    query = select(CaseRow).where(CaseRow.team == team, CaseRow.number == number)
+    if lock:
+        # Two reviewers clicking Claim at once: the second waits here, then sees it claimed.
+        query = query.with_for_update()
+    row = session.scalars(query).first()
+    if row is None:
+        raise EscalationError(f"no case {format_ref(team, number)}")
+    return row
+
+
+def _next_number(session: Session, team: str) -> int:
+    # One row per team, incremented under its row lock (PostgreSQL) or the database's write
+    # lock (SQLite, BEGIN IMMEDIATE): numbers are unique and gapless across processes, and a
+    # rolled-back open gives its number back.
+    return session.execute(
+        update(CaseCounter)
+        .where(CaseCounter.team == team)
+        .values(last_number=CaseCounter.last_number + 1)
+        .returning(CaseCounter.last_number)
+    ).scalar_one()
+
+
+def _new_case(session: Session, request: CaseRequest, number: int, now: datetime) -> CaseRow:
+    row = CaseRow(
+        team=request.team,
+        number=number,
+        status="open",
+        platform=request.asker.partition(":")[0],
+        asker_id=request.asker,
+        asker_name=request.display_name.strip(),
+        conversation_ref=request.conversation,
+        question=request.question,
+        answer_id=request.answer_id or None,
+        answer_text=request.answer,
+        citations=list(request.citations),
+        note=request.note,
+        anonymous=request.anonymous,
+        claimed_by=None,
+        created_at=now,
+        updated_at=now,
+        waiting_since=now,
+        last_reminded_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return row

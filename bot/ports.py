@@ -1,0 +1,91 @@
+"""Ports: the interfaces the core calls and the adapters implement.
+
+:class:`Notifier` is how escalations reach people. The core never calls it directly when a
+case changes: it writes an outbox row in the same transaction as the change, and
+:meth:`bot.outbox.Outbox.flush` calls the notifier later (see ``bot/outbox.py``). A method that
+raises means "not delivered": the row stays pending and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.case_views import CaseView
+from bot.models import Team
+
+
+class Notifier(Protocol):
+    """Delivers escalation notifications to a chat platform.
+
+    Calls are synchronous and may take a while (a platform's HTTP API); they are made outside
+    any database transaction. An async adapter runs its coroutine on its own event loop and
+    waits for it (``asyncio.run_coroutine_threadsafe(...).result(timeout)``). Keep each call
+    shorter than the outbox lease (five minutes), or a second flusher may deliver it again.
+    """
+
+    def post_case(self, case: CaseView) -> None:
+        """Announce a new case in its team's channel (a case card with Claim, Reply, Resolve)."""
+
+    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        """Send a reviewer's reply to the asker.
+
+        Args:
+            conversation_ref: the reference the adapter gave when the case was opened, or,
+                for a case logged without one (from the CLI), the asker's ``platform:user``
+                id. ``case.platform`` says which platform it belongs to.
+            case: the case (on an anonymous case it names nobody).
+            text: the reply, neutral markdown.
+        """
+
+    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
+        """Re-announce the team's cases that nobody has claimed within the SLA."""
+
+
+@dataclass
+class Delivered:
+    """One call a :class:`RecordingNotifier` received."""
+
+    kind: str
+    team: str
+    cases: tuple[CaseView, ...]
+    conversation_ref: str = ""
+    text: str = ""
+
+    @property
+    def case_ids(self) -> tuple[str, ...]:
+        return tuple(case.id for case in self.cases)
+
+
+@dataclass
+class RecordingNotifier:
+    """A :class:`Notifier` that records every call in memory, for tests and dry runs.
+
+    Attributes:
+        delivered: the calls received, in order.
+        fail_next: this many following calls raise ``ConnectionError``, as a platform that
+            is down would; each failing call counts one down.
+    """
+
+    delivered: list[Delivered] = field(default_factory=list)
+    fail_next: int = 0
+
+    def post_case(self, case: CaseView) -> None:
+        self._record(Delivered("post_case", case.team, (case,)))
+
+    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        self._record(Delivered("deliver_reply", case.team, (case,), conversation_ref, text))
+
+    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
+        self._record(Delivered("remind", team, tuple(cases)))
+
+    def of_kind(self, kind: str) -> list[Delivered]:
+        """The calls of one kind (``post_case``, ``deliver_reply``, ``remind``)."""
+        return [call for call in self.delivered if call.kind == kind]
+
+    def _record(self, call: Delivered) -> None:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise ConnectionError("platform unavailable")
+        self.delivered.append(call)
