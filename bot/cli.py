@@ -148,21 +148,40 @@ def chat() -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default POLICYBOT_HOST or 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default POLICYBOT_PORT or 8080).")
+    ] = None,
+) -> None:
+    """Run the HTTP server: Slack and Teams endpoints, /healthz and /admin/reload."""
+    from bot.assistant import Assistant
+
+    try:
+        from adapters.server import serve as run_server
+    except ImportError as exc:  # the platform SDKs are regular dependencies; say what broke
+        err.print(f"[red]error:[/red] cannot start the server: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    with _errors():
+        settings = Settings.from_env()
+        assistant = Assistant.open(settings)
+        ensure_index(assistant.engine)
+        try:
+            run_server(assistant, host=host or settings.host, port=port or settings.port)
+        finally:
+            assistant.close()
+
+
+@app.command()
 def run() -> None:
-    """Start the bot: the console chat, or the chat platforms when their credentials are set."""
+    """Start the bot: the chat platforms when their credentials are set, else the console."""
     settings = Settings.from_env()
-    platforms = [
-        name
-        for name, variable in (("Slack", "SLACK_BOT_TOKEN"), ("Teams", "MICROSOFT_APP_ID"))
-        if settings.get(variable)
-    ]
-    if platforms:
-        err.print(
-            f"{' and '.join(platforms)} credentials are set, but this version serves the "
-            "console chat only; starting it.",
-            highlight=False,
-        )
-    chat()
+    if settings.get("SLACK_BOT_TOKEN") or settings.get("MICROSOFT_APP_ID"):
+        serve(host=None, port=None)
+    else:
+        chat()
 
 
 @app.command("eval")

@@ -35,6 +35,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a port number, not {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything PolicyBot reads from its environment (see the README for each variable)."""
@@ -50,6 +59,8 @@ class Settings:
     hr_reviewers: frozenset[str] = frozenset()
     comms_reviewers: frozenset[str] = frozenset()
     admin_token: str = field(default="", repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8080
     sla_hours: float = 8.0
     retention_days: float = 365.0
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -58,9 +69,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read settings from ``env`` (default ``os.environ``); keyword arguments win."""
         env = os.environ if env is None else env
-        port_raw = env.get("CHROMA_PORT", "").strip() or "8000"
-        if not port_raw.isdigit():
-            raise ConfigError(f"CHROMA_PORT must be a port number, not {port_raw!r}")
+        port_raw = _port(env, "CHROMA_PORT", 8000)
         embeddings = env.get("POLICYBOT_EMBEDDINGS", "local").strip().lower() or "local"
         if embeddings not in {"local", "openai"}:
             raise ConfigError("POLICYBOT_EMBEDDINGS must be 'local' or 'openai'")
@@ -73,7 +82,9 @@ class Settings:
             embeddings=embeddings,
             database_url=env.get("DATABASE_URL", "").strip(),
             chroma_host=env.get("CHROMA_HOST", "").strip(),
-            chroma_port=int(port_raw),
+            chroma_port=port_raw,
+            host=env.get("POLICYBOT_HOST", "").strip() or "127.0.0.1",
+            port=_port(env, "POLICYBOT_PORT", 8080),
             admins=_ids(env.get("POLICYBOT_ADMINS", "")),
             hr_reviewers=_ids(env.get("POLICYBOT_HR_REVIEWERS", "")),
             comms_reviewers=_ids(env.get("POLICYBOT_COMMS_REVIEWERS", "")),

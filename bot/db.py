@@ -149,6 +149,17 @@ class Database:
                 return  # another process migrated while this one waited for the lock
             _upgrade(connection)
 
+    def ping(self) -> None:
+        """Check that the database answers and is at the schema this code expects.
+
+        Raises:
+            RuntimeError: the schema is not the current one (run the migrations).
+            sqlalchemy.exc.SQLAlchemyError: the database cannot be reached.
+        """
+        with self.engine.connect() as connection:
+            if _revision(connection) != HEAD_REVISION:
+                raise RuntimeError("the database schema is not at the current revision")
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -1,0 +1,190 @@
+"""``policybot serve``: the bot's one HTTP server (aiohttp).
+
+Routes: ``GET /healthz``, ``POST /admin/reload`` (bearer ``POLICYBOT_ADMIN_TOKEN``), and
+whatever the chat platforms mount: ``POST /slack/events`` (``adapters.slack``) and
+``POST /api/messages`` (``adapters.teams``). A background task delivers escalation
+notifications (the outbox) and SLA reminders through the platforms' notifiers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.assistant import Assistant
+from bot.case_views import CaseView
+from bot.errors import PolicyBotError, ReloadInProgressError
+from bot.models import Team
+
+log = logging.getLogger(__name__)
+
+
+class PlatformNotifier(Protocol):
+    """A chat platform's side of :class:`bot.ports.Notifier`, plus what dispatch needs."""
+
+    platform: str
+
+    def serves_team(self, team: Team) -> bool:
+        """Whether this platform has a channel configured for ``team``."""
+
+    def post_case(self, case: CaseView) -> None: ...
+
+    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None: ...
+
+    def remind(self, team: Team, cases: Sequence[CaseView]) -> None: ...
+
+
+ASSISTANT = web.AppKey("assistant", Assistant)
+NOTIFIERS: web.AppKey[list[PlatformNotifier]] = web.AppKey("notifiers")
+RELOAD_LOCK = web.AppKey("reload_lock", asyncio.Lock)
+
+#: Seconds between two deliveries of the outbox (and SLA checks).
+TICK_SECONDS = 20.0
+
+
+class PlatformDispatch:
+    """The Notifier the outbox calls: each delivery goes to exactly one platform.
+
+    A case is announced on the asker's own platform when it has a channel for the team,
+    else on the first platform that has one; a reply goes to the platform its conversation
+    reference belongs to. One platform per delivery means a retry never posts twice.
+    """
+
+    def __init__(self, notifiers: Sequence[PlatformNotifier]) -> None:
+        self._notifiers = list(notifiers)
+
+    def _for_team(self, team: Team, preferred: str = "") -> PlatformNotifier:
+        serving = [n for n in self._notifiers if n.serves_team(team)]
+        if not serving:
+            raise LookupError(f"no chat platform has a channel for the {team} team")
+        return next((n for n in serving if n.platform == preferred), serving[0])
+
+    def post_case(self, case: CaseView) -> None:
+        self._for_team(case.team, case.platform).post_case(case)
+
+    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        platform = conversation_ref.split(":", 1)[0] if ":" in conversation_ref else case.platform
+        for notifier in self._notifiers:
+            if notifier.platform in (platform, case.platform):
+                notifier.deliver_reply(conversation_ref, case, text)
+                return
+        raise LookupError(f"no chat platform to reach {case.platform} askers")
+
+    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
+        self._for_team(team).remind(team, cases)
+
+
+Mount = Callable[[web.Application, Assistant], "PlatformNotifier | None"]
+
+
+def platform_mounts(assistant: Assistant) -> list[Mount]:
+    """The chat platforms whose credentials are set, as functions that add their routes."""
+    settings = assistant.settings
+    mounts: list[Mount] = []
+    if settings.get("SLACK_BOT_TOKEN"):
+        from adapters.slack import mount as mount_slack
+
+        mounts.append(mount_slack)
+    if settings.get("MICROSOFT_APP_ID") or settings.get("TEAMS_LOCAL_DEV") == "1":
+        from adapters.teams import mount as mount_teams
+
+        mounts.append(mount_teams)
+    return mounts
+
+
+def create_app(assistant: Assistant, mounts: Sequence[Mount] = ()) -> web.Application:
+    """The aiohttp application, with each platform in ``mounts`` added."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[ASSISTANT] = assistant
+    app[RELOAD_LOCK] = asyncio.Lock()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/admin/reload", admin_reload)
+    notifiers = [n for n in (mount(app, assistant) for mount in mounts) if n is not None]
+    app[NOTIFIERS] = notifiers
+    if notifiers:
+        app.cleanup_ctx.append(_deliveries)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 with the knowledge version and database status; 503 if either is unusable."""
+    assistant = request.app[ASSISTANT]
+    loop = asyncio.get_running_loop()
+    body: dict[str, object] = {}
+    healthy = True
+    try:
+        retriever_ready = await loop.run_in_executor(None, assistant.engine.retriever)
+        body["knowledge_version"] = assistant.engine.knowledge_version
+        body["index"] = "ok" if retriever_ready else "unavailable"
+    except PolicyBotError as exc:
+        body["index"] = f"unavailable: {exc}"
+        healthy = False
+    try:
+        await loop.run_in_executor(None, assistant.work.db.ping)
+        body["database"] = "ok"
+    except Exception as exc:  # any database failure makes the bot unhealthy
+        body["database"] = f"unavailable: {type(exc).__name__}"
+        healthy = False
+    body["status"] = "ok" if healthy else "unavailable"
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def admin_reload(request: web.Request) -> web.Response:
+    """Reload the documents; bearer ``POLICYBOT_ADMIN_TOKEN``; one reload at a time."""
+    assistant = request.app[ASSISTANT]
+    token = assistant.settings.admin_token
+    given = request.headers.get("Authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        log.warning("refused /admin/reload from %s: bad or missing token", request.remote)
+        return web.json_response({"error": "unauthorised"}, status=401)
+    lock = request.app[RELOAD_LOCK]
+    if lock.locked():
+        return web.json_response({"error": "a reload is already running"}, status=409)
+    async with lock:
+        loop = asyncio.get_running_loop()
+        try:
+            report = await loop.run_in_executor(None, assistant.reload)
+        except ReloadInProgressError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        except PolicyBotError as exc:
+            log.error("reload failed: %s", exc)
+            return web.json_response({"error": str(exc)}, status=422)
+    return web.json_response({**report.to_json(), "summary": report.summary()})
+
+
+async def _deliveries(app: web.Application) -> AsyncIterator[None]:
+    """Deliver the outbox and SLA reminders every TICK_SECONDS while the server runs."""
+    assistant = app[ASSISTANT]
+    notifiers: list[PlatformNotifier] = app[NOTIFIERS]
+    dispatch = PlatformDispatch(notifiers)
+
+    async def loop() -> None:
+        while True:
+            try:
+                work = assistant.work
+                result = await asyncio.get_running_loop().run_in_executor(None, work.tick, dispatch)
+                if result.sent or result.failed:
+                    log.info("deliveries: %s", result)
+            except Exception:  # one bad tick must not end deliveries for good
+                log.exception("delivering notifications failed; retrying next tick")
+            await asyncio.sleep(TICK_SECONDS)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def serve(assistant: Assistant, *, host: str, port: int) -> None:
+    """Run the server until interrupted."""
+    mounts = platform_mounts(assistant)
+    app = create_app(assistant, mounts)
+    log.warning("PolicyBot serving on http://%s:%d", host, port)
+    web.run_app(app, host=host, port=port, print=None)
