@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE)
 
 #: Bump when chunking or the embedded text changes, so that a reload rebuilds everything.
-BUILD_FORMAT = "4"
+BUILD_FORMAT = "5"
 
 #: Clauses embedded between two progress reports.
 EMBED_STEP = 32
@@ -238,7 +238,7 @@ class IndexManager:
     def _reload_locked(self, knowledge_dir: Path, progress: Progress | None) -> ReloadReport:
         # The document libraries take most of a second to import: only a reload needs them.
         from bot.chunking import chunk_documents
-        from bot.loaders import discover, load_document
+        from bot.loaders import discover, distinct_titles, load_document
 
         started = time.perf_counter()
         if not knowledge_dir.is_dir():
@@ -267,7 +267,7 @@ class IndexManager:
                 chunks=previous.chunk_count,
                 elapsed_s=time.perf_counter() - started,
             )
-        documents = [load_document(p) for p in files]
+        documents = distinct_titles([load_document(p) for p in files])
         chunks = chunk_documents(documents)
         if not chunks:
             raise KnowledgeStoreError(f"{knowledge_dir} holds no policy documents to index")

@@ -10,7 +10,10 @@ the reason, never a library's own exception. Files are only ever read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bot.errors import DocumentLoadError
@@ -20,7 +23,7 @@ from bot.loaders._plain import decode_text, text_blocks
 from bot.loaders._structure import Block, FormatError, build_document
 from bot.models import Document
 
-__all__ = ["SUPPORTED_SUFFIXES", "discover", "load_document"]
+__all__ = ["SUPPORTED_SUFFIXES", "discover", "distinct_titles", "load_document"]
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf"})
 
@@ -124,6 +127,26 @@ def _read_bytes(path: Path) -> bytes:
     if not data.strip():
         raise DocumentLoadError(path.name, "the document is empty")
     return data
+
+
+def distinct_titles(documents: Sequence[Document]) -> list[Document]:
+    """Give documents that share a title a title of their own, so citations can tell them apart.
+
+    The document whose file is named after the title keeps it (a cabinet report about the
+    policy often opens with the policy's title); the others are titled from their file name.
+    """
+    counts = Counter(d.title.casefold() for d in documents)
+    renamed = []
+    for document in documents:
+        stem = Path(document.source).stem
+        if counts[document.title.casefold()] > 1 and _slug(stem) != _slug(document.title):
+            document = replace(document, title=_name_title(Path(document.source)))
+        renamed.append(document)
+    return renamed
+
+
+def _slug(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.casefold()))
 
 
 def _name_title(path: Path) -> str:

@@ -11,7 +11,7 @@ from pypdf import PdfWriter
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 from bot.errors import DocumentLoadError
-from bot.loaders import SUPPORTED_SUFFIXES, discover, load_document
+from bot.loaders import SUPPORTED_SUFFIXES, discover, distinct_titles, load_document
 from bot.models import Clause, Document
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -431,3 +431,13 @@ def test_discover_needs_a_directory(tmp_path: Path) -> None:
 
 def test_supported_suffixes() -> None:
     assert SUPPORTED_SUFFIXES == {".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf"}
+
+
+def test_documents_sharing_a_title_get_titles_of_their_own() -> None:
+    documents, _ = discover(KNOWLEDGE, ignore={"glossary.toml", "routing.toml"})
+    titles = {d.source: d.title for d in distinct_titles([load_document(p) for p in documents])}
+    assert titles["electronic-communication-and-social-media-policy.md"] == (
+        "Electronic Communication and Social Media Policy"
+    )
+    assert titles["cabinet-report-social-media-policy.txt"] == "Cabinet report social media policy"
+    assert len(set(titles.values())) == len(titles)
