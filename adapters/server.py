@@ -69,11 +69,12 @@ class PlatformDispatch:
         self._for_team(case.team, case.platform).post_case(case)
 
     def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
-        platform = conversation_ref.split(":", 1)[0] if ":" in conversation_ref else case.platform
-        for notifier in self._notifiers:
-            if notifier.platform in (platform, case.platform):
-                notifier.deliver_reply(conversation_ref, case, text)
-                return
+        platform = conversation_ref.split(":", 1)[0] if ":" in conversation_ref else ""
+        for wanted in (platform, case.platform):
+            for notifier in self._notifiers:
+                if notifier.platform == wanted:
+                    notifier.deliver_reply(conversation_ref, case, text)
+                    return
         raise LookupError(f"no chat platform to reach {case.platform} askers")
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
@@ -131,6 +132,9 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any database failure makes the bot unhealthy
         body["database"] = f"unavailable: {type(exc).__name__}"
         healthy = False
+    stats = assistant.engine.llm_stats
+    if stats is not None:  # model answers are optional; their failures only degrade wording
+        body["llm"] = stats.snapshot()
     body["status"] = "ok" if healthy else "unavailable"
     return web.json_response(body, status=200 if healthy else 503)
 
@@ -185,6 +189,10 @@ async def _deliveries(app: web.Application) -> AsyncIterator[None]:
 def serve(assistant: Assistant, *, host: str, port: int) -> None:
     """Run the server until interrupted."""
     mounts = platform_mounts(assistant)
+    if assistant.settings.get("TEAMS_LOCAL_DEV") == "1":  # unauthenticated Teams: loopback only
+        from adapters.teams import check_local_dev_host
+
+        check_local_dev_host(assistant.settings, host)
     app = create_app(assistant, mounts)
     log.warning("PolicyBot serving on http://%s:%d", host, port)
     web.run_app(app, host=host, port=port, print=None)

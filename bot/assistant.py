@@ -67,14 +67,14 @@ class Assistant:
         return self.engine.settings
 
     def ask(self, question: Question) -> Answer:
-        """Answer a question and record it in the audit log."""
+        """Answer a question and record it, with any model call's cost, in the audit log."""
         answer = self.engine.ask(question)
         with self._lock:
             self._recent[answer.id] = (question, answer)
             while len(self._recent) > RECENT_ANSWERS:
                 self._recent.popitem(last=False)
         try:
-            self.work.audit.record(question, answer)
+            self.work.audit.record(question, answer, usage=answer.usage)
         except Exception:  # the answer matters more than its audit row; the log keeps it
             log.exception("could not write the audit row of answer %s", answer.id)
         return answer

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.case_views import format_ref
 from bot.db import Clock, Database, utcnow
-from bot.models import Answer, Question
+from bot.models import Answer, LLMUsage, Question
 from bot.storage_models import AuditRow, CaseRow, FeedbackRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,6 @@ def pseudonymise(key: bytes, user_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class LLMUsage:
-    """What a model answer cost, when a model answered."""
-
-    model: str
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-
-
-@dataclass(frozen=True)
 class AuditEntry:
     """One audited question and answer, as exported."""
 
@@ -104,6 +95,8 @@ class AuditEntry:
     llm_model: str | None
     llm_prompt_tokens: int | None
     llm_completion_tokens: int | None
+    llm_latency_ms: float | None
+    llm_fallback: str | None
 
     def to_json(self) -> dict[str, Any]:
         """One ``policybot audit --json`` object."""
@@ -161,7 +154,7 @@ class AuditLog:
             answer: the core's answer; its ``id`` links feedback and cases to this row.
             latency_ms: time to answer; defaults to ``answer.elapsed_ms``.
             knowledge_version: defaults to ``answer.knowledge_version``.
-            usage: the model and tokens, when a model answered.
+            usage: the model, tokens, latency and fallback reason, when a model was asked.
         """
         with self._db.session() as session:
             case = _case_for_answer(session, answer.id)
@@ -185,6 +178,8 @@ class AuditLog:
                     llm_model=usage.model if usage else None,
                     llm_prompt_tokens=usage.prompt_tokens if usage else None,
                     llm_completion_tokens=usage.completion_tokens if usage else None,
+                    llm_latency_ms=usage.latency_ms if usage else None,
+                    llm_fallback=usage.fallback if usage else None,
                 )
             )
 
@@ -281,4 +276,6 @@ def _entry(row: AuditRow) -> AuditEntry:
         llm_model=row.llm_model,
         llm_prompt_tokens=row.llm_prompt_tokens,
         llm_completion_tokens=row.llm_completion_tokens,
+        llm_latency_ms=row.llm_latency_ms,
+        llm_fallback=row.llm_fallback,
     )

@@ -15,8 +15,9 @@ Who may act: the reviewers of the case's team (``POLICYBOT_HR_REVIEWERS``,
 ``POLICYBOT_COMMS_REVIEWERS``) and the admins (``POLICYBOT_ADMINS``). Admins may act on every
 case so that a team with no reviewer configured, or all away, is never stuck; each step names
 who took it. A refusal is logged and raises :class:`~bot.errors.NotAuthorizedError`. Anyone may
-open a case. Reading cases (:meth:`CaseService.get`, :meth:`CaseService.list`) is not checked
-here: adapters show them only in the team's channel, and the CLI runs on the server.
+open a case; only its asker may add a note or withhold their name afterwards
+(``asker_update``). Reading cases (:meth:`CaseService.get`, :meth:`CaseService.list`) is not
+checked here: adapters show them only in the team's channel, and the CLI runs on the server.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.audit import link_case
+from bot.audit import link_case, load_or_create_key, pseudonymise
 from bot.case_views import (
     MAX_NOTE,
     MAX_TEXT,
@@ -48,7 +49,7 @@ from bot.db import Clock, Database, utcnow
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import TEAM_NAMES, Team
 from bot.outbox import enqueue
-from bot.storage_models import CaseCounter, CaseEventRow, CaseRow
+from bot.storage_models import AuditRow, CaseCounter, CaseEventRow, CaseRow
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,60 @@ class CaseService:
         check_length("the note", text, MAX_NOTE)
         return self._act(case_id, "note", by, lambda _session, _row, _now: text)
 
+    def asker_update(
+        self, case_id: str, *, by: str, note: str = "", anonymous: bool = False
+    ) -> CaseView:
+        """What the asker adds after opening a case: a note for the team, or anonymity.
+
+        Anonymity cannot be undone. From then on no view, event or export names the asker,
+        and the answer's audit rows are pseudonymised again and unlinked from the case. A
+        notification the team has already received cannot be unsent: adapters rewrite the
+        case card and say so to the asker.
+
+        Args:
+            case_id: the case.
+            by: who asks; only the case's own asker may.
+            note: added to the case's note (at most 2,000 characters in all).
+            anonymous: withhold the asker's identity from now on.
+
+        Raises:
+            EscalationError: unknown case, nothing to change, or the note is too long.
+            NotAuthorizedError: ``by`` is not the case's asker.
+        """
+        note = note.strip()
+        if not note and not anonymous:
+            raise EscalationError("nothing to add: write a note or choose to stay anonymous")
+        with self._db.session() as session:
+            row = _load(session, case_id, lock=True)
+            ref = format_ref(row.team, row.number)
+            if by.strip() != row.asker_id:
+                log.warning("refused: %s may not add to %s (not its asker)", by or "(nobody)", ref)
+                raise NotAuthorizedError(f"Only the person who asked may add to {ref}.")
+            now = self._clock()
+            if anonymous and not row.anonymous:
+                _anonymise(session, row, ref, self._settings)
+                session.add(CaseEventRow(case_id=row.id, at=now, by=None, action="anonymised"))
+            if note:
+                combined = f"{row.note}\n\n{note}" if row.note else note
+                check_length("the note", combined, MAX_NOTE)
+                row.note = combined
+                by_ = None if row.anonymous else row.asker_id
+                session.add(CaseEventRow(case_id=row.id, at=now, by=by_, action="noted", text=note))
+            row.updated_at = now
+            session.flush()
+            return build_view(session, row)
+
+    def asked_by(self, asker: str, *, limit: int = 20) -> Sequence[CaseView]:
+        """The cases ``asker`` opened, newest first, anonymous ones included (they are theirs)."""
+        query = (
+            select(CaseRow)
+            .where(CaseRow.asker_id == asker.strip())
+            .order_by(CaseRow.created_at.desc(), CaseRow.id.desc())
+            .limit(limit)
+        )
+        with self._db.session() as session:
+            return [build_view(session, row) for row in session.scalars(query)]
+
     def get(self, case_id: str) -> CaseView:
         """One case as reviewers see it.
 
@@ -269,6 +324,23 @@ class CaseService:
         raise NotAuthorizedError(
             f"{who} may not {action} {ref}: only the {TEAM_NAMES[team_]} reviewers and admins may"
         )
+
+
+def _anonymise(session: Session, row: CaseRow, ref: str, settings: Settings) -> None:
+    """Withhold the asker from now on: the flag, the events, and the audit rows' link."""
+    row.anonymous = True
+    session.execute(
+        update(CaseEventRow)
+        .where(CaseEventRow.case_id == row.id, CaseEventRow.by == row.asker_id)
+        .values(by=None)
+    )
+    # The same keyed pseudonym the audit gave before the case linked it (see bot.audit).
+    pseudonym = pseudonymise(load_or_create_key(settings.data_dir), row.asker_id)
+    session.execute(
+        update(AuditRow)
+        .where(AuditRow.case_ref == ref, AuditRow.asker == row.asker_id)
+        .values(asker=pseudonym, asker_pseudonymised=True, case_ref=None)
+    )
 
 
 def _resolve(_session: Session, row: CaseRow, _now: datetime) -> str:

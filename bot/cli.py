@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
 from bot import cli_cases
 from bot.config import Settings
 from bot.errors import IndexNotBuiltError, PolicyBotError
@@ -210,6 +211,7 @@ def evaluate(
 
 
 cli_cases.register(app)
+app.command("teams-package")(teams_package)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 SQLITE_FILE = "policybot.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest migration; a test checks it against ``bot/migrations/versions``. Knowing it lets
 a process skip loading Alembic when the schema is already up to date, the common case."""
 # Any fixed 64-bit number will do; it only has to be the same in every PolicyBot process.

@@ -13,18 +13,24 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.answering import NOT_FOUND, draft
+from bot.answering import NOT_FOUND, Draft, draft
 from bot.config import Settings
 from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
-from bot.errors import ConfigError, EmbedderMismatchError, NotAuthorizedError
+from bot.errors import EmbedderMismatchError, NotAuthorizedError
 from bot.glossary import Glossary
 from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
-from bot.models import Answer, Question
+from bot.llm import LLMStats, OpenAIPhraser, phraser_from_settings
+from bot.llm_embeddings import openai_embedder
+from bot.models import Answer, LLMUsage, Question
 from bot.questions import clean
-from bot.retrieval import Retriever
+from bot.retrieval import Evidence, Retriever
 from bot.routing import Routing, suggest
 from bot.store import ChromaStore
+
+if TYPE_CHECKING:
+    from bot.ports import Phraser
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +45,7 @@ INSTRUCTIONS = "I only answer from the policy documents, so I ignored the instru
 def default_embedder(settings: Settings) -> tuple[Callable[[], Embedder], Callable[[], str]]:
     """The embedder the settings ask for (made on first use), and how to name it."""
     if settings.embeddings == "openai":
-        raise ConfigError("POLICYBOT_EMBEDDINGS=openai is not available in this version")
+        return openai_embedder(settings)
     files: Callable[[], tuple[Path, Path]] = packaged_files
     if settings.embedding_model:
         directory = Path(settings.embedding_model)
@@ -62,6 +68,8 @@ class PolicyBot:
         settings: the configuration.
         embedder: makes the embedder (default: from the settings).
         store_factory: makes a build's vector store (default: from the settings).
+        phraser: rewrites answered drafts with a language model (default: from the
+            settings; None when no model is configured).
     """
 
     def __init__(
@@ -70,8 +78,10 @@ class PolicyBot:
         *,
         embedder: Callable[[], Embedder] | None = None,
         store_factory: StoreFactory | None = None,
+        phraser: Phraser | None = None,
     ) -> None:
         self.settings = settings
+        self.phraser = phraser if phraser is not None else phraser_from_settings(settings)
         name: Callable[[], str] | None = None
         if embedder is None:
             embedder, name = default_embedder(settings)
@@ -85,6 +95,11 @@ class PolicyBot:
         self._build: Build | None = None
         self._retriever: Retriever | None = None
         self._routing = Routing()
+
+    @property
+    def llm_stats(self) -> LLMStats | None:
+        """Model answers used and fallbacks by reason (for ``/healthz``); None without one."""
+        return self.phraser.stats if isinstance(self.phraser, OpenAIPhraser) else None
 
     @property
     def knowledge_version(self) -> str:
@@ -151,6 +166,7 @@ class PolicyBot:
         escalation = suggest(
             cleaned.text, evidence.hits, answered=result.answered, routing=self._routing
         )
+        result, usage = self._phrase(cleaned.text, evidence, result)
         assert self._build is not None
         return Answer(
             question=cleaned.text,
@@ -163,7 +179,27 @@ class PolicyBot:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             knowledge_version=self._build.manifest.knowledge_version,
             id=answer_id,
+            usage=usage,
         )
+
+    def _phrase(
+        self, question: str, evidence: Evidence, extractive: Draft
+    ) -> tuple[Draft, LLMUsage | None]:
+        """The language model's wording of an answered draft, when a model is configured.
+
+        Only answered drafts go to the model, and only an answered draft with citations
+        comes back: whether the documents cover a question stays this engine's decision.
+        """
+        if self.phraser is None or not extractive.answered:
+            return extractive, None
+        try:
+            phrased, usage = self.phraser.phrase(question, evidence, extractive)
+        except Exception:  # a phraser must never cost staff their answer
+            log.exception("the phraser failed: answering extractively")
+            return extractive, None
+        if not phrased.answered or not phrased.citations:
+            return extractive, usage
+        return phrased, usage
 
     def reload_documents(
         self,

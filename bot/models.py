@@ -147,6 +147,26 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class LLMUsage:
+    """What a language-model call for an answer cost, and whether its answer was used.
+
+    Attributes:
+        model: the model (or Azure OpenAI deployment) that was asked.
+        prompt_tokens: tokens sent, when the server reported them.
+        completion_tokens: tokens received, when the server reported them.
+        latency_ms: how long the model took, retries included.
+        fallback: why the extractive answer was given instead (``timeout``,
+            ``no_citation`` ...), or None when the model's answer was used.
+    """
+
+    model: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_ms: float | None = None
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """The core's reply to a question.
 
@@ -161,6 +181,7 @@ class Answer:
         elapsed_ms: time taken to answer.
         knowledge_version: the version of the index that answered.
         id: a short id staff give feedback by (``policybot feedback``, the buttons).
+        usage: the language-model call made for this answer, if any (for the audit).
     """
 
     question: str
@@ -173,6 +194,7 @@ class Answer:
     elapsed_ms: float = 0.0
     knowledge_version: str = ""
     id: str = ""
+    usage: LLMUsage | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``policybot ask --json`` object (see DESIGN.md)."""

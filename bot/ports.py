@@ -4,16 +4,22 @@
 case changes: it writes an outbox row in the same transaction as the change, and
 :meth:`bot.outbox.Outbox.flush` calls the notifier later (see ``bot/outbox.py``). A method that
 raises means "not delivered": the row stays pending and is retried with backoff.
+
+:class:`Phraser` is how a language model rewrites an extractive answer (``bot/llm.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.case_views import CaseView
-from bot.models import Team
+from bot.models import LLMUsage, Team
+
+if TYPE_CHECKING:  # the case commands import this module and need no search libraries
+    from bot.answering import Draft
+    from bot.retrieval import Evidence
 
 
 class Notifier(Protocol):
@@ -89,3 +95,18 @@ class RecordingNotifier:
             self.fail_next -= 1
             raise ConnectionError("platform unavailable")
         self.delivered.append(call)
+
+
+class Phraser(Protocol):
+    """Rewrites an answered extractive draft in natural language, from the same clauses.
+
+    The engine calls it only for a draft that answers the question: whether the documents
+    cover a question, and whom to escalate it to, stay the engine's decisions.
+    """
+
+    def phrase(
+        self, question: str, evidence: Evidence, draft: Draft
+    ) -> tuple[Draft, LLMUsage | None]:
+        """The draft to answer with (``draft`` itself when the model's answer is unusable)
+        and what the model call cost (None when no call was made). Never raises."""
+        ...

@@ -180,3 +180,6 @@ class AuditRow(Base):
     llm_model: Mapped[str | None] = mapped_column(String(100))
     llm_prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     llm_completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    llm_latency_ms: Mapped[float | None] = mapped_column(Float)
+    #: Why the extractive answer was given although a model was asked; None when it answered.
+    llm_fallback: Mapped[str | None] = mapped_column(String(32))

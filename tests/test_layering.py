@@ -1,11 +1,12 @@
-"""The core never loads a chat platform's SDK or the web server (DESIGN.md)."""
+"""The core never loads a chat platform's SDK or the web server (DESIGN.md), nor ``openai``
+until a model is configured."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "aiohttp")
+FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "aiohttp", "openai")
 
 
 def test_importing_every_core_module_loads_no_platform_sdk() -> None:

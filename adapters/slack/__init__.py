@@ -1,0 +1,120 @@
+"""The Slack app (slack-bolt): staff ask, reviewers work their cases, admins reload.
+
+One entry point, :func:`mount`, which ``policybot serve`` calls when ``SLACK_BOT_TOKEN`` is set.
+Listeners translate Slack requests into core calls: ``asking`` (mentions, DMs, ``/policy``),
+``actions`` (an answer's buttons, the asker's modal), ``reviewing`` (case buttons, App Home),
+``errors`` (the one error handler). Rendering: ``blocks`` (answers), ``case_blocks`` (case
+cards, App Home), ``modals``, ``mrkdwn``. Plumbing: ``transport`` (HTTP and Socket Mode),
+``notifier`` (what the outbox delivers), ``refs`` (ids and conversation references),
+``context`` (what listeners share).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from adapters.slack import actions, asking, errors, reviewing
+from adapters.slack.context import SlackBot
+from adapters.slack.notifier import SlackNotifier
+from adapters.slack.refs import Recent
+from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
+from bot.assistant import Assistant
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from adapters.server import PlatformNotifier
+
+__all__ = ["mount"]
+
+log = logging.getLogger(__name__)
+
+#: Threads for listeners. Each waiting answer holds one; acknowledgements need a free one, so
+#: there are more than the concurrent requests Slack sends one workspace's bot.
+LISTENER_THREADS = 64
+DISPATCH_THREADS = 16
+
+
+def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | None:
+    """Add Slack to the server: ``POST /slack/events``, or Socket Mode with SLACK_APP_TOKEN.
+
+    Args:
+        web_app: the aiohttp application of ``policybot serve``.
+        assistant: the core.
+
+    Returns:
+        The notifier that posts case cards, replies and reminders in Slack.
+
+    Raises:
+        ConfigError: ``SLACK_SIGNING_SECRET`` is missing in HTTP mode.
+    """
+    from adapters.server import NOTIFIERS, PlatformDispatch
+
+    settings = assistant.settings
+    app_token = settings.get("SLACK_APP_TOKEN")
+    secret = settings.get("SLACK_SIGNING_SECRET")
+    if not app_token and not secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is required (or SLACK_APP_TOKEN for Socket Mode)")
+    client = WebClient(
+        token=settings.get("SLACK_BOT_TOKEN"),
+        base_url=settings.get("SLACK_API_URL", WebClient.BASE_URL),
+    )
+    listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack-listener")
+    app = App(
+        client=client,
+        signing_secret=secret or None,
+        # auth.test is asked on the first request instead (and logged at start-up), so that
+        # building the server needs no network.
+        token_verification_enabled=False,
+        request_verification_enabled=not app_token,
+        listener_executor=listeners,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    notifier = SlackNotifier(
+        client,
+        {
+            "hr": settings.get("SLACK_HR_CHANNEL"),
+            "communications": settings.get("SLACK_COMMS_CHANNEL"),
+        },
+        sla_hours=settings.sla_hours,
+    )
+    flusher = ThreadPoolExecutor(1, thread_name_prefix="slack-deliver")
+
+    def flush() -> None:
+        try:
+            notifiers: list[PlatformNotifier] = web_app.get(NOTIFIERS, [notifier])
+            dispatch = PlatformDispatch(notifiers)
+            assistant.work.outbox.flush(dispatch)
+        except Exception:  # the delivery loop retries what this flush could not send
+            log.exception("delivering notifications after a Slack action failed")
+
+    def deliver_soon() -> None:
+        flusher.submit(flush)
+
+    bot = SlackBot(assistant, notifier, deliver_soon=deliver_soon)
+    app.use(skip_repeats(Recent()))
+    asking.register(app, bot)
+    actions.register(app, bot)
+    reviewing.register(app, bot)
+    errors.register(app)
+
+    web_app.cleanup_ctx.append(connection_check(app))
+    if app_token:
+        web_app.cleanup_ctx.append(socket_mode(app, app_token))
+    else:
+        dispatchers = ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
+        web_app.router.add_post("/slack/events", http_route(app, dispatchers))
+        web_app.on_cleanup.append(lambda _app: _shutdown(dispatchers))
+    web_app.on_cleanup.append(lambda _app: _shutdown(listeners, flusher))
+    log.info("Slack mounted (%s)", "Socket Mode" if app_token else "POST /slack/events")
+    return notifier
+
+
+async def _shutdown(*executors: ThreadPoolExecutor) -> None:
+    for executor in executors:
+        executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,119 @@
+"""The answer's buttons: feedback, share, escalate; and the asker's note-or-anonymity modal.
+
+Whoever presses an escalate button is the asker of the case (someone may press it on an
+answer shared in a channel). Their conversation reference keeps the thread only when the
+answer sits in a channel thread they can see; a private ``/policy`` answer has none.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from adapters.slack.blocks import QUESTION_VALUE, answer_message, escalated, section
+from adapters.slack.context import SlackBot, display_name, tell
+from adapters.slack.errors import after_ack
+from adapters.slack.modals import amend_modal, saved_view
+from adapters.slack.mrkdwn import mentions
+from adapters.slack.refs import ConversationRef, person
+from bot.case_views import CaseView, parse_team
+from bot.cases import CaseRequest
+from bot.errors import PolicyBotError
+from bot.models import Team
+
+Body = dict[str, Any]
+
+
+def asker_ref(body: Body) -> ConversationRef:
+    """Where the presser can be reached again (see the module docstring)."""
+    user = body["user"]["id"]
+    container = body.get("container", {})
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return ConversationRef(user)
+    thread = body.get("message", {}).get("thread_ts", "")
+    return ConversationRef(user, container.get("channel_id", ""), thread)
+
+
+def register(app: App, bot: SlackBot) -> None:
+    """Add the staff-side button and modal listeners to ``app``."""
+
+    def on_feedback(
+        ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        helpful = action["action_id"] == "feedback_up"
+        bot.assistant.feedback(action["value"], helpful, rater=person(body["user"]["id"]))
+        thanks = "Thanks, that helps us improve the answers."
+        if not helpful:
+            thanks += " If you need a person, the Ask HR and Ask Communications buttons reach them."
+        tell(respond, thanks, [section(thanks)])
+
+    def on_share(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
+        ack()
+        _question, answer = bot.assistant.answered(action["value"])
+        text, blocks = answer_message(answer, shared_by=body["user"]["id"])
+        tell(respond, text, blocks, response_type="in_channel")
+        respond(delete_original=True)
+
+    def on_escalate(
+        ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        team = parse_team(action["action_id"].removeprefix("escalate_"))
+        ref = asker_ref(body)
+        key = (action["value"], team, ref.user)
+        if not bot.escalations.add(key):  # a double click: the case exists, or is on its way
+            tell(respond, *escalated(bot.escalations.get(key) or "", team, again=True))
+            return
+        try:
+            case = _open_case(bot, client, action["value"], team, ref)
+        except Exception:
+            bot.escalations.forget(key)  # nothing was opened: let the asker try again
+            raise
+        bot.escalations.set(key, case.id)
+        bot.deliver_soon()
+        tell(respond, *escalated(case.id, case.team))
+
+    def on_amend(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        case = bot.assistant.work.cases.get(action["value"])
+        client.views_open(trigger_id=body["trigger_id"], view=amend_modal(case))
+
+    def on_amend_submit(
+        ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
+    ) -> None:
+        values = view["state"]["values"]
+        note = (values.get("note", {}).get("text", {}).get("value") or "").strip()
+        choice = values.get("anonymous", {}).get("choice", {}).get("selected_options") or []
+        case_id = json.loads(view["private_metadata"])["case"]
+        try:
+            case = bot.assistant.work.cases.asker_update(
+                case_id, by=person(body["user"]["id"]), note=note, anonymous=bool(choice)
+            )
+        except PolicyBotError as exc:  # shown on the form, which stays open
+            ack(response_action="errors", errors={"note": mentions(str(exc))})
+            return
+        ack(response_action="update", view=saved_view(case))
+        bot.notifier.refresh_card(case)
+
+    app.action(re.compile(r"^feedback_(up|down)$"))(after_ack(on_feedback))
+    app.action("share_answer")(after_ack(on_share))
+    app.action(re.compile(r"^escalate_(hr|communications)$"))(after_ack(on_escalate))
+    app.action("case_amend")(after_ack(on_amend))
+    app.view("case_amend")(after_ack(on_amend_submit))
+
+
+def _open_case(
+    bot: SlackBot, client: WebClient, value: str, team: Team, ref: ConversationRef
+) -> CaseView:
+    name = display_name(client, ref.user)
+    if value.startswith(QUESTION_VALUE):  # from the apology: there is no answer to attach
+        question = value.removeprefix(QUESTION_VALUE)
+        request = CaseRequest(team, person(ref.user), question, name, ref.encode())
+        return bot.assistant.work.cases.open(request)
+    return bot.assistant.escalate(value, team, asker=bot.question("", ref, display_name=name))

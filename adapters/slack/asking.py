@@ -1,0 +1,114 @@
+"""Staff asking: mentions, direct messages, follow-ups in a thread, and ``/policy``.
+
+Events are acknowledged by bolt before the listener runs; ``/policy`` acknowledges first thing.
+The answer is worked out after the acknowledgement, on bolt's listener threads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from adapters.slack.blocks import answer_message, help_message, reloaded
+from adapters.slack.context import SlackBot, react, tell
+from adapters.slack.errors import after_ack
+from adapters.slack.mrkdwn import from_slack
+from adapters.slack.refs import ConversationRef, person
+
+Event = dict[str, Any]
+
+
+def ignored(event: Event, bot_user_id: str | None) -> bool:
+    """Edits, deletions, joins, bots (this one included) and anything without a person."""
+    return bool(
+        event.get("subtype")
+        or event.get("bot_id")
+        or event.get("hidden")
+        or not event.get("user")
+        or event.get("user") == bot_user_id
+    )
+
+
+def register(app: App, bot: SlackBot) -> None:
+    """Add the asking listeners to ``app``."""
+
+    def on_mention(event: Event, client: WebClient, context: BoltContext) -> None:
+        if ignored(event, context.bot_user_id) or event["channel"].startswith("D"):
+            return  # (a DM arrives as message.im, answered once, there)
+        thread = event.get("thread_ts") or event["ts"]
+        bot.threads.add((event["channel"], thread))
+        answer(bot, client, event, thread, context.bot_user_id)
+
+    def on_message(event: Event, client: WebClient, context: BoltContext) -> None:
+        if ignored(event, context.bot_user_id):
+            return
+        if event.get("channel_type") == "im":
+            answer(bot, client, event, event.get("thread_ts", ""), context.bot_user_id)
+            return
+        thread = event.get("thread_ts", "")
+        mentioned = f"<@{context.bot_user_id}>" in event.get("text", "")
+        # A mention in the thread arrives as app_mention too: answer it once, there.
+        if thread and not mentioned and (event["channel"], thread) in bot.threads:
+            answer(bot, client, event, thread, context.bot_user_id, uninvited=True)
+
+    def on_policy(
+        ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        text = from_slack(command.get("text", ""))
+        user = command["user_id"]
+        if text.lower() in ("", "help", "?"):
+            tell(respond, *help_message())
+            return
+        if text.lower() == "reload":
+            report = bot.assistant.reload(requested_by=person(user))
+            tell(respond, *reloaded(user, report.summary()), response_type="in_channel")
+            return
+        # The answer is private: a reviewer's reply will go to the asker's DM only.
+        result = bot.ask(text, ConversationRef(user))
+        tell(respond, *answer_message(result, share=True))
+
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)
+    app.command("/policy")(after_ack(on_policy))
+
+
+def answer(
+    bot: SlackBot,
+    client: WebClient,
+    event: Event,
+    thread: str,
+    bot_user: str | None,
+    *,
+    uninvited: bool = False,
+) -> None:
+    """Answer one message where it was asked, with 👀 on it meanwhile.
+
+    ``uninvited``: a message in a thread the bot answered before, without a mention. People
+    also talk to each other there ("thanks!"), so the bot speaks only when the documents
+    answer it.
+    """
+    channel, user = event["channel"], event["user"]
+    text = from_slack(event.get("text", ""), bot_user_id=bot_user)
+    if not text and uninvited:
+        return
+    if not text:
+        fallback, blocks = help_message()
+        client.chat_postMessage(
+            channel=channel, thread_ts=thread or None, text=fallback, blocks=blocks
+        )
+        return
+    react(client, channel, event["ts"], add=True)
+    try:
+        result = bot.ask(text, ConversationRef(user, channel, thread))
+        if uninvited and not result.answered:
+            return
+        fallback, blocks = answer_message(result)
+        client.chat_postMessage(
+            channel=channel, thread_ts=thread or None, text=fallback, blocks=blocks
+        )
+    finally:
+        react(client, channel, event["ts"], add=False)

@@ -1,0 +1,184 @@
+"""Block Kit for staff: answers, help, confirmations and the apology.
+
+Every builder returns ``(text, blocks)``: ``text`` is the notification fallback that Slack shows
+in alerts and to screen readers, ``blocks`` the message. Limits honoured: 3,000 characters a
+section, 50 blocks a message, 2,000 characters a button value, 75 a button label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
+from bot.models import TEAM_NAMES, TEAMS, Answer, Citation, Team
+
+Block = dict[str, Any]
+Message = tuple[str, list[Block]]
+
+MAX_BLOCKS = 50
+MAX_CITATIONS = 10
+VALUE_LIMIT = 2000
+FALLBACK_LIMIT = 3000
+#: The prefix of an escalate button's value that carries a question instead of an answer id.
+QUESTION_VALUE = "ask:"
+
+SHORT_NAMES: dict[Team, str] = {"hr": "HR", "communications": "Communications"}
+
+HELP = (
+    "*Ask me about the Electronic Communication and Social Media Policy.*\n"
+    "• Mention me in a channel (`@PolicyBot can I use Facebook at lunchtime?`): "
+    "I answer in the thread, and answer follow-ups there too.\n"
+    "• Send me a direct message.\n"
+    "• `/policy <question>`: only you see the answer, and you can share it in the channel.\n"
+    "Each answer quotes the clauses it rests on. Its buttons pass your question to the "
+    "HR Advisory team or the Communications team when you need a person.\n"
+    "Admins: `/policy reload` reloads the policy documents."
+)
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+
+
+def context(*texts: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": truncate(t, SECTION_LIMIT)} for t in texts[:10]],
+    }
+
+
+def button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True},
+        "value": value[:VALUE_LIMIT],
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: Block, block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def escalate_buttons(
+    value: str, suggested: Team | None = None, *, primary: bool = False
+) -> list[Block]:
+    """``escalate_hr`` and ``escalate_communications``, the suggested team's first."""
+    teams = sorted(TEAMS, key=lambda team: team != suggested)
+    return [
+        button(
+            f"escalate_{team}",
+            f"Ask {SHORT_NAMES[team]}",
+            value,
+            "primary" if primary and team == suggested else None,
+        )
+        for team in teams
+    ]
+
+
+def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") -> Message:
+    """An answer: its text, the clauses it rests on, feedback and escalation buttons.
+
+    Args:
+        answer: the core's answer.
+        share: add a "Share in channel" button (for the private ``/policy`` answer).
+        shared_by: the user id of whoever shared it in the channel.
+    """
+    escalation = answer.escalation
+    head: list[Block] = []
+    if shared_by:
+        head.append(context(f"<@{shared_by}> shared an answer to: _{escape(answer.question)}_"))
+    if answer.notices:
+        head.append(context(*(escape(notice) for notice in answer.notices)))
+    citations = [_citation(c) for c in answer.citations[:MAX_CITATIONS]]
+    if citations:
+        citations.insert(0, context("*The policy says:*"))
+    if escalation.suggested and escalation.team:
+        tail = [context(f":speech_balloon: {escape(escalation.reason)}")]
+    elif not answer.answered:
+        tail = [context("A person can help: ask the HR Advisory team or the Communications team.")]
+    else:
+        tail = []
+    buttons = [
+        button("feedback_up", ":thumbsup: Helpful", answer.id),
+        button("feedback_down", ":thumbsdown: Not helpful", answer.id),
+        *escalate_buttons(answer.id, escalation.team, primary=escalation.suggested),
+    ]
+    tail.append(actions(*buttons, block_id="answer_actions"))
+    if share:
+        tail.append(actions(button("share_answer", "Share in channel", answer.id)))
+    room = MAX_BLOCKS - len(head) - len(citations) - len(tail)
+    body = [section(piece) for piece in _fit(split(to_mrkdwn(answer.text)), room)]
+    return truncate(to_mrkdwn(answer.text), FALLBACK_LIMIT), head + body + citations + tail
+
+
+def _fit(pieces: list[str], room: int) -> list[str]:
+    """At most ``room`` pieces; the last one kept ends with "…" when some were dropped."""
+    if len(pieces) <= room:
+        return pieces
+    kept = pieces[: max(room, 1)]
+    kept[-1] = kept[-1][: SECTION_LIMIT - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return kept
+
+
+def _citation(citation: Citation) -> Block:
+    title = citation.document_title or citation.source
+    heading = f"*{escape(title)}* · {escape(citation.section)} {escape(citation.title)}".strip()
+    return section(f"{heading}\n{quote(citation.quote)}")
+
+
+def help_message() -> Message:
+    return "How to ask PolicyBot", [section(HELP)]
+
+
+def apology(question: str = "") -> Message:
+    """The one reply to an unexpected failure: no details, and a way to reach a person."""
+    text = (
+        "Sorry, something went wrong on my side and I couldn't finish that. "
+        "Please try again in a minute."
+    )
+    if not question:
+        return text, [
+            section(
+                text + " If it can't wait, contact the HR Advisory team or the "
+                "Communications team directly."
+            )
+        ]
+    value = QUESTION_VALUE + question[: VALUE_LIMIT - len(QUESTION_VALUE)]
+    blocks = [
+        section(text + " If it can't wait, a person can help:"),
+        actions(*escalate_buttons(value)),
+    ]
+    return text, blocks
+
+
+def refusal(message: str) -> Message:
+    """A core refusal or impossible step, whose message is safe to show as it is."""
+    return message, [section(f":no_entry: {escape(message)}")]
+
+
+def escalated(case_id: str, team: Team, *, again: bool = False) -> Message:
+    """The asker's confirmation, with the offer to add a note or stay anonymous."""
+    if again and not case_id:
+        text = f"Already being passed to the {TEAM_NAMES[team]}: the case id follows in a moment."
+        return text, [section(escape(text))]
+    text = f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
+    detail = (
+        f"{text} They'll reply to you here in Slack by direct message. "
+        "You can add a note for them, or ask them not to see your name."
+    )
+    return text, [
+        section(f":white_check_mark: {escape(detail)}"),
+        actions(button("case_amend", "Add a note or stay anonymous", case_id)),
+    ]
+
+
+def reloaded(user: str, summary: str) -> Message:
+    text = f"Policy documents reloaded by <@{user}>."
+    return text, [section(f":arrows_counterclockwise: {text}\n```{escape(summary)}```")]

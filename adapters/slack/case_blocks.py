@@ -1,0 +1,144 @@
+"""Block Kit for cases: the team's case card, SLA reminders and App Home.
+
+Case buttons carry the case id as their value: ``case_claim``, ``case_reply`` and
+``case_resolve`` for reviewers (``case_amend``, for the asker, is in ``blocks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adapters.slack.blocks import HELP, Block, Message, actions, button, context, section
+from adapters.slack.mrkdwn import escape, quote, to_mrkdwn, truncate
+from adapters.slack.refs import who
+from bot.case_views import CaseView
+from bot.models import TEAM_NAMES, Team
+
+View = dict[str, Any]
+
+STATUS = {
+    "open": ":large_yellow_circle: Open, waiting for someone to claim it",
+    "reopened": ":large_yellow_circle: Reopened, waiting for someone to claim it",
+    "claimed": ":large_blue_circle: Claimed",
+    "answered": ":speech_balloon: Answered",
+    "resolved": ":white_check_mark: Resolved",
+}
+PLATFORMS = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
+HOME_CASES = 20
+OWN_CASES = 10
+
+
+CARD = "card"
+"""The block id prefix of the buttons on a case's own card (others are in lists)."""
+
+
+def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
+    """Claim, Reply, Resolve; ``on_card`` marks the card's own, whose message shows the case."""
+    waiting = case.status in ("open", "reopened")
+    return actions(
+        button("case_claim", "Claim", case.id, "primary" if waiting else None),
+        button("case_reply", "Reply", case.id),
+        button("case_resolve", "Resolve", case.id),
+        block_id=f"{CARD if on_card else 'list'}:{case.id}",
+    )
+
+
+def status_line(case: CaseView) -> str:
+    line = STATUS[case.status]
+    if case.claimed_by and case.status in ("claimed", "answered", "resolved"):
+        line += f" · {who(case.claimed_by)}"
+    return line
+
+
+def asker(case: CaseView) -> str:
+    if case.anonymous:
+        return "_withheld at the asker's request_"
+    return who(case.asker, case.asker_name)
+
+
+def case_card(case: CaseView, *, remark: str = "") -> Message:
+    """The message in the team's channel: the question, the bot's answer, who asked, buttons."""
+    text = f"{case.id} for the {TEAM_NAMES[case.team]}: {truncate(case.question, 200)}"
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"{case.id} · {TEAM_NAMES[case.team]}"},
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Status*\n{status_line(case)}"},
+                {"type": "mrkdwn", "text": f"*Asker*\n{asker(case)}"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Asked in*\n{PLATFORMS.get(case.platform, case.platform)}",
+                },
+                {"type": "mrkdwn", "text": f"*Opened*\n{_when(case)}"},
+            ],
+        },
+        section(f"*Question*\n{quote(truncate(case.question, 2900))}"),
+    ]
+    if case.answer:
+        blocks.append(section(f"*PolicyBot answered*\n{to_mrkdwn(truncate(case.answer, 2900))}"))
+    cited = [_cited(c) for c in case.citations[:10]]
+    if cited:
+        blocks.append(context(*cited))
+    if case.note:
+        blocks.append(section(f"*Note from the asker*\n{quote(truncate(case.note, 2900))}"))
+    if remark:
+        blocks.append(context(escape(remark)))
+    blocks.append(case_buttons(case, on_card=True))
+    return text, blocks
+
+
+def reminder(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Message:
+    """SLA reminder: the team's cases nobody has claimed in time, each with its buttons."""
+    text = f"{len(cases)} case(s) for the {TEAM_NAMES[team]} unclaimed for over {sla_hours:g} hours"
+    blocks: list[Block] = [section(f":alarm_clock: *{escape(text)}*")]
+    for case in cases[:HOME_CASES]:
+        blocks += [_summary(case), case_buttons(case)]
+    if len(cases) > HOME_CASES:
+        blocks.append(context(f"and {len(cases) - HOME_CASES} more: `policybot escalations list`"))
+    return text, blocks
+
+
+def home_view(own: Sequence[CaseView], teams: Mapping[Team, Sequence[CaseView]]) -> View:
+    """App Home: how to ask and one's own cases; for reviewers, their teams' live cases."""
+    blocks: list[Block] = [_header("PolicyBot"), section(HELP), _header("Your cases")]
+    if not own:
+        blocks.append(context("You haven't passed a question to a person yet."))
+    for case in own[:OWN_CASES]:
+        blocks.append(_summary(case, mine=True))
+    for team, cases in teams.items():
+        blocks.append(_header(f"{TEAM_NAMES[team]}: cases to handle"))
+        if not cases:
+            blocks.append(context("Nothing waiting. :tada:"))
+        for case in cases[:HOME_CASES]:
+            blocks += [_summary(case), case_buttons(case)]
+        if len(cases) > HOME_CASES:
+            more = len(cases) - HOME_CASES
+            blocks.append(context(f"and {more} more: `policybot escalations list`"))
+    return {"type": "home", "blocks": blocks}
+
+
+def _summary(case: CaseView, *, mine: bool = False) -> Block:
+    by = f"{TEAM_NAMES[case.team]}" if mine else asker(case)
+    head = f"*{case.id}* · {by} · {status_line(case)}"
+    return section(f"{head}\n{quote(truncate(case.question, 300))}")
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, 150)}}
+
+
+def _when(case: CaseView) -> str:
+    stamp = int(case.created_at.timestamp())
+    fallback = case.created_at.strftime("%d %b %Y %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _cited(citation: Mapping[str, Any]) -> str:
+    return escape(
+        f"{citation.get('source', '')} {citation.get('section', '')} {citation.get('title', '')}"
+    )

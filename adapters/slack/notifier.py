@@ -1,0 +1,108 @@
+"""Case notifications in Slack: the outbox's side (post, reply, remind) and card updates.
+
+Where a case's card is: Slack needs a card's channel and ``ts`` to update it. A button pressed
+on the card carries both, and the reply modal keeps them; :attr:`SlackNotifier.cards`
+remembers the latest card of each case posted or touched by this process, for changes made
+elsewhere (App Home buttons, the asker's note). When a card is not known (the process
+restarted), the updated card is posted again with a remark that earlier ones are out of date:
+reviewers always see the current state, at the cost of an extra message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from slack_sdk import WebClient
+
+from adapters.slack.blocks import section
+from adapters.slack.case_blocks import case_card, reminder
+from adapters.slack.mrkdwn import escape, quote, split, to_mrkdwn, truncate
+from adapters.slack.refs import PLATFORM, ConversationRef
+from bot.case_views import CaseView
+from bot.models import TEAM_NAMES, Team
+
+log = logging.getLogger(__name__)
+
+CardLocation = tuple[str, str]
+KNOWN_CARDS = 5000
+
+
+class SlackNotifier:
+    """Delivers case notifications through the Slack Web API (a :class:`PlatformNotifier`).
+
+    Args:
+        client: the bot's Web API client.
+        channels: the channel id of each team (``SLACK_HR_CHANNEL``, ``SLACK_COMMS_CHANNEL``).
+        sla_hours: said in reminders.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, client: WebClient, channels: dict[Team, str], *, sla_hours: float) -> None:
+        self.client = client
+        self.channels = {team: channel for team, channel in channels.items() if channel}
+        self.sla_hours = sla_hours
+        self.cards: OrderedDict[str, CardLocation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def serves_team(self, team: Team) -> bool:
+        return team in self.channels
+
+    def post_case(self, case: CaseView) -> None:
+        self._post_card(case)
+
+    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        """The reply by DM, and in the asker's channel thread when there is one.
+
+        An anonymous case is answered by DM only: a reply in a channel thread would show
+        everyone in it who asked.
+        """
+        ref = ConversationRef.decode(conversation_ref)
+        fallback = f"Reply from the {TEAM_NAMES[case.team]} about {case.id}"
+        blocks = [
+            section(f"*{escape(fallback)}*\nYou asked:\n{quote(truncate(case.question, 1000))}"),
+            *(section(piece) for piece in split(to_mrkdwn(text))[:40]),
+        ]
+        dm = self.client.conversations_open(users=ref.user)["channel"]["id"]
+        self.client.chat_postMessage(channel=dm, text=fallback, blocks=blocks)
+        if ref.in_channel_thread and not case.anonymous:
+            self.client.chat_postMessage(
+                channel=ref.channel, thread_ts=ref.thread_ts, text=fallback, blocks=blocks
+            )
+
+    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
+        text, blocks = reminder(team, cases, self.sla_hours)
+        self.client.chat_postMessage(channel=self.channels[team], text=text, blocks=blocks)
+
+    def remember(self, case_id: str, channel: str, ts: str) -> None:
+        """Note where a case's card is (from a button pressed on it)."""
+        with self._lock:
+            self.cards[case_id] = (channel, ts)
+            self.cards.move_to_end(case_id)
+            while len(self.cards) > KNOWN_CARDS:
+                self.cards.popitem(last=False)
+
+    def refresh_card(self, case: CaseView, where: CardLocation | None = None) -> None:
+        """Show the case's current state on its card (see the module docstring)."""
+        with self._lock:
+            where = where or self.cards.get(case.id)
+        if where is None:
+            if self.serves_team(case.team):
+                self._post_card(
+                    case, remark="Updated: earlier cards for this case are out of date."
+                )
+            return
+        text, blocks = case_card(case)
+        self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
+        self.remember(case.id, *where)
+
+    def _post_card(self, case: CaseView, *, remark: str = "") -> None:
+        text, blocks = case_card(case, remark=remark)
+        sent = self.client.chat_postMessage(
+            channel=self.channels[case.team], text=text, blocks=blocks
+        )
+        self.remember(case.id, str(sent["channel"]), str(sent["ts"]))
+        log.info("posted %s to the %s channel", case.id, case.team)

@@ -1,0 +1,113 @@
+"""Who and where in Slack: user ids, conversation references, bounded memories.
+
+A conversation reference is what the core stores with a case so that a reviewer's reply can
+reach the asker later (``Question.conversation``). Slack's is ``slack:`` followed by compact
+JSON: ``slack:{"user":"U123","channel":"C456","thread_ts":"1712.0001"}``. The ``slack:``
+prefix lets :class:`adapters.server.PlatformDispatch` pick this platform; the user is always
+there (a reply always goes to the asker's DM); ``channel`` and ``thread_ts`` only when the
+question was asked in a thread the asker can see (never for a private ``/policy`` answer).
+A reference that is just ``slack:U123`` (a case logged from the CLI for a Slack user) works too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+PLATFORM = "slack"
+
+
+def person(user: str) -> str:
+    """The core's ``platform:user`` id of a Slack user id."""
+    return f"{PLATFORM}:{user}"
+
+
+def slack_user(person_id: str | None) -> str | None:
+    """The Slack user id of a ``slack:U123`` id; None for other platforms or nobody."""
+    if person_id and person_id.startswith(f"{PLATFORM}:"):
+        return person_id.split(":", 1)[1] or None
+    return None
+
+
+def who(person_id: str | None, name: str | None = None) -> str:
+    """How mrkdwn names a person: a mention for Slack users, else their name or id."""
+    user = slack_user(person_id)
+    if user:
+        return f"<@{user}>"
+    return name or person_id or "someone"
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """Where a Slack asker can be reached again."""
+
+    user: str
+    channel: str = ""
+    thread_ts: str = ""
+
+    def encode(self) -> str:
+        data = {"user": self.user, "channel": self.channel, "thread_ts": self.thread_ts}
+        compact = {key: value for key, value in data.items() if value}
+        return f"{PLATFORM}:" + json.dumps(compact, separators=(",", ":"), sort_keys=True)
+
+    @property
+    def in_channel_thread(self) -> bool:
+        """A thread in a channel (not a DM, whose replies go to the DM anyway)."""
+        return bool(self.thread_ts and self.channel and not self.channel.startswith("D"))
+
+    @classmethod
+    def decode(cls, ref: str) -> ConversationRef:
+        """Read a reference written by :meth:`encode`, or a bare ``slack:U123``.
+
+        Raises:
+            ValueError: not a Slack reference.
+        """
+        body = ref[len(PLATFORM) + 1 :] if ref.startswith(f"{PLATFORM}:") else ""
+        if body.startswith("{"):
+            data = json.loads(body)
+            return cls(
+                str(data["user"]), str(data.get("channel", "")), str(data.get("thread_ts", ""))
+            )
+        if body:
+            return cls(body)
+        raise ValueError("not a Slack conversation reference")
+
+
+class Recent:
+    """A bounded, thread-safe memory of recent keys and their values (event ids, answered
+    threads, escalations); the oldest are forgotten first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._seen: OrderedDict[Hashable, str] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, key: Hashable, value: str = "") -> bool:
+        """Remember ``key``; False (and the old value kept) when it was already remembered."""
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return False
+            self._seen[key] = value
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return True
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            return self._seen.get(key)
+
+    def set(self, key: Hashable, value: str) -> None:
+        with self._lock:
+            self._seen[key] = value
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._seen

@@ -1,0 +1,112 @@
+"""Reviewers' side: Claim, Reply (a modal) and Resolve on case cards and in App Home.
+
+The core decides who may act (:meth:`bot.cases.CaseService.may_act` and the checks inside each
+step); a refusal reaches the one error handler, which shows it to the presser alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from adapters.slack.case_blocks import CARD, home_view
+from adapters.slack.context import SlackBot
+from adapters.slack.errors import after_ack
+from adapters.slack.modals import reply_modal
+from adapters.slack.mrkdwn import mentions
+from adapters.slack.notifier import CardLocation
+from adapters.slack.refs import person
+from bot.case_views import CaseView
+from bot.cases import CaseService
+from bot.errors import NotAuthorizedError, PolicyBotError
+from bot.models import TEAM_NAMES, TEAMS, Team
+
+Body = dict[str, Any]
+LIVE = ("open", "reopened", "claimed", "answered")
+
+
+def card_location(body: Body) -> CardLocation | None:
+    """The channel and ts of the case card a button was pressed on; None when it was pressed
+    elsewhere (App Home, a reminder listing several cases)."""
+    container = body.get("container", {})
+    block_id = str(body.get("actions", [{}])[0].get("block_id", ""))
+    if container.get("type") == "message" and block_id.startswith(f"{CARD}:"):
+        return container["channel_id"], container["message_ts"]
+    return None
+
+
+def register(app: App, bot: SlackBot) -> None:
+    """Add the reviewer listeners and App Home to ``app``."""
+
+    def cases() -> CaseService:  # looked up each time: the database may come back later
+        return bot.assistant.work.cases
+
+    def on_step(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        step = cases().claim if action["action_id"] == "case_claim" else cases().resolve
+        case = step(action["value"], by=person(user))
+        after(client, user, case, card_location(body))
+
+    def on_reply(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]
+        case = cases().get(action["value"])
+        if not cases().may_act(person(user), case.team):
+            raise NotAuthorizedError(
+                f"Only the {TEAM_NAMES[case.team]} reviewers and admins may reply to {case.id}."
+            )
+        where = card_location(body)
+        metadata = {"case": case.id, **({"channel": where[0], "ts": where[1]} if where else {})}
+        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(case, metadata))
+
+    def on_reply_submit(
+        ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
+    ) -> None:
+        metadata = json.loads(view["private_metadata"])
+        text = view["state"]["values"]["reply"]["text"].get("value") or ""
+        user = body["user"]["id"]
+        try:
+            case = cases().reply(metadata["case"], text, by=person(user))
+        except PolicyBotError as exc:  # shown on the form, which keeps the reviewer's text
+            ack(response_action="errors", errors={"reply": mentions(str(exc))})
+            return
+        ack()
+        bot.deliver_soon()
+        where = (metadata["channel"], metadata["ts"]) if "channel" in metadata else None
+        after(client, user, case, where)
+
+    def on_home(event: Body, client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            publish_home(bot, client, event["user"])
+
+    def after(client: WebClient, user: str, case: CaseView, where: CardLocation | None) -> None:
+        bot.notifier.refresh_card(case, where)
+        if where is None:  # pressed in App Home (or a reminder): show the new state there
+            publish_home(bot, client, user)
+
+    app.action(re.compile(r"^case_(claim|resolve)$"))(after_ack(on_step))
+    app.action("case_reply")(after_ack(on_reply))
+    app.view("case_reply")(after_ack(on_reply_submit))
+    app.event("app_home_opened")(on_home)
+
+
+def publish_home(bot: SlackBot, client: WebClient, user: str) -> None:
+    """App Home for ``user``: their own cases, and their teams' live cases if they review."""
+    who = person(user)
+    try:
+        service = bot.assistant.work.cases
+        own = list(service.asked_by(who))
+        teams: dict[Team, list[CaseView]] = {}
+        for team in TEAMS:
+            if service.may_act(who, team):
+                live = [case for status in LIVE for case in service.list(team, status)]
+                teams[team] = sorted(live, key=lambda case: case.created_at)
+    except PolicyBotError:  # no case database: the home tab still explains how to ask
+        own, teams = [], {}
+    client.views_publish(user_id=user, view=home_view(own, teams))

@@ -1,0 +1,85 @@
+"""Microsoft Teams: PolicyBot as a Bot Framework bot, with Adaptive Cards and case cards.
+
+Every botbuilder import is inside this package, so a move to the Microsoft 365 Agents SDK
+touches nothing else (see the README). Importing the package is cheap: botbuilder loads when
+:func:`mount` is called, so the CLI can import :mod:`adapters.teams.package` at start-up.
+
+Modules: ``app`` (adapter, ``POST /api/messages``, turn errors), ``bot`` (the activity
+handler), ``actions`` (card buttons), ``cards`` and ``case_cards`` (Adaptive Cards),
+``notifier`` (case notifications), ``identity`` (people and conversation references),
+``sending`` (retries and typing), ``package`` and ``icons`` (the Teams app package).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from adapters.teams.notifier import TeamsNotifier
+    from bot.assistant import Assistant
+
+__all__ = ["check_local_dev_host", "mount"]
+
+
+def mount(
+    app: web.Application, assistant: Assistant, *, credentials_factory: Any = None
+) -> TeamsNotifier:
+    """Add ``POST /api/messages`` to ``app`` and return the Teams notifier.
+
+    With ``MICROSOFT_APP_ID`` set, every call must carry a valid Bot Framework token. Without
+    it, ``TEAMS_LOCAL_DEV=1`` must be set, and authentication is off (a loud warning is logged).
+
+    Args:
+        app: the server's aiohttp application.
+        assistant: the core the bot translates to.
+        credentials_factory: how the bot signs its own calls to Teams; default: from
+            ``MICROSOFT_APP_ID``/``MICROSOFT_APP_PASSWORD`` (tests pass one that needs no
+            Microsoft Entra sign-in).
+
+    Raises:
+        ConfigError: neither an app id nor local development mode, or botbuilder is missing.
+    """
+    try:
+        from adapters.teams.app import mount_teams
+    except ImportError as exc:  # as httpx does: say what to install
+        raise ConfigError(
+            f"Teams needs botbuilder ({exc}): "
+            "pip install botbuilder-core botbuilder-integration-aiohttp"
+        ) from exc
+    return mount_teams(app, assistant, credentials_factory=credentials_factory)
+
+
+def check_local_dev_host(settings: Settings, host: str) -> None:
+    """Refuse to serve unauthenticated Teams traffic beyond this machine.
+
+    In local development mode (``TEAMS_LOCAL_DEV=1`` without ``MICROSOFT_APP_ID``) anyone who
+    reaches the server can speak as anyone, so it must listen on a loopback address only,
+    unless ``TEAMS_ALLOW_REMOTE_DEV=1`` says otherwise.
+
+    Raises:
+        ConfigError: the host is not a loopback address.
+    """
+    if settings.get("MICROSOFT_APP_ID") or settings.get("TEAMS_LOCAL_DEV") != "1":
+        return
+    if settings.get("TEAMS_ALLOW_REMOTE_DEV") == "1" or _is_loopback(host):
+        return
+    raise ConfigError(
+        f"TEAMS_LOCAL_DEV=1 turns Teams authentication off, so the server listens only on "
+        f"loopback (127.0.0.1), not {host}. Set MICROSOFT_APP_ID, or TEAMS_ALLOW_REMOTE_DEV=1 "
+        f"if you really mean to expose an unauthenticated bot."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost may resolve anywhere
+        return False

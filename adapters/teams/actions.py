@@ -1,0 +1,181 @@
+"""Card buttons: escalate, add to a case and feedback (staff); claim, reply and resolve
+(reviewers).
+
+Each button's ``data`` names its ``action`` (see :mod:`adapters.teams.cards` and
+:mod:`adapters.teams.case_cards`). The core decides what is allowed; a refusal from it comes
+back as a polite message in the same conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from botbuilder.core import TurnContext
+
+from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
+from adapters.teams.case_cards import REPLY_INPUT, case_message
+from adapters.teams.identity import configured_people, is_personal, person_id, question_from
+from adapters.teams.notifier import TeamsNotifier
+from adapters.teams.sending import send, update
+from bot.assistant import Assistant
+from bot.case_views import CaseView, parse_ref
+from bot.errors import NotAuthorizedError
+from bot.models import TEAM_NAMES
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+REMEMBERED = 4096
+"""Escalations remembered, to recognise a repeated click."""
+UNKNOWN = "Sorry, I don't recognise that button. Please ask your question again."
+_VERBS = {"claim": "claim", "reply": "reply to", "resolve": "resolve"}
+
+
+def _flag(value: object) -> bool:
+    return str(value).strip().lower() in {"true", "1", "on", "yes"}
+
+
+class CardActions:
+    """Handles the buttons of PolicyBot's cards.
+
+    Args:
+        assistant: the core.
+        notifier: remembers case cards and people's names.
+    """
+
+    def __init__(self, assistant: Assistant, notifier: TeamsNotifier) -> None:
+        self._assistant = assistant
+        self._notifier = notifier
+        self._escalated: dict[tuple[str, str, str], str] = {}
+
+    async def handle(self, context: TurnContext, data: Mapping[str, Any]) -> None:
+        """Run the action a card button submitted."""
+        action = str(data.get("action", ""))
+        if action == "escalate":
+            await self._escalate(context, data)
+        elif action == "add_to_case":
+            await self._add_to_case(context, data)
+        elif action == "feedback":
+            await self._feedback(context, data)
+        elif action in _VERBS:
+            await self._case_action(context, action, data)
+        else:
+            log.warning("teams: unknown card action %r", action[:40])
+            await send(context, UNKNOWN)
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        # The core uses the database: keep its blocking calls off the event loop.
+        return await asyncio.get_running_loop().run_in_executor(None, work)
+
+    def _person(self, context: TurnContext) -> str:
+        people = configured_people(self._assistant.settings)
+        return person_id(context.activity.from_property, people)
+
+    async def _escalate(self, context: TurnContext, data: Mapping[str, Any]) -> None:
+        team, answer_id = str(data.get("team", "")), str(data.get("answer_id", ""))
+        asker = question_from(context.activity, "", self._assistant.settings)
+        # A double click, or Teams resending a slow turn, must not open a second case.
+        key = (answer_id, team, asker.user_id)
+        known = self._escalated.get(key)
+        if known:
+            case = await self._run(functools.partial(self._assistant.work.cases.get, known))
+        else:
+            escalate = functools.partial(
+                self._assistant.escalate,
+                answer_id,
+                team,
+                asker=asker,
+                note=str(data.get(f"note_{team}") or ""),
+                anonymous=_flag(data.get(f"anonymous_{team}", False)),
+            )
+            case = await self._run(escalate)
+            if len(self._escalated) >= REMEMBERED:
+                self._escalated.clear()
+            self._escalated[key] = case.id
+        personal = is_personal(context.activity)
+        await send(context, escalated_message(case, personal=personal))
+
+    async def _add_to_case(self, context: TurnContext, data: Mapping[str, Any]) -> None:
+        """The asker adds a note, or withholds their name, after the case was opened."""
+        case_id, by = str(data.get("case_id", "")), self._person(context)
+        anonymous = _flag(data.get(ANONYMOUS_INPUT))
+        add = functools.partial(
+            self._assistant.work.cases.asker_update,
+            case_id,
+            by=by,
+            note=str(data.get(NOTE_INPUT) or ""),
+            anonymous=anonymous,
+        )
+        try:
+            case = await self._run(add)
+        except NotAuthorizedError:
+            await send(context, f"Sorry, only the person who asked can add to {case_id}.")
+            return
+        await self._redraw_quietly(self._notifier.update_case_card(case), case)
+        done = [f"Thank you: {case.id} is updated."]
+        if anonymous:
+            done.append(
+                "The team no longer sees your name on it, but they may have seen it before "
+                "you chose this."
+            )
+        await send(context, " ".join(done))
+
+    async def _feedback(self, context: TurnContext, data: Mapping[str, Any]) -> None:
+        record = functools.partial(
+            self._assistant.feedback,
+            str(data.get("answer_id", "")),
+            _flag(data.get("helpful")),
+            rater=self._person(context),
+        )
+        await self._run(record)
+        await send(context, "Thank you for the feedback.")
+
+    async def _case_action(
+        self, context: TurnContext, action: str, data: Mapping[str, Any]
+    ) -> None:
+        case_id, by = str(data.get("case_id", "")), self._person(context)
+        cases = self._assistant.work.cases
+        if action == "claim":
+            work = functools.partial(cases.claim, case_id, by=by)
+        elif action == "reply":
+            work = functools.partial(cases.reply, case_id, str(data.get(REPLY_INPUT) or ""), by=by)
+        else:
+            work = functools.partial(cases.resolve, case_id, by=by)
+        try:
+            case = await self._run(work)
+        except NotAuthorizedError:
+            team = TEAM_NAMES[parse_ref(case_id)[0]]
+            await send(
+                context,
+                f"Sorry, only the {team} reviewers (and PolicyBot admins) can "
+                f"{_VERBS[action]} {case_id}.",
+            )
+            return
+        if not await self._redraw_quietly(self._redraw(context, case), case):
+            await send(context, f"{case.id} is now {case.status}, but I couldn't update its card.")
+
+    async def _redraw_quietly(self, redraw: Awaitable[Any], case: CaseView) -> bool:
+        """The case has changed already: a card that cannot be redrawn is no reason to
+        apologise for the whole action (and invite the person to do it again)."""
+        try:
+            await redraw
+        except Exception:
+            log.warning("teams: could not redraw the card of %s", case.id, exc_info=True)
+            return False
+        return True
+
+    async def _redraw(self, context: TurnContext, case: CaseView) -> None:
+        """Update the case card the button was on (or the last one posted for the case)."""
+        card_id = context.activity.reply_to_id
+        if not card_id:
+            if not await self._notifier.update_case_card(case):
+                await send(context, case_message(case, self._notifier.names))
+            return
+        self._notifier.cards[case.id] = (context.activity.conversation.id, card_id)
+        activity = case_message(case, self._notifier.names)
+        activity.id = card_id
+        await update(context, activity)

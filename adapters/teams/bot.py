@@ -1,0 +1,96 @@
+"""The Teams activity handler: translates activities into calls on the core.
+
+It holds the :class:`~bot.assistant.Assistant` and decides nothing itself. Surfaces: the
+personal chat; channels and group chats when the bot is @-mentioned (the mention is cut from
+the question); card buttons (:mod:`adapters.teams.actions`); a welcome card when the bot is
+installed. ``help`` shows the welcome again; ``reload`` asks the core to reload the documents
+(the core checks that the sender is an admin).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+
+from adapters.teams.actions import CardActions
+from adapters.teams.cards import answer_message, welcome_message
+from adapters.teams.identity import (
+    configured_people,
+    is_personal,
+    mentions_bot,
+    person_id,
+    question_from,
+)
+from adapters.teams.notifier import TeamsNotifier
+from adapters.teams.sending import send, while_typing
+from bot.assistant import Assistant
+
+log = logging.getLogger(__name__)
+
+HELP_WORDS = frozenset({"help", "/help", "hi", "hello", "start"})
+RELOAD_WORDS = frozenset({"reload", "/reload"})
+
+
+def question_text(context: TurnContext) -> str:
+    """What the person typed, without the bot's @-mention and Teams' HTML leftovers."""
+    activity = context.activity
+    raw = TurnContext.remove_recipient_mention(activity) if mentions_bot(activity) else None
+    return html.unescape(raw if raw is not None else activity.text or "").strip()
+
+
+class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is untyped
+    """PolicyBot in Teams.
+
+    Args:
+        assistant: answers, escalations, feedback, reloads.
+        notifier: learns service URLs and names from each activity; case cards.
+    """
+
+    def __init__(self, assistant: Assistant, notifier: TeamsNotifier) -> None:
+        super().__init__()
+        self._assistant = assistant
+        self._notifier = notifier
+        self._actions = CardActions(assistant, notifier)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        self._notifier.learn(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value.get("action"):
+            await self._actions.handle(turn_context, activity.value)
+            return
+        if not is_personal(activity) and not mentions_bot(activity):
+            return  # channel talk that is not addressed to the bot
+        text = question_text(turn_context)
+        command = text.lower()
+        if command in HELP_WORDS:
+            await send(turn_context, welcome_message())
+        elif command in RELOAD_WORDS:
+            await self._reload(turn_context)
+        else:
+            await self._ask(turn_context, text)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # Only the bot's own arrival matters; TeamsActivityHandler would also look up every
+        # other new member with a call to Teams, for nothing.
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(member.id == bot_id for member in activity.members_added or []):
+            await send(turn_context, welcome_message())
+
+    async def _ask(self, context: TurnContext, text: str) -> None:
+        question = question_from(context.activity, text, self._assistant.settings)
+        answer = await while_typing(context, lambda: self._assistant.ask(question))
+        await send(context, answer_message(answer))
+
+    async def _reload(self, context: TurnContext) -> None:
+        settings = self._assistant.settings
+        by = person_id(context.activity.from_property, configured_people(settings))
+        report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
+        summary = "\n\n".join(report.summary().splitlines())
+        await send(context, f"Reloaded the policy documents.\n\n{summary}")

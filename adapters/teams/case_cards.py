@@ -1,0 +1,102 @@
+"""What reviewers see in their team's channel: the case card, and SLA reminders; and what the
+asker receives: the team's reply.
+
+Everything is built from a :class:`~bot.case_views.CaseView`, which names nobody on an
+anonymous case. Case card buttons carry ``{"action": "claim" | "reply" | "resolve",
+"case_id": ...}``; the reply text is the ``reply_text`` input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from botbuilder.core import MessageFactory
+from botbuilder.schema import Activity
+
+from adapters.teams.cards import Card, card, message, plain, text
+from bot.case_views import MAX_TEXT, WAITING, CaseView
+from bot.models import TEAM_NAMES, Team
+
+REPLY_INPUT = "reply_text"
+_STATUS = {
+    "open": "Open: waiting for a reviewer",
+    "claimed": "Claimed",
+    "answered": "Answered",
+    "resolved": "Resolved",
+    "reopened": "Reopened: waiting for a reviewer",
+}
+
+
+def _who(person: str | None, names: Mapping[str, str]) -> str:
+    return names.get(person, person) if person else "nobody yet"
+
+
+def _submit(title: str, action: str, case_id: str, **options: str) -> Card:
+    data = {"action": action, "case_id": case_id}
+    return {"type": "Action.Submit", "title": title, "data": data, **options}
+
+
+def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
+    """The card for a case as it is now; its buttons follow its status."""
+    asker = "Anonymous (asked not to be named)" if case.anonymous else case.asker_name
+    facts = [
+        {"title": "Status", "value": _STATUS.get(case.status, case.status)},
+        {"title": "Asked by", "value": asker or _who(case.asker, names)},
+        {"title": "Claimed by", "value": _who(case.claimed_by, names)},
+        {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
+    ]
+    body: list[Card] = [
+        text(f"{case.id} · {TEAM_NAMES[case.team]}", size="Medium", weight="Bolder"),
+        {"type": "FactSet", "facts": facts},
+        text("Question", weight="Bolder"),
+        text(case.question),
+    ]
+    if case.note:
+        body += [text("Note from the asker", weight="Bolder"), text(case.note)]
+    if case.answer:
+        body += [text("PolicyBot answered", weight="Bolder"), text(case.answer, isSubtle=True)]
+    clauses = ", ".join(f"{c.get('section')} {c.get('title')}" for c in case.citations)
+    if clauses:
+        body.append(text(f"Clauses cited: {clauses}", isSubtle=True))
+    for event in case.events:
+        if event.action == "replied":
+            body.append(text(f"Reply from {_who(event.by, names)}: {event.text}"))
+    if case.status == "answered" and case.pending_deliveries:
+        body.append(text("The reply is on its way to the asker.", isSubtle=True))
+    actions: list[Card] = []
+    if case.status != "resolved":
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": REPLY_INPUT,
+                "label": "Reply to the asker",
+                "isMultiline": True,
+                "maxLength": MAX_TEXT,
+            }
+        )
+        if case.status in WAITING:
+            actions.append(_submit("Claim", "claim", case.id, style="positive"))
+        actions += [_submit("Send reply", "reply", case.id), _submit("Resolve", "resolve", case.id)]
+    speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
+    return card(body, actions, speak=plain(speak))
+
+
+def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:
+    """The case card as a message."""
+    summary = f"Case {case.id} ({case.status}): {case.question}"
+    return message(case_card(case, names), summary)
+
+
+def reminder_message(team: Team, cases: Sequence[CaseView]) -> Activity:
+    """An SLA reminder: the team's cases that nobody has claimed in time."""
+    lines = [f"These {TEAM_NAMES[team]} cases are still waiting for a reviewer:"]
+    lines += [f"- **{case.id}**: {plain(case.question)[:120]}" for case in cases]
+    return MessageFactory.text("\n".join(lines))
+
+
+def reply_message(case: CaseView, reply: str) -> Activity:
+    """A reviewer's reply, as the asker receives it."""
+    heading = f"**The {TEAM_NAMES[case.team]} replied** to your question (case {case.id}):"
+    activity = MessageFactory.text(f"{heading}\n\n{reply}")
+    activity.summary = plain(f"{heading} {reply}")[:300]
+    return activity

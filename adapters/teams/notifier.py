@@ -1,0 +1,196 @@
+"""Case notifications to Teams: case cards in the team channels, replies to askers.
+
+The outbox calls :class:`TeamsNotifier` from a worker thread; each call runs its coroutine on
+the server's event loop and waits. A failure raises, so the outbox tries again later.
+
+- A case card goes to ``TEAMS_HR_CHANNEL`` / ``TEAMS_COMMS_CHANNEL`` (channel conversation
+  ids), at ``TEAMS_SERVICE_URL`` or else the service URL of the latest incoming activity. The id
+  Teams gives the posted card is remembered, so the card can be updated in place.
+- A reply goes to the asker's personal chat: the stored reference when they asked there; else
+  a one-to-one chat the bot opens with them, never the channel they asked in, where others
+  would read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+
+from adapters.teams.case_cards import case_message, reminder_message, reply_message
+from adapters.teams.identity import (
+    CHANNEL_ID,
+    PLATFORM,
+    channel_reference,
+    configured_people,
+    person_id,
+    reference_from,
+)
+from adapters.teams.sending import proactive, send, update
+from bot.case_views import CaseView
+from bot.config import Settings
+from bot.models import Team
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+TIMEOUT = 60.0
+"""Seconds a delivery may take, retries included; well inside the outbox's 5-minute lease."""
+
+
+class TeamsNotifier:
+    """The Teams side of :class:`bot.ports.Notifier` (see the module docstring).
+
+    Args:
+        adapter: the botbuilder adapter that sends.
+        settings: app id, team channels, service URL, tenant.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, adapter: CloudAdapter, settings: Settings) -> None:
+        self._adapter = adapter
+        self._app_id = settings.get("MICROSOFT_APP_ID")
+        self._tenant = settings.get("MICROSOFT_APP_TENANT_ID")
+        self._channels = {
+            "hr": settings.get("TEAMS_HR_CHANNEL"),
+            "communications": settings.get("TEAMS_COMMS_CHANNEL"),
+        }
+        self._service_url = settings.get("TEAMS_SERVICE_URL")
+        self._learned_url = ""
+        self._bot_id = f"28:{self._app_id}" if self._app_id else ""
+        self._configured = configured_people(settings)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.cards: dict[str, tuple[str, str]] = {}
+        """Case id -> (conversation id, activity id) of its latest card."""
+        self.names: dict[str, str] = {}
+        """``teams:<id>`` -> display name, as seen on incoming activities."""
+
+    async def start(self, _app: web.Application) -> None:
+        """Remember the server's event loop (an aiohttp on_startup hook)."""
+        self._loop = asyncio.get_running_loop()
+
+    def learn(self, activity: Activity) -> None:
+        """Note the service URL, the bot's id and the sender's name from an incoming activity."""
+        if activity.service_url:
+            self._learned_url = activity.service_url
+        if activity.recipient and activity.recipient.id:
+            self._bot_id = activity.recipient.id
+        sender = activity.from_property
+        if sender and sender.name:
+            self.names[person_id(sender, self._configured)] = sender.name
+
+    def service_url(self) -> str:
+        url = self._service_url or self._learned_url
+        if not url:
+            raise LookupError("no Teams service URL yet: set TEAMS_SERVICE_URL")
+        return url
+
+    def serves_team(self, team: Team) -> bool:
+        return bool(self._channels.get(team))
+
+    # The Notifier port: synchronous, called from the outbox's worker thread.
+
+    def post_case(self, case: CaseView) -> None:
+        self._wait(lambda: self.post_case_card(case))
+
+    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        self._wait(lambda: self._deliver(conversation_ref, case, text))
+
+    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
+        self._wait(lambda: self._post(self._channel(team), reminder_message(team, cases)))
+
+    def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the Teams adapter is not running")
+
+        async def run() -> T:
+            return await make()
+
+        future = asyncio.run_coroutine_threadsafe(run(), loop)
+        try:
+            return future.result(TIMEOUT)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    # The work, on the event loop.
+
+    async def post_case_card(self, case: CaseView) -> str:
+        """Post a case's card to its team's channel; returns the card's activity id."""
+        channel = self._channel(case.team)
+        activity_id = await self._post(channel, case_message(case, self.names))
+        self.cards[case.id] = (channel, activity_id)
+        log.info("teams: posted the card of %s to the %s channel", case.id, case.team)
+        return activity_id
+
+    async def update_case_card(self, case: CaseView) -> bool:
+        """Redraw a case's card where it was posted; False when its id is not known."""
+        if case.id not in self.cards:
+            return False
+        conversation_id, activity_id = self.cards[case.id]
+        activity = case_message(case, self.names)
+        activity.id = activity_id
+        reference = channel_reference(conversation_id, self.service_url(), self._bot_id)
+        await self._in(reference, lambda context: update(context, activity))
+        return True
+
+    def _channel(self, team: Team) -> str:
+        channel = self._channels.get(team)
+        if not channel:
+            raise LookupError(f"no Teams channel is configured for the {team} team")
+        return channel
+
+    async def _post(self, conversation_id: str, activity: Activity) -> str:
+        reference = channel_reference(conversation_id, self.service_url(), self._bot_id)
+        return await self._in(reference, lambda context: send(context, activity))
+
+    async def _deliver(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        reference = await self._personal_chat(conversation_ref)
+        await self._in(reference, lambda context: send(context, reply_message(case, text)))
+
+    async def _personal_chat(self, conversation_ref: str) -> ConversationReference:
+        if conversation_ref.lstrip().startswith("{"):
+            reference = reference_from(conversation_ref)
+            conversation = reference.conversation
+            if conversation.conversation_type in (None, "personal") and not conversation.is_group:
+                return reference
+            user, tenant = reference.user.id, conversation.tenant_id or self._tenant
+            url = reference.service_url or self.service_url()
+        else:  # a case logged from the command line names only the asker: teams:<id>
+            platform, _, user = conversation_ref.partition(":")
+            if platform != PLATFORM or not user:
+                raise LookupError(f"cannot reach {conversation_ref!r} in Teams")
+            tenant, url = self._tenant, self.service_url()
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=self._bot_id or None),
+            members=[ChannelAccount(id=user)],
+            tenant_id=tenant or None,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        opened: list[ConversationReference] = []
+
+        async def remember(context: TurnContext) -> None:
+            opened.append(TurnContext.get_conversation_reference(context.activity))
+
+        await self._adapter.create_conversation(
+            self._app_id, remember, parameters, channel_id=CHANNEL_ID, service_url=url
+        )
+        opened[0].activity_id = None
+        return opened[0]
+
+    async def _in(self, reference: ConversationReference, work: Callable[[Any], Awaitable[T]]) -> T:
+        return await proactive(self._adapter, reference, self._app_id, work)

@@ -1,0 +1,141 @@
+"""How requests reach the bot: signatures, retries, quick acknowledgements, Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from aiohttp import web
+
+from adapters.slack import mount
+from bot.engine import PolicyBot
+from bot.errors import ConfigError
+from bot.models import Answer, Question
+from tests.adapters.slack.conftest import STAFF, Slack, slack_settings, start_slack
+from tests.adapters.slack.fake_slack import APP_TOKEN, BOT_USER, FakeSlack
+
+MENTION = {
+    "type": "app_mention",
+    "user": STAFF,
+    "text": f"<@{BOT_USER}> Can I use Facebook at lunch?",
+    "ts": "1.000001",
+    "channel": "CGENERAL",
+    "event_ts": "1.000001",
+}
+
+
+async def test_bad_and_stale_signatures_are_refused(slack: Slack) -> None:
+    body = slack.event_body(MENTION)
+    assert [c.method for c in slack.fake.calls] == ["auth.test"]  # the start-up check
+    assert (await slack.post(body, "application/json", secret="not-the-secret"))[0] == 401
+    stale = int(time.time()) - 6 * 60
+    assert (await slack.post(body, "application/json", timestamp=stale))[0] == 401
+    async with slack.client.post("/slack/events", data=body) as unsigned:
+        assert unsigned.status == 401
+    await slack.fake.settle()
+    assert [c.method for c in slack.fake.calls] == ["auth.test"]  # nothing was handled
+    assert (await slack.post(body, "application/json"))[0] == 200  # the same body, signed
+    await slack.fake.wait_for("chat.postMessage")
+
+
+async def test_url_verification_echoes_the_challenge(slack: Slack) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "x"})
+    status, _, text = await slack.post(body, "application/json")
+    assert status == 200 and json.loads(text) == {"challenge": "c-123"}
+
+
+async def test_retries_and_repeats_never_give_a_second_answer(slack: Slack) -> None:
+    body = slack.event_body(MENTION, event_id="EvSAME")
+    assert (await slack.post(body, "application/json"))[0] == 200
+    for n, reason in ((1, "http_timeout"), (2, "http_error"), (3, "unknown_error")):
+        headers = {"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": reason}
+        assert (await slack.post(body, "application/json", headers=headers))[0] == 200
+    assert (await slack.post(body, "application/json"))[0] == 200  # the same event id again
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.fake.settle(0.5)
+    assert len(slack.fake.of("chat.postMessage")) == 1
+
+
+async def test_a_retry_of_an_event_that_never_arrived_is_answered(slack: Slack) -> None:
+    body = slack.event_body(MENTION, event_id="EvLOST")
+    headers = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "connection_failed"}
+    assert (await slack.post(body, "application/json", headers=headers))[0] == 200
+    assert (
+        await slack.post(body, "application/json", headers={**headers, "X-Slack-Retry-Num": "2"})
+    )[0] == 200
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.fake.settle(0.5)
+    assert len(slack.fake.of("chat.postMessage")) == 1
+
+
+async def test_a_slow_answer_does_not_delay_the_acknowledgement(slack: Slack) -> None:
+    def slow(question: Question) -> Answer:
+        time.sleep(4)  # longer than Slack's 3 seconds
+        return slack.engine.real.ask(question)
+
+    slack.engine.script = slow
+    sent = time.perf_counter()
+    status, mention_ack, _ = await slack.event(MENTION)
+    assert status == 200
+    status, command_ack, _ = await slack.command("Can I use Facebook at lunch?")
+    assert status == 200
+    assert mention_ack < 1.0 and command_ack < 1.0
+    (answer,) = await slack.fake.wait_for("chat.postMessage", timeout=20)
+    assert "lunch" in answer.text and answer.at - sent > 3.5  # the work went on after the ack
+    await slack.fake.wait_for("response_url", timeout=20)
+
+
+async def test_socket_mode_connects_and_acknowledges_envelopes(
+    fake_slack: FakeSlack, real_bot: PolicyBot, tmp_path: Path
+) -> None:
+    handle, client = await start_slack(fake_slack, real_bot, tmp_path, SLACK_APP_TOKEN=APP_TOKEN)
+    try:
+        (opened,) = await fake_slack.wait_for("apps.connections.open")
+        assert opened.args["_token"] == APP_TOKEN  # the app-level token opens the socket
+        async with client.post("/slack/events", data="{}") as resp:
+            assert resp.status == 404  # no public endpoint in Socket Mode
+        envelope = {
+            "envelope_id": "env-1",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": json.loads(handle.event_body(MENTION)),
+        }
+        await fake_slack.socket_send(envelope)
+        (answer,) = await fake_slack.wait_for("chat.postMessage")
+        assert answer.args["thread_ts"] == MENTION["ts"] and "lunch" in answer.text
+        assert {"envelope_id": "env-1"} in fake_slack.socket_acks
+        retried = {
+            **envelope,
+            "envelope_id": "env-2",
+            "retry_attempt": 1,
+            "retry_reason": "timeout",
+        }
+        await fake_slack.socket_send(retried)
+        for _ in range(100):
+            if {"envelope_id": "env-2"} in fake_slack.socket_acks:
+                break
+            await asyncio.sleep(0.05)
+        assert {"envelope_id": "env-2"} in fake_slack.socket_acks  # acknowledged, not answered
+        await fake_slack.settle(0.5)
+        assert len(fake_slack.of("chat.postMessage")) == 1
+    finally:
+        await client.close()
+        handle.assistant.close()
+
+
+async def test_socket_mode_with_a_bad_app_token_fails_at_start(
+    fake_slack: FakeSlack, real_bot: PolicyBot, tmp_path: Path
+) -> None:
+    fake_slack.errors["apps.connections.open"] = "invalid_auth"
+    with pytest.raises(ConfigError, match=r"Socket Mode could not connect \(invalid_auth\)"):
+        await start_slack(fake_slack, real_bot, tmp_path, SLACK_APP_TOKEN=APP_TOKEN)
+
+
+def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
+    assistant = SimpleNamespace(settings=slack_settings(tmp_path, SLACK_SIGNING_SECRET=""))
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        mount(web.Application(), assistant)  # type: ignore[arg-type]

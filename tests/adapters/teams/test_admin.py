@@ -1,0 +1,26 @@
+"""Admins reload the policy documents from Teams; nobody else may."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.adapters.teams.conftest import ADMIN, ASKER, Teams
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_an_admin_reloads_and_gets_the_diff(teams: Teams) -> None:
+    await teams.say("reload", sender=ADMIN)
+    reply = teams.connector.sent()[-1]
+    assert reply.text.startswith("Reloaded the policy documents.")
+    assert "No changes: the index is up to date." in reply.text
+    assert "5 documents" in reply.text and "knowledge version" in reply.text
+    assert teams.connector.sent("typing")  # reloading can take a while
+
+
+async def test_a_reload_from_anyone_else_is_refused(teams: Teams) -> None:
+    before = teams.assistant.engine.knowledge_version
+    await teams.say("reload", sender=ASKER)
+    [reply] = teams.connector.sent()
+    assert reply.text == "Only PolicyBot admins can reload the policy documents."
+    assert teams.assistant.engine.knowledge_version == before
