@@ -194,5 +194,5 @@ def serve(assistant: Assistant, *, host: str, port: int) -> None:
 
         check_local_dev_host(assistant.settings, host)
     app = create_app(assistant, mounts)
-    log.warning("PolicyBot serving on http://%s:%d", host, port)
+    log.info("PolicyBot serving on http://%s:%d", host, port)
     web.run_app(app, host=host, port=port, print=None)

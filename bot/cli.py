@@ -169,8 +169,10 @@ def serve(
         settings = Settings.from_env()
         assistant = Assistant.open(settings)
         ensure_index(assistant.engine)
+        host, port = host or settings.host, port or settings.port
+        err.print(f"PolicyBot serving on http://{host}:{port} (Ctrl-C stops it)", highlight=False)
         try:
-            run_server(assistant, host=host or settings.host, port=port or settings.port)
+            run_server(assistant, host=host, port=port)
         finally:
             assistant.close()
 

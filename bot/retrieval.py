@@ -213,7 +213,10 @@ class Retriever:
         """Organisations named in the question that the documents never mention."""
         found = []
         for match in _BODY.finditer(question):
-            name = terms(" ".join(w for w in words(match.group(1)) if w not in _GENERIC_MODIFIERS))
+            before = words(match.group(1))
+            if any(w in _GENERIC_MODIFIERS for w in before):
+                continue  # "the council", "slagging the council off": this council
+            name = terms(" ".join(before))
             if name and not any(self._keyword.knows(t) for t in name):
                 found.append(match.group(0).strip())
         return tuple(found)

@@ -27,6 +27,7 @@ STOPWORDS = frozenset(
     thats theres theyre theyve hes shes youre youve weve its lets
     gonna wanna gotta kinda sorta yeah yep nope yay nay def defo tbh afaik imo btw pls plz
     ppl u ur bit quick quickly actually basically literally just guys guy bloke
+    put puts putting see sees seeing seem seems seemed look looks looking
     """.split()
 )
 

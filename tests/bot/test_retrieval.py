@@ -63,6 +63,7 @@ def test_evidence_weighs_the_rare_words_of_the_question(real_bot: PolicyBot) -> 
         ("Can the Council read my emails?", False),
         ("Do cllrs from another council follow this?", False),
         ("Can I comment on my parish council's page?", False),
+        ("can we delete comments that are just people slagging the council off", False),
     ],
 )
 def test_other_organisations_are_recognised(
