@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# `make run` and `make index` read settings from .env when there is one (see .env.example).
+DOTENV := set -a; [ ! -f .env ] || . ./.env; set +a;
 
 .PHONY: install index run test lint bench clean
 
@@ -15,10 +17,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 index: install
-	$(BIN)/policybot reload
+	@$(DOTENV) $(BIN)/policybot reload
 
 run: index
-	$(BIN)/policybot run
+	@$(DOTENV) $(BIN)/policybot run
 
 test: install
 	$(BIN)/pytest

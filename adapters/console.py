@@ -72,7 +72,7 @@ class ConsoleChat:
     def run(self) -> None:
         history = self.assistant.settings.data_dir / "chat_history"
         with _readline_history(history if read_is_terminal(self._read) else None):
-            self.console.print(HELP, style="dim")
+            self.say(HELP, style="dim")
             while True:
                 try:
                     line = self._read("you> ")
@@ -82,6 +82,10 @@ class ConsoleChat:
                 if not self.handle(line):
                     return
 
+    def say(self, text: str, style: str = "") -> None:
+        """Print plain text: brackets in it ("[note]") are not rich markup."""
+        self.console.print(text, style=style, markup=False, highlight=False)
+
     def handle(self, line: str) -> bool:
         """Answer one line; False when the user wants to leave."""
         command, _, rest = line.strip().partition(" ")
@@ -89,44 +93,43 @@ class ConsoleChat:
             return False
         try:
             if command in {"/help", "/?"}:
-                self.console.print(HELP)
+                self.say(HELP)
             elif command == "/escalate":
                 self._escalate(rest)
             elif command == "/feedback":
                 self._feedback(rest)
             elif command.startswith("/"):
-                self.console.print(f"Unknown command {command}. {HELP}")
+                self.say(f"Unknown command {command}. {HELP}")
             elif line.strip():
                 self.last = self.assistant.ask(Question(text=line, user_id=self.user))
                 self.console.print(render(self.last))
         except PolicyBotError as exc:
-            self.console.print(f"Sorry: {exc}", style="red", highlight=False)
+            self.say(f"Sorry: {exc}", style="red")
         return True
 
     def _escalate(self, rest: str) -> None:
         team, _, note = rest.strip().partition(" ")
         if team not in TEAM_NAMES:
-            self.console.print("Usage: /escalate hr|communications [a note for the team]")
+            self.say("Usage: /escalate hr|communications [a note for the team]")
             return
         if self.last is None:
-            self.console.print("Ask your question first, then /escalate it.")
+            self.say("Ask your question first, then /escalate it.")
             return
         case = self.assistant.escalate(self.last.id, team, note=note.strip())
-        self.console.print(
+        self.say(
             f"Passed to the {TEAM_NAMES[case.team]} as case {case.id}; they see it in their "
-            f"channel. Follow it with `policybot escalations show {case.id}`.",
-            highlight=False,
+            f"channel. Follow it with `policybot escalations show {case.id}`."
         )
 
     def _feedback(self, rest: str) -> None:
         vote, _, comment = rest.strip().partition(" ")
         if vote not in {"up", "down"} or self.last is None:
-            self.console.print("Usage, after an answer: /feedback up|down [comment]")
+            self.say("Usage, after an answer: /feedback up|down [comment]")
             return
         self.assistant.feedback(
             self.last.id, vote == "up", comment=comment.strip(), rater=self.user
         )
-        self.console.print("Thank you for the feedback.")
+        self.say("Thank you for the feedback.")
 
 
 def read_is_terminal(read: Callable[[str], str]) -> bool:

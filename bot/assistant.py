@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.case_views import CaseView
 from bot.cases import CaseRequest
@@ -19,7 +21,7 @@ from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress, ReloadReport
-from bot.models import TEAMS, Answer, Question, Team
+from bot.models import TEAMS, Answer, Citation, Question, Team
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +81,34 @@ class Assistant:
             log.exception("could not write the audit row of answer %s", answer.id)
         return answer
 
-    def answered(self, answer_id: str) -> tuple[Question, Answer]:
-        """The question and answer behind ``answer_id``, from this process's memory.
+    def answered(self, answer_id: str, asker: Question | None = None) -> tuple[Question, Answer]:
+        """The question and answer behind ``answer_id``.
+
+        Answers are remembered in this process; an older one (or one given by another
+        process, or before a restart) is read back from the audit log, with ``asker`` as
+        who asked.
 
         Raises:
-            EscalationError: the answer is unknown (too old, or from another process).
+            EscalationError: the answer is unknown (purged, or never recorded).
         """
         with self._lock:
             found = self._recent.get(answer_id)
-        if found is None:
+        if found is not None:
+            return found
+        entry = self.work.audit.find(answer_id)
+        if entry is None or asker is None:
             raise EscalationError(
                 "I no longer have that answer to hand: please ask the question again."
             )
-        return found
+        answer = Answer(
+            question=entry.question,
+            answered=entry.answered,
+            text=entry.answer,
+            citations=tuple(_citation(c) for c in entry.citations),
+            knowledge_version=entry.knowledge_version,
+            id=answer_id,
+        )
+        return replace(asker, text=entry.question), answer
 
     def escalate(
         self,
@@ -112,7 +129,7 @@ class Assistant:
             note: what the asker adds for the team.
             anonymous: withhold the asker's identity from the reviewers.
         """
-        question, answer = self.answered(answer_id)
+        question, answer = self.answered(answer_id, asker)
         if team not in TEAMS:
             raise EscalationError(f"Unknown team {team!r}: choose hr or communications.")
         chosen: Team = "hr" if team == "hr" else "communications"
@@ -142,3 +159,13 @@ class Assistant:
     def close(self) -> None:
         if self.casework is not None:
             self.casework.close()
+
+
+def _citation(data: dict[str, Any]) -> Citation:
+    return Citation(
+        source=str(data.get("source", "")),
+        section=str(data.get("section", "")),
+        title=str(data.get("title", "")),
+        quote=str(data.get("quote", "")),
+        score=float(data.get("score", 0.0)),
+    )

@@ -183,6 +183,15 @@ class AuditLog:
                 )
             )
 
+    def find(self, answer_id: str) -> AuditEntry | None:
+        """The entry of one answer, or None (never recorded, or purged)."""
+        if not answer_id:
+            return None
+        query = select(AuditRow).where(AuditRow.answer_id == answer_id).limit(1)
+        with self._db.session() as session:
+            row = session.scalars(query).first()
+            return _entry(row) if row is not None else None
+
     def entries(self, since: datetime | None = None) -> list[AuditEntry]:
         """Audit entries, oldest first, optionally only those at or after ``since``."""
         query = select(AuditRow).order_by(AuditRow.at, AuditRow.id)
@@ -192,15 +201,18 @@ class AuditLog:
             return [_entry(row) for row in session.scalars(query)]
 
 
-def link_case(session: Session, *, answer_id: str, asker_id: str, case_ref: str) -> None:
+def link_case(
+    session: Session, *, answer_id: str, asker_id: str, case_ref: str, recorded_as: str
+) -> None:
     """Give the audit rows of ``answer_id`` the asker's real id and the case id.
 
     Called by :class:`bot.cases.CaseService` in the transaction that opens a case that is not
-    anonymous.
+    anonymous. Only rows recorded for this asker (``recorded_as``, their pseudonym) change:
+    escalating a colleague's shared answer must not make the record say you asked it.
     """
     session.execute(
         update(AuditRow)
-        .where(AuditRow.answer_id == answer_id)
+        .where(AuditRow.answer_id == answer_id, AuditRow.asker == recorded_as)
         .values(asker=asker_id, asker_pseudonymised=False, case_ref=case_ref)
     )
 

@@ -79,10 +79,20 @@ class CaseService:
         clock: the current UTC time (tests pass a fake).
     """
 
-    def __init__(self, db: Database, settings: Settings, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        pseudonym: Callable[[str], str] | None = None,
+    ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
+        # How the audit log names an asker: a case only claims the audit row of an answer
+        # its own asker received (not a colleague's answer shared in a channel).
+        self._pseudonym = pseudonym
 
     def reviewers(self, team: Team) -> frozenset[str]:
         """The ``platform:user`` ids configured as the team's reviewers."""
@@ -113,9 +123,13 @@ class CaseService:
                 CaseEventRow(case_id=row.id, at=now, by=by, action="opened", text=request.note)
             )
             enqueue(session, kind="post_case", case=row, now=now, payload={})
-            if request.answer_id and not request.anonymous:
+            if request.answer_id and not request.anonymous and self._pseudonym is not None:
                 link_case(
-                    session, answer_id=request.answer_id, asker_id=request.asker, case_ref=ref
+                    session,
+                    answer_id=request.answer_id,
+                    asker_id=request.asker,
+                    case_ref=ref,
+                    recorded_as=self._pseudonym(request.asker),
                 )
             view = build_view(session, row)
         log.info("opened %s for the %s", ref, TEAM_NAMES[view.team])

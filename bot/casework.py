@@ -118,12 +118,13 @@ class Casework:
         """
         db = Database.open(settings)
         key = load_or_create_key(settings.data_dir)
+        audit = AuditLog(db, key=key, clock=clock)
         return cls(
             settings=settings,
             db=db,
-            cases=CaseService(db, settings, clock=clock),
+            cases=CaseService(db, settings, clock=clock, pseudonym=audit.pseudonym),
             outbox=Outbox(db, clock=clock),
-            audit=AuditLog(db, key=key, clock=clock),
+            audit=audit,
             feedback=Feedback(db, key=key, clock=clock),
             clock=clock,
         )

@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,15 @@ def default_store(settings: Settings) -> StoreFactory:
     return lambda path, build: ChromaStore.persistent(path / "chroma", collection="policybot")
 
 
+@dataclass(frozen=True)
+class _Live:
+    """What answers a question: one build, its retriever and its routing."""
+
+    build: Build
+    retriever: Retriever
+    routing: Routing
+
+
 class PolicyBot:
     """Answers questions and reloads documents.
 
@@ -92,9 +102,7 @@ class PolicyBot:
             store_factory=store_factory or default_store(settings),
         )
         self._lock = threading.Lock()
-        self._build: Build | None = None
-        self._retriever: Retriever | None = None
-        self._routing = Routing()
+        self._current: _Live | None = None
 
     @property
     def llm_stats(self) -> LLMStats | None:
@@ -108,12 +116,17 @@ class PolicyBot:
 
     def retriever(self) -> Retriever:
         """The retriever of the live build, reopened when another reload has switched it."""
+        return self._live().retriever
+
+    def _live(self) -> _Live:
+        """The live build with its retriever and routing, taken together under the lock,
+        so that one answer never mixes two builds."""
         with self._lock:
             live = self.index.current_id()
-            if self._retriever is None or self._build is None or self._build.path.name != live:
+            if self._current is None or self._current.build.path.name != live:
                 self._switch_to(self.index.open())
-            assert self._retriever is not None
-            return self._retriever
+            assert self._current is not None
+            return self._current
 
     def _switch_to(self, build: Build) -> None:
         embedder = self.index.embedder
@@ -133,9 +146,12 @@ class PolicyBot:
         except BaseException:
             build.store.close()
             raise
-        if self._build is not None:
-            self._build.store.close()
-        self._build, self._retriever, self._routing = build, retriever, routing
+        # Answers in progress on other threads keep their snapshot of the old build; with the
+        # vectors searched in memory they no longer need its store, so it is closed at once
+        # (its files may already be pruned from disk by the reload).
+        if self._current is not None:
+            self._current.build.store.close()
+        self._current = _Live(build, retriever, routing)
 
     def ask(self, question: Question | str) -> Answer:
         """Answer a question from the documents; never raises for bad input."""
@@ -152,7 +168,7 @@ class PolicyBot:
         if not cleaned.searchable:
             text = EMPTY if not question.text.strip() else NOT_FOUND
             return Answer(
-                question=cleaned.text or question.text.strip()[:200],
+                question=cleaned.original or question.text.strip()[:200],
                 answered=False,
                 text=text,
                 notices=tuple(notices),
@@ -160,16 +176,16 @@ class PolicyBot:
                 knowledge_version=self.knowledge_version,
                 id=answer_id,
             )
-        retriever = self.retriever()
+        live = self._live()
+        retriever = live.retriever
         evidence = retriever.search(cleaned.text)
         result = draft(evidence, resolve=retriever.resolve_reference)
         escalation = suggest(
-            cleaned.text, evidence.hits, answered=result.answered, routing=self._routing
+            cleaned.text, evidence.hits, answered=result.answered, routing=live.routing
         )
         result, usage = self._phrase(cleaned.text, evidence, result)
-        assert self._build is not None
         return Answer(
-            question=cleaned.text,
+            question=cleaned.original,
             answered=result.answered,
             text=result.text,
             citations=result.citations,
@@ -177,7 +193,7 @@ class PolicyBot:
             confidence=result.confidence,
             notices=tuple(notices),
             elapsed_ms=(time.perf_counter() - started) * 1000,
-            knowledge_version=self._build.manifest.knowledge_version,
+            knowledge_version=live.build.manifest.knowledge_version,
             id=answer_id,
             usage=usage,
         )

@@ -30,7 +30,12 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from bot.embeddings import Embedder, Vectors
-from bot.errors import IndexNotBuiltError, KnowledgeStoreError, ReloadInProgressError
+from bot.errors import (
+    DocumentLoadError,
+    IndexNotBuiltError,
+    KnowledgeStoreError,
+    ReloadInProgressError,
+)
 from bot.glossary import GLOSSARY_FILE
 from bot.models import Chunk
 from bot.routing import ROUTING_FILE
@@ -244,7 +249,7 @@ class IndexManager:
         if not knowledge_dir.is_dir():
             raise KnowledgeStoreError(f"{knowledge_dir} is not a directory")
         files, skipped = discover(knowledge_dir, ignore=set(CONFIG_FILES))
-        hashes = {p.name: _sha(p.read_bytes()) for p in files}
+        hashes = {p.name: _sha(_read(p)) for p in files}
         config = {name: _file_sha(knowledge_dir / name) for name in CONFIG_FILES}
         version = _sha(json.dumps([sorted(hashes.items()), sorted(config.items())]).encode())[:12]
         previous = self.current_manifest()
@@ -403,8 +408,15 @@ def _changes(previous: Manifest | None, hashes: dict[str, str]) -> dict[str, str
     return changes
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentLoadError(path.name, f"cannot be read ({exc.strerror or exc})") from exc
+
+
 def _file_sha(path: Path) -> str:
-    return _sha(path.read_bytes()) if path.is_file() else ""
+    return _sha(_read(path)) if path.is_file() else ""
 
 
 def _write_chunks(path: Path, chunks: Sequence[Chunk]) -> None:

@@ -48,7 +48,13 @@ def enqueue(
         now: the time of the change; the row is due at once.
         payload: what the delivery needs besides the case (the reply text, the case ids).
     """
-    destination = f"asker:{case.id}" if kind == "deliver_reply" else f"team:{case.team}"
+    # Deliveries to one destination keep their order, and one that keeps failing holds back
+    # only its own destination: a case card that cannot be posted must not stop the team's
+    # other cards, so each case's announcements and replies are destinations of their own.
+    destination = {
+        "deliver_reply": f"asker:{case.id}",
+        "post_case": f"case:{case.id}",
+    }.get(kind, f"team:{case.team}")
     session.add(
         OutboxRow(
             kind=kind,

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 MAX_QUESTION_CHARS = 4000
 
+# Only phrases addressed to the bot itself: "ignore the rules" in a question about the policy
+# ("can staff bypass the restrictions on YouTube?") is part of the question.
 _INSTRUCTION = re.compile(
     r"""
-    \b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|your\s+|the\s+|my\s+|
-        previous\s+|prior\s+|above\s+|earlier\s+)*(?:instructions?|rules?|prompts?|guidelines?|
-        policies|restrictions?|guardrails?)\b
+    \b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?
+        (?:your|the\s+above|previous|prior|earlier|these|those|my\s+previous)\s+
+        (?:instructions?|prompts?|rules|guidelines|directions|programming)\b
+    | \b(?:reveal|show|print|repeat|tell\s+me)\s+(?:me\s+)?(?:your|the)\s+
+        (?:system\s+|hidden\s+|initial\s+)?(?:prompt|instructions)\b
     | \b(?:system|hidden|initial)\s+prompt\b
-    | \byou\s+are\s+now\b[^.?!]*
-    | \bpretend\s+(?:to\s+be|that|you)\b[^.?!]*
+    | \byou\s+are\s+now\s+(?:in\s+)?(?:\w+\s+){0,2}?(?:mode|dan|unrestricted|jailbroken)\b
     | \bjailbreak\w*\b | \bdeveloper\s+mode\b
     """,
     re.IGNORECASE | re.VERBOSE,
@@ -34,6 +37,9 @@ class CleanQuestion:
     text: str
     truncated: bool = False
     had_instructions: bool = False
+    #: The question as asked (normalised and capped, instructions kept): what the asker
+    #: and the reviewers see.
+    original: str = ""
 
     @property
     def searchable(self) -> bool:
@@ -51,4 +57,6 @@ def clean(raw: str) -> CleanQuestion:
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
     stripped, count = _INSTRUCTION.subn(" ", text)
     stripped = re.sub(r"\s+", " ", stripped).strip(" ,.;:-")
-    return CleanQuestion(text=stripped, truncated=truncated, had_instructions=count > 0)
+    return CleanQuestion(
+        text=stripped, truncated=truncated, had_instructions=count > 0, original=text
+    )

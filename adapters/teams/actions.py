@@ -19,6 +19,7 @@ from botbuilder.core import TurnContext
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
 from adapters.teams.case_cards import REPLY_INPUT, case_message
 from adapters.teams.identity import configured_people, is_personal, person_id, question_from
+from adapters.teams.lru import LRU
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send, update
 from bot.assistant import Assistant
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REMEMBERED = 4096
 """Escalations remembered, to recognise a repeated click."""
+PASSED_ON = "I've passed this to a team; details are in our private chat."
+"""What a channel or group chat sees of an escalation: nothing about the case or the note."""
+PASSED_ON_UNREACHABLE = (
+    "I've passed this to a team, but I couldn't reach you in a private chat. "
+    "Open a chat with me to hear back."
+)
 UNKNOWN = "Sorry, I don't recognise that button. Please ask your question again."
 _VERBS = {"claim": "claim", "reply": "reply to", "resolve": "resolve"}
 
@@ -50,7 +57,8 @@ class CardActions:
     def __init__(self, assistant: Assistant, notifier: TeamsNotifier) -> None:
         self._assistant = assistant
         self._notifier = notifier
-        self._escalated: dict[tuple[str, str, str], str] = {}
+        self._escalated: LRU[tuple[str, str, str], asyncio.Future[str]] = LRU(REMEMBERED)
+        """(answer id, team, asker) -> the case id an escalation opened ("" if it failed)."""
 
     async def handle(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """Run the action a card button submitted."""
@@ -78,12 +86,19 @@ class CardActions:
     async def _escalate(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         team, answer_id = str(data.get("team", "")), str(data.get("answer_id", ""))
         asker = question_from(context.activity, "", self._assistant.settings)
-        # A double click, or Teams resending a slow turn, must not open a second case.
+        # A double click, or Teams resending a slow turn, must not open a second case: the
+        # key is reserved before the core is called, so a concurrent click waits for it.
         key = (answer_id, team, asker.user_id)
-        known = self._escalated.get(key)
-        if known:
-            case = await self._run(functools.partial(self._assistant.work.cases.get, known))
+        while (pending := self._escalated.get(key)) is not None:
+            case_id = await asyncio.shield(pending)
+            if case_id:
+                get = functools.partial(self._assistant.work.cases.get, case_id)
+                case = await self._run(get)
+                break
+            # The first attempt failed (and was forgotten): this click tries again.
         else:
+            reserved: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._escalated[key] = reserved
             escalate = functools.partial(
                 self._assistant.escalate,
                 answer_id,
@@ -92,12 +107,31 @@ class CardActions:
                 note=str(data.get(f"note_{team}") or ""),
                 anonymous=_flag(data.get(f"anonymous_{team}", False)),
             )
-            case = await self._run(escalate)
-            if len(self._escalated) >= REMEMBERED:
-                self._escalated.clear()
-            self._escalated[key] = case.id
-        personal = is_personal(context.activity)
-        await send(context, escalated_message(case, personal=personal))
+            try:
+                case = await self._run(escalate)
+            except BaseException:
+                if self._escalated.get(key) is reserved:
+                    del self._escalated[key]
+                reserved.set_result("")
+                raise
+            reserved.set_result(case.id)
+        await self._receipt(context, case, asker.conversation)
+
+    async def _receipt(self, context: TurnContext, case: CaseView, conversation: str) -> None:
+        """The receipt names the case and repeats the asker's note: in a channel or group
+        chat it goes to the asker's personal chat, and the channel sees only a neutral line."""
+        if is_personal(context.activity):
+            await send(context, escalated_message(case, personal=True))
+            return
+        try:
+            await self._notifier.send_privately(
+                conversation, escalated_message(case, personal=True)
+            )
+        except Exception:
+            log.warning("teams: could not send the receipt of %s privately", case.id, exc_info=True)
+            await send(context, PASSED_ON_UNREACHABLE)
+            return
+        await send(context, PASSED_ON)
 
     async def _add_to_case(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """The asker adds a note, or withholds their name, after the case was opened."""

@@ -48,6 +48,30 @@ def text(value: str, **options: Any) -> Card:
     return {"type": "TextBlock", "text": value, "wrap": True, **options}
 
 
+_MARKS = re.compile(r"([\\`*_\[\]()<>#~|])")
+_LINE_MARKS = re.compile(r"^(\s*)([-+=])", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+
+
+def escape(value: str) -> str:
+    """User-supplied text made inert in a markdown TextBlock or fact: every character
+    markdown gives a meaning (links, emphasis, headings, code, HTML) is backslashed, and so
+    is a list or heading mark at the start of a line; ``[label](https://x)`` shows as written
+    instead of as a link."""
+    escaped = _MARKS.sub(r"\\\1", value)
+    escaped = _LINE_MARKS.sub(r"\1\\\2", escaped)
+    return _NUMBERED.sub(r"\1\\.", escaped)
+
+
+def shorten(value: str, limit: int) -> str:
+    """At most ``limit`` characters of ``value``, marked when cut (before :func:`escape`,
+    so that no escape is cut in half)."""
+    value = value.strip()
+    if len(value) <= limit:
+        return value
+    return value[: max(limit - 1, 0)].rstrip() + "…"
+
+
 def plain(markdown: str) -> str:
     """Markdown without its marks, for ``speak`` and ``summary``."""
     stripped = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
@@ -170,7 +194,7 @@ def escalated_message(case: CaseView, *, personal: bool) -> Activity:
     lines.append(f"Their reply will come to you {where}. Quote {case.id} if you contact them.")
     body = [text(" ".join(lines))]
     if case.note:
-        body.append(text(f"Your note: {case.note}", isSubtle=True))
+        body.append(text(f"Your note: {escape(case.note)}", isSubtle=True))
     body.append(_input_text(NOTE_INPUT, f"Anything to add for the {name}? (optional)"))
     if not case.anonymous:
         body.append(

@@ -8,12 +8,13 @@ anonymous case. Case card buttons carry ``{"action": "claim" | "reply" | "resolv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
-from adapters.teams.cards import Card, card, message, plain, text
+from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
 from bot.case_views import MAX_TEXT, WAITING, CaseView
 from bot.models import TEAM_NAMES, Team
 
@@ -27,8 +28,22 @@ _STATUS = {
 }
 
 
+CARD_BUDGET = 24_000
+"""The most characters a case card may take as JSON: Teams refuses a message over about
+28 KB, and the activity around the card takes some too."""
+_FITTINGS = ((2000, 5), (1000, 3), (500, 2), (250, 1), (100, 1))
+"""(characters of each text, latest replies shown), tried in turn until the card fits."""
+NAME_CHARS = 100
+
+
 def _who(person: str | None, names: Mapping[str, str]) -> str:
-    return names.get(person, person) if person else "nobody yet"
+    shown = names.get(person, person) if person else None
+    return escape(shorten(shown, NAME_CHARS)) if shown else "nobody yet"
+
+
+def _user_text(value: str, limit: int) -> Card:
+    """A person's words on a card: shortened (the case keeps them whole), markdown inert."""
+    return text(escape(shorten(value, limit)))
 
 
 def _submit(title: str, action: str, case_id: str, **options: str) -> Card:
@@ -37,11 +52,25 @@ def _submit(title: str, action: str, case_id: str, **options: str) -> Card:
 
 
 def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
-    """The card for a case as it is now; its buttons follow its status."""
-    asker = "Anonymous (asked not to be named)" if case.anonymous else case.asker_name
+    """The card for a case as it is now; its buttons follow its status. Long texts and old
+    replies are cut until the card fits in a Teams message (:data:`CARD_BUDGET`)."""
+    for limit, replies in _FITTINGS:
+        made = _case_card(case, names, limit=limit, replies=replies)
+        if len(json.dumps(made)) <= CARD_BUDGET:
+            break
+    return made
+
+
+def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies: int) -> Card:
+    if case.anonymous:
+        asker = "Anonymous (asked not to be named)"
+    elif case.asker_name:
+        asker = escape(shorten(case.asker_name, NAME_CHARS))
+    else:
+        asker = _who(case.asker, names)
     facts = [
         {"title": "Status", "value": _STATUS.get(case.status, case.status)},
-        {"title": "Asked by", "value": asker or _who(case.asker, names)},
+        {"title": "Asked by", "value": asker},
         {"title": "Claimed by", "value": _who(case.claimed_by, names)},
         {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
     ]
@@ -49,18 +78,27 @@ def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
         text(f"{case.id} · {TEAM_NAMES[case.team]}", size="Medium", weight="Bolder"),
         {"type": "FactSet", "facts": facts},
         text("Question", weight="Bolder"),
-        text(case.question),
+        _user_text(case.question, limit),
     ]
     if case.note:
-        body += [text("Note from the asker", weight="Bolder"), text(case.note)]
+        body += [text("Note from the asker", weight="Bolder"), _user_text(case.note, limit)]
     if case.answer:
-        body += [text("PolicyBot answered", weight="Bolder"), text(case.answer, isSubtle=True)]
+        answer = shorten(case.answer, limit)
+        body += [text("PolicyBot answered", weight="Bolder"), text(answer, isSubtle=True)]
     clauses = ", ".join(f"{c.get('section')} {c.get('title')}" for c in case.citations)
     if clauses:
-        body.append(text(f"Clauses cited: {clauses}", isSubtle=True))
-    for event in case.events:
-        if event.action == "replied":
-            body.append(text(f"Reply from {_who(event.by, names)}: {event.text}"))
+        body.append(text(f"Clauses cited: {shorten(clauses, limit)}", isSubtle=True))
+    replied = [event for event in case.events if event.action == "replied"]
+    if len(replied) > replies:
+        earlier = len(replied) - replies
+        body.append(
+            text(
+                f"{earlier} earlier repl{'y' if earlier == 1 else 'ies'} not shown.", isSubtle=True
+            )
+        )
+    for event in replied[-replies:]:
+        said = escape(shorten(event.text, limit))
+        body.append(text(f"Reply from {_who(event.by, names)}: {said}"))
     if case.status == "answered" and case.pending_deliveries:
         body.append(text("The reply is on its way to the asker.", isSubtle=True))
     actions: list[Card] = []
@@ -78,7 +116,7 @@ def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
             actions.append(_submit("Claim", "claim", case.id, style="positive"))
         actions += [_submit("Send reply", "reply", case.id), _submit("Resolve", "resolve", case.id)]
     speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
-    return card(body, actions, speak=plain(speak))
+    return card(body, actions, speak=shorten(plain(speak), limit))
 
 
 def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:

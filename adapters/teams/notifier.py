@@ -14,6 +14,7 @@ the server's event loop and waits. A failure raises, so the outbox tries again l
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from adapters.teams.identity import (
     person_id,
     reference_from,
 )
+from adapters.teams.lru import LRU
 from adapters.teams.sending import proactive, send, update
 from bot.case_views import CaseView
 from bot.config import Settings
@@ -47,6 +49,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 TIMEOUT = 60.0
 """Seconds a delivery may take, retries included; well inside the outbox's 5-minute lease."""
+REMEMBERED_CARDS = 5000
+"""Case cards whose place is remembered, to update them in place (the oldest go first)."""
+REMEMBERED_NAMES = 5000
+"""Display names remembered (the least recently seen go first)."""
+REMEMBERED_CHATS = 1000
+"""Personal chats the bot opened, remembered so as not to open one per message."""
 
 
 class TeamsNotifier:
@@ -72,10 +80,12 @@ class TeamsNotifier:
         self._bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._configured = configured_people(settings)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.cards: dict[str, tuple[str, str]] = {}
+        self.cards: LRU[str, tuple[str, str]] = LRU(REMEMBERED_CARDS)
         """Case id -> (conversation id, activity id) of its latest card."""
-        self.names: dict[str, str] = {}
+        self.names: LRU[str, str] = LRU(REMEMBERED_NAMES)
         """``teams:<id>`` -> display name, as seen on incoming activities."""
+        self._chats: LRU[tuple[str, str, str], str] = LRU(REMEMBERED_CHATS)
+        """(user, tenant, service URL) -> the serialised reference of a chat opened with them."""
 
     async def start(self, _app: web.Application) -> None:
         """Remember the server's event loop (an aiohttp on_startup hook)."""
@@ -158,8 +168,14 @@ class TeamsNotifier:
         return await self._in(reference, lambda context: send(context, activity))
 
     async def _deliver(self, conversation_ref: str, case: CaseView, text: str) -> None:
+        await self.send_privately(conversation_ref, reply_message(case, text))
+
+    async def send_privately(self, conversation_ref: str, activity: Activity) -> str:
+        """Send ``activity`` to the person of ``conversation_ref`` in their personal chat with
+        the bot (opened if need be), never in the channel or group chat the reference names.
+        Returns the sent activity's id."""
         reference = await self._personal_chat(conversation_ref)
-        await self._in(reference, lambda context: send(context, reply_message(case, text)))
+        return await self._in(reference, lambda context: send(context, activity))
 
     async def _personal_chat(self, conversation_ref: str) -> ConversationReference:
         if conversation_ref.lstrip().startswith("{"):
@@ -174,6 +190,10 @@ class TeamsNotifier:
             if platform != PLATFORM or not user:
                 raise LookupError(f"cannot reach {conversation_ref!r} in Teams")
             tenant, url = self._tenant, self.service_url()
+        key = (user, tenant or "", url)
+        known = self._chats.get(key)
+        if known is not None:
+            return reference_from(known)
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=self._bot_id or None),
@@ -190,6 +210,7 @@ class TeamsNotifier:
             self._app_id, remember, parameters, channel_id=CHANNEL_ID, service_url=url
         )
         opened[0].activity_id = None
+        self._chats[key] = json.dumps(opened[0].serialize(), separators=(",", ":"))
         return opened[0]
 
     async def _in(self, reference: ConversationReference, work: Callable[[Any], Awaitable[T]]) -> T:

@@ -334,6 +334,25 @@ def test_a_corrupt_pdf_aborts_the_reload_and_the_previous_index_answers(indexed:
     assert bot.ask(LUNCH_QUESTION).knowledge_version == version
 
 
+def test_an_unreadable_document_aborts_the_reload_naming_it(
+    indexed: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = indexed.knowledge / "locked.md"
+    locked.write_text("# Locked\n\n## 1. Rules\n\n1.1 Nobody may read this.\n")
+    real_read = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.name == "locked.md":  # tests run as root, which chmod cannot stop
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    before = indexed.current()
+    with pytest.raises(DocumentLoadError, match="locked.md.*Permission denied"):
+        indexed.bot().reload_documents()
+    assert indexed.current() == before
+
+
 class FailingStore(ChromaStore):
     """A real embedded store whose ``add`` writes some chunks, then fails (a full disk)."""
 

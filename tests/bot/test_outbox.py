@@ -66,6 +66,33 @@ def test_failed_delivery_is_retried_with_backoff_and_delivered_once(
     assert case.events[-1].action == "delivered" and case.events[-1].by == "policybot"
 
 
+class RefusesOneCase(RecordingNotifier):
+    """A platform that rejects one case's card every time (too large, say)."""
+
+    def __init__(self, bad_case: str) -> None:
+        super().__init__()
+        self.bad_case = bad_case
+
+    def post_case(self, case: CaseView) -> None:
+        if case.id == self.bad_case:
+            raise ValueError("message too large")
+        super().post_case(case)
+
+
+def test_a_card_that_keeps_failing_does_not_hold_back_the_teams_other_cards(
+    work: Casework,
+) -> None:
+    bad = work.cases.open(CaseRequest("hr", STAFF, "First question")).id
+    good = work.cases.open(CaseRequest("hr", STAFF, "Second question")).id
+    notifier = RefusesOneCase(bad)
+
+    result = work.outbox.flush(notifier)
+
+    assert (result.sent, result.failed) == (1, 1)
+    assert [c.case_ids for c in notifier.of_kind("post_case")] == [(good,)]
+    assert [p.case_id for p in work.outbox.pending()] == [bad]  # kept, retried later
+
+
 def test_backoff_doubles_up_to_a_cap(work: Casework) -> None:
     waits = [work.outbox.backoff(n) for n in range(1, 10)]
     assert waits[:4] == [timedelta(seconds=s) for s in (30, 60, 120, 240)]

@@ -134,8 +134,10 @@ async def test_only_the_teams_reviewers_may_act_on_a_case(teams: Teams) -> None:
 
 async def test_a_reply_to_a_channel_question_goes_to_a_private_chat(teams: Teams) -> None:
     where = {"conversation": f"{GENERAL};messageid=1", "kind": "channel", "mention": True}
-    receipt = await ask_and_escalate(teams, ABUSE, "hr", where=where)
-    assert "in a private chat with me" in card_text(receipt.card)
+    said = await ask_and_escalate(teams, ABUSE, "hr", where=where)
+    assert said.conversation.startswith(GENERAL) and "private chat" in said.text
+    receipt = teams.connector.sent()[-2]
+    assert receipt.conversation.startswith("a:personal-") and "HR-0001" in card_text(receipt.card)
     card = await posted_case_card(teams)
     await teams.press(**reviewer_press("claim", card))
     await teams.press(**reviewer_press("reply", card, reply_text="We'll ring you today."))
