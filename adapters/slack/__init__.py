@@ -97,7 +97,8 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         flusher.submit(flush)
 
     bot = SlackBot(assistant, notifier, deliver_soon=deliver_soon)
-    app.use(skip_repeats(Recent()))
+    seen = Recent()
+    app.use(skip_repeats(seen))
     asking.register(app, bot)
     actions.register(app, bot)
     reviewing.register(app, bot)
@@ -108,7 +109,7 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         web_app.cleanup_ctx.append(socket_mode(app, app_token))
     else:
         dispatchers = ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
-        web_app.router.add_post("/slack/events", http_route(app, dispatchers))
+        web_app.router.add_post("/slack/events", http_route(app, dispatchers, seen))
         web_app.on_cleanup.append(lambda _app: _shutdown(dispatchers))
     web_app.on_cleanup.append(lambda _app: _shutdown(listeners, flusher))
     log.info("Slack mounted (%s)", "Socket Mode" if app_token else "POST /slack/events")

@@ -70,13 +70,21 @@ def register(app: App, bot: SlackBot) -> None:
         if not bot.escalations.add(key):  # a double click: the case exists, or is on its way
             tell(respond, *escalated(bot.escalations.get(key) or "", team, again=True))
             return
+        # The card naming the asker must not reach the team before the asker has had the
+        # chance to stay anonymous: it is held (see adapters.slack.notifier) from before the
+        # case exists until the asker saves or closes the modal, or for two minutes. No
+        # deliver_soon() here: the asker's choice, or the delivery loop, sends the card.
+        opening = (person(ref.user), team)
+        bot.notifier.hold(opening)
         try:
             case = _open_case(bot, client, action["value"], team, ref)
+            bot.notifier.hold(case.id)
         except Exception:
             bot.escalations.forget(key)  # nothing was opened: let the asker try again
             raise
+        finally:
+            bot.notifier.release(opening)
         bot.escalations.set(key, case.id)
-        bot.deliver_soon()
         tell(respond, *escalated(case.id, case.team))
 
     def on_amend(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
@@ -99,13 +107,26 @@ def register(app: App, bot: SlackBot) -> None:
             ack(response_action="errors", errors={"note": mentions(str(exc))})
             return
         ack(response_action="update", view=saved_view(case))
-        bot.notifier.refresh_card(case)
+        bot.notifier.asker_decided(case)
+        bot.deliver_soon()  # the outbox's row for the card, now posted, is marked sent
+
+    def on_amend_closed(
+        ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
+    ) -> None:
+        """The asker closed the modal without saving: the held card may go out as it is."""
+        ack()
+        case_id = json.loads(view["private_metadata"])["case"]
+        case = bot.assistant.work.cases.get(case_id)
+        if case.asker == person(body["user"]["id"]):
+            bot.notifier.asker_decided(case)
+            bot.deliver_soon()
 
     app.action(re.compile(r"^feedback_(up|down)$"))(after_ack(on_feedback))
     app.action("share_answer")(after_ack(on_share))
     app.action(re.compile(r"^escalate_(hr|communications)$"))(after_ack(on_escalate))
     app.action("case_amend")(after_ack(on_amend))
     app.view("case_amend")(after_ack(on_amend_submit))
+    app.view_closed("case_amend")(after_ack(on_amend_closed))
 
 
 def _open_case(

@@ -171,7 +171,8 @@ def escalated(case_id: str, team: Team, *, again: bool = False) -> Message:
     text = f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
     detail = (
         f"{text} They'll reply to you here in Slack by direct message. "
-        "You can add a note for them, or ask them not to see your name."
+        "You can add a note for them, or ask them not to see your name: they are shown the "
+        "case once you have chosen, or in two minutes."
     )
     return text, [
         section(f":white_check_mark: {escape(detail)}"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.slack.blocks import HELP, Block, Message, actions, button, context, section
-from adapters.slack.mrkdwn import escape, quote, to_mrkdwn, truncate
+from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
 from bot.case_views import CaseView
 from bot.models import TEAM_NAMES, Team
@@ -26,6 +26,8 @@ STATUS = {
 }
 PLATFORMS = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
 HOME_CASES = 20
+#: Block Kit's limit on a section field's text.
+FIELD_LIMIT = 2000
 OWN_CASES = 10
 
 
@@ -59,7 +61,7 @@ def asker(case: CaseView) -> str:
 
 def case_card(case: CaseView, *, remark: str = "") -> Message:
     """The message in the team's channel: the question, the bot's answer, who asked, buttons."""
-    text = f"{case.id} for the {TEAM_NAMES[case.team]}: {truncate(case.question, 200)}"
+    text = f"{case.id} for the {TEAM_NAMES[case.team]}: {escape_fit(case.question, 200)}"
     blocks: list[Block] = [
         {
             "type": "header",
@@ -68,13 +70,10 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Status*\n{status_line(case)}"},
-                {"type": "mrkdwn", "text": f"*Asker*\n{asker(case)}"},
-                {
-                    "type": "mrkdwn",
-                    "text": f"*Asked in*\n{PLATFORMS.get(case.platform, case.platform)}",
-                },
-                {"type": "mrkdwn", "text": f"*Opened*\n{_when(case)}"},
+                _field("Status", status_line(case)),
+                _field("Asker", asker(case)),
+                _field("Asked in", escape(PLATFORMS.get(case.platform, case.platform))),
+                _field("Opened", _when(case)),
             ],
         },
         section(f"*Question*\n{quote(truncate(case.question, 2900))}"),
@@ -126,6 +125,11 @@ def _summary(case: CaseView, *, mine: bool = False) -> Block:
     by = f"{TEAM_NAMES[case.team]}" if mine else asker(case)
     head = f"*{case.id}* · {by} · {status_line(case)}"
     return section(f"{head}\n{quote(truncate(case.question, 300))}")
+
+
+def _field(label: str, mrkdwn: str) -> Block:
+    """A section field (mrkdwn already escaped), cut to Block Kit's 2,000 characters."""
+    return {"type": "mrkdwn", "text": truncate(f"*{label}*\n{mrkdwn}", FIELD_LIMIT)}
 
 
 def _header(text: str) -> Block:

@@ -80,15 +80,19 @@ def amend_modal(case: CaseView) -> View:
                 "element": {"type": "checkboxes", "action_id": "choice", "options": [option]},
             },
             context(
-                "The team's channel was shown your name when the case was opened. If you "
-                "choose this, the case card is rewritten without it and no record of the case "
-                "will show it from now on, but someone may already have read it."
+                "The team is shown the case when you save or cancel this form, or two "
+                "minutes after you passed it on, whichever comes first. Choose this before "
+                "then and they never see your name. If you choose it later, the case card is "
+                "rewritten without your name and no record of the case will show it from now "
+                "on, but someone may already have read it."
             ),
         ]
     return {
         "type": "modal",
         "callback_id": "case_amend",
         "private_metadata": json.dumps({"case": case.id}),
+        # Closing the form is a choice too (to show one's name): the held card goes out then.
+        "notify_on_close": True,
         "title": {"type": "plain_text", "text": f"Add to {case.id}"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},

@@ -21,6 +21,7 @@ _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.M)
 _SLACK_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _SLACK_USER = re.compile(r"slack:(U[A-Z0-9]+|W[A-Z0-9]+)")
 _BOLD_MARK = "\x00"
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 
 def escape(text: str) -> str:
@@ -63,6 +64,15 @@ def from_slack(text: str, *, bot_user_id: str | None = None) -> str:
 
     text = _SLACK_LINK.sub(label, text)
     return html.unescape(text).strip()
+
+
+def escape_fit(text: str, limit: int) -> str:
+    """``text`` escaped and cut to at most ``limit`` characters, never inside an entity."""
+    text = escape(text)
+    if len(text) <= limit:
+        return text
+    cut = _PARTIAL_ENTITY.sub("", text[: max(limit - len(ELLIPSIS), 0)])
+    return cut.rstrip() + ELLIPSIS
 
 
 def truncate(text: str, limit: int) -> str:

@@ -12,10 +12,13 @@ A reference that is just ``slack:U123`` (a case logged from the CLI for a Slack 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+
+from adapters.slack.mrkdwn import escape_fit
 
 PLATFORM = "slack"
 
@@ -32,12 +35,20 @@ def slack_user(person_id: str | None) -> str | None:
     return None
 
 
+#: The longest name shown for someone who is not a Slack user.
+NAME_LIMIT = 200
+
+
 def who(person_id: str | None, name: str | None = None) -> str:
-    """How mrkdwn names a person: a mention for Slack users, else their name or id."""
+    """How mrkdwn names a person: a mention for Slack users, else their name or id.
+
+    A name or id from elsewhere (Teams, the CLI) is text the person chose: it is escaped, so
+    that ``<!channel>`` or ``<https://evil.example|Verify>`` shows as typed, and shortened.
+    """
     user = slack_user(person_id)
-    if user:
+    if user and re.fullmatch(r"[A-Z0-9]+", user):
         return f"<@{user}>"
-    return name or person_id or "someone"
+    return escape_fit(name or person_id or "someone", NAME_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ response. Socket Mode: bolt's :class:`SocketModeHandler` holds a WebSocket to Sl
 when the server starts and closed when it stops; no public URL is needed.
 
 Repeats: Slack retries an event it thinks we missed (``X-Slack-Retry-Num``, in both modes).
-A retry is acknowledged and dropped, because its first delivery reached us and is being
-answered, unless the reason is ``connection_failed`` (the first never arrived). Event ids
-seen are also remembered, so that no event is answered twice by this process.
+Whatever the retry's reason, it is handled like a first delivery: dropped (acknowledged) only
+when its event id is already remembered, that is when an earlier delivery reached this process
+and was accepted. An HTTP delivery we answered with a 5xx is forgotten again, so that Slack's
+retry (reason ``http_error``) gets the answer the first one could not. A retry of an event
+that reached another process, or this one before a restart, is answered again: a rare second
+answer is better than a lost question.
 """
 
 from __future__ import annotations
@@ -29,12 +32,9 @@ from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: The retry reasons whose first delivery never reached this server.
-UNDELIVERED = frozenset({"connection_failed"})
-
 
 def skip_repeats(seen: Recent) -> Callable[..., BoltResponse]:
-    """A bolt middleware that acknowledges retries and repeated events without handling them."""
+    """A bolt middleware that acknowledges repeated events without handling them."""
 
     # bolt passes the rest of the chain by the name ``next``
     def middleware(
@@ -42,16 +42,18 @@ def skip_repeats(seen: Recent) -> Callable[..., BoltResponse]:
     ) -> BoltResponse:
         retry = req.headers.get("x-slack-retry-num")
         reason = next_value(req.headers.get("x-slack-retry-reason"))
-        event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
-        if retry and reason not in UNDELIVERED:
-            log.info("acknowledged Slack retry %s (%s) of %s", retry, reason, event_id)
-            return BoltResponse(status=200, body="")
+        event_id = event_of(req)
         if event_id and not seen.add(event_id):
-            log.info("acknowledged repeated event %s", event_id)
+            log.info("acknowledged repeated event %s (retry %s, %s)", event_id, retry, reason)
             return BoltResponse(status=200, body="")
         return next()
 
     return middleware
+
+
+def event_of(req: BoltRequest) -> str:
+    """The event id of an Events API request, or ""."""
+    return str(req.body.get("event_id") or "") if isinstance(req.body, dict) else ""
 
 
 def next_value(values: object) -> str:
@@ -61,8 +63,11 @@ def next_value(values: object) -> str:
     return str(values or "")
 
 
-def http_route(app: App, executor: Executor) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The aiohttp handler of ``POST /slack/events``."""
+def http_route(
+    app: App, executor: Executor, seen: Recent
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The aiohttp handler of ``POST /slack/events``; ``seen`` is :func:`skip_repeats`' memory,
+    from which an event we failed (5xx) is forgotten so that Slack's retry is handled."""
 
     async def slack_events(request: web.Request) -> web.Response:
         headers: dict[str, str | Sequence[str]] = {
@@ -72,7 +77,13 @@ def http_route(app: App, executor: Executor) -> Callable[[web.Request], Awaitabl
             body=await request.text(), query=request.query_string, headers=headers
         )
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(executor, app.dispatch, bolt_request)
+        try:
+            response = await loop.run_in_executor(executor, app.dispatch, bolt_request)
+        except BaseException:
+            _forget(seen, bolt_request)
+            raise
+        if response.status >= 500:
+            _forget(seen, bolt_request)
         return web.Response(
             status=response.status,
             body=(response.body or "").encode(),
@@ -80,6 +91,13 @@ def http_route(app: App, executor: Executor) -> Callable[[web.Request], Awaitabl
         )
 
     return slack_events
+
+
+def _forget(seen: Recent, req: BoltRequest) -> None:
+    event_id = event_of(req)
+    if event_id:
+        log.info("failed event %s: its retry will be handled", event_id)
+        seen.forget(event_id)
 
 
 def connection_check(app: App) -> Callable[[web.Application], AsyncIterator[None]]:

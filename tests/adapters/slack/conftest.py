@@ -242,6 +242,24 @@ class Slack:
         }
         return await self.interact(payload)
 
+    async def close(self, case_id: str, *, user: str) -> tuple[int, float, str]:
+        """Close (cancel) the asker's modal for ``case_id``: Slack's ``view_closed``."""
+        payload = {
+            "type": "view_closed",
+            "user": {"id": user},
+            "team": {"id": "T0001"},
+            "api_app_id": "A0001",
+            "is_cleared": False,
+            "view": {
+                "id": "V0001",
+                "type": "modal",
+                "callback_id": "case_amend",
+                "private_metadata": json.dumps({"case": case_id}),
+                "state": {"values": {}},
+            },
+        }
+        return await self.interact(payload)
+
 
 def posted_message(call: Any) -> dict[str, Any]:
     """A chat.postMessage call as the message Slack would attach to a button press."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from adapters.slack.blocks import MAX_BLOCKS, answer_message
+from adapters.slack.case_blocks import case_card
 from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
-from adapters.slack.refs import ConversationRef
+from adapters.slack.refs import ConversationRef, who
+from bot.case_views import CaseView
 from bot.errors import IndexNotBuiltError
 from bot.models import Answer, Citation, Escalation, Question
 from tests.adapters.slack.conftest import HR_CHANNEL, STAFF, Slack
@@ -130,6 +134,8 @@ async def test_a_failure_is_logged_and_answered_politely_with_a_way_to_a_person(
     value = elements(apology)[0]["value"]
     assert [e["action_id"] for e in elements(apology)] == ["escalate_hr", "escalate_communications"]
     await slack.press("escalate_hr", value, message={"blocks": apology.blocks, "thread_ts": ts})
+    await slack.fake.wait_for("response_url")
+    await slack.close("HR-0001", user=STAFF)  # the asker's choice releases the card
     await slack.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL)
     case = slack.cases.get("HR-0001")
     assert case.question == "Can I use Facebook at lunchtime?" and case.asker == f"slack:{STAFF}"
@@ -154,3 +160,51 @@ async def test_a_failing_button_is_answered_privately(slack: Slack) -> None:
     assert "I no longer have that answer to hand" in told.text
     (dm,) = await slack.fake.wait_for("chat.postMessage")  # from App Home: a DM
     assert dm.args["channel"] == STAFF and "Sorry, something went wrong" in dm.text
+
+
+EVIL_NAME = "<!channel> <https://evil.example|Verify> & *you*"
+
+
+def teams_case(**changes: Any) -> CaseView:
+    now = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    case = CaseView(
+        id="HR-0007",
+        team="hr",
+        status="claimed",
+        platform="teams",
+        question="<!here> Is <@U999> allowed?",
+        asker="teams:29:abc",
+        asker_name=EVIL_NAME,
+        anonymous=False,
+        answer="",
+        citations=(),
+        note="see <https://evil.example|this>",
+        claimed_by="teams:<!channel>",
+        created_at=now,
+        updated_at=now,
+        events=(),
+    )
+    return replace(case, **changes)
+
+
+def test_names_and_texts_from_other_platforms_cannot_inject_markup() -> None:
+    text, blocks = case_card(teams_case())
+    everything = json.dumps(blocks) + text
+    for markup in ("<!channel>", "<!here>", "<https://evil", "<@U999>", "<teams"):
+        assert markup not in everything
+    fields = {f["text"].split("\n")[0]: f["text"] for f in blocks[1]["fields"]}
+    assert fields["*Asker*"] == (
+        "*Asker*\n&lt;!channel&gt; &lt;https://evil.example|Verify&gt; &amp; *you*"
+    )
+    assert "&lt;!channel&gt;" in fields["*Status*"]
+    assert who("cli:someone", "<b>") == "&lt;b&gt;"
+    assert who("slack:U123") == "<@U123>"
+    assert who("slack:U1> <!channel") == "slack:U1&gt; &lt;!channel"
+
+
+def test_long_names_fit_block_kit_fields() -> None:
+    _, blocks = case_card(teams_case(asker_name="&" * 5000, claimed_by="teams:" + "<" * 5000))
+    for field in blocks[1]["fields"]:
+        assert len(field["text"]) <= 2000
+    asker_field = blocks[1]["fields"][1]["text"]
+    assert asker_field.endswith("&amp;…")  # cut between entities, never inside one

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+from adapters.server import NOTIFIERS, PlatformDispatch
 from tests.adapters.slack.conftest import (
     COMMS_CHANNEL,
     HR_CHANNEL,
@@ -20,18 +22,29 @@ def elements(call: Call, kind: str = "actions") -> list[dict[str, Any]]:
     return [e for b in call.blocks if b["type"] == kind for e in b.get("elements", [])]
 
 
-async def escalate(slack: Slack, team: str = "hr", question: str = "") -> tuple[Call, Call, str]:
-    """Ask in a thread, press Ask <team>: (the answer, the team's card, the thread ts)."""
+async def escalate(
+    slack: Slack, team: str = "hr", question: str = "", *, user: str = STAFF
+) -> tuple[Call, Call, str]:
+    """Ask in a thread, press Ask <team>, close the asker's modal without choosing anything
+    (which releases the held card): (the answer, the team's card, the thread ts)."""
     ts = await slack.mention(question or "Someone keeps abusing me on Twitter about my job")
     (answer,) = await slack.fake.wait_for("chat.postMessage")
-    answer_id = elements(answer)[0]["value"]
-    status, elapsed, _ = await slack.press(
-        f"escalate_{team}", answer_id, message=posted_message(answer)
-    )
-    assert status == 200
+    case_id = await press_escalate(slack, answer, team, user=user)
+    assert (await slack.close(case_id, user=user))[0] == 200
     channel = HR_CHANNEL if team == "hr" else COMMS_CHANNEL
     (card,) = await slack.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == channel)
     return answer, card, ts
+
+
+async def press_escalate(slack: Slack, answer: Call, team: str = "hr", *, user: str = STAFF) -> str:
+    """Press Ask <team> on ``answer``; the id of the case the asker is told about."""
+    told_before = len(slack.fake.of("response_url"))
+    status, _, _ = await slack.press(
+        f"escalate_{team}", elements(answer)[0]["value"], message=posted_message(answer), user=user
+    )
+    assert status == 200
+    told = (await slack.fake.wait_for("response_url", count=told_before + 1))[-1]
+    return str(elements(told)[0]["value"])
 
 
 async def test_escalating_opens_a_case_tells_the_asker_and_posts_the_card(slack: Slack) -> None:
@@ -45,7 +58,13 @@ async def test_escalating_opens_a_case_tells_the_asker_and_posts_the_card(slack:
     assert case.asker == f"slack:{STAFF}" and case.asker_name == f"Person {STAFF}"
     assert case.question == "Someone keeps abusing me on Twitter about my job"
     assert case.answer == slack.assistant.answered(elements(answer)[0]["value"])[1].text
-    assert case.pending_deliveries == 0  # the card went out at once, not at the next tick
+    # the card went out as soon as the asker closed the modal, not at the next tick
+    for _ in range(100):
+        if slack.cases.get("HR-0001").pending_deliveries == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert slack.cases.get("HR-0001").pending_deliveries == 0
+    assert len(slack.fake.of("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL)) == 1
 
     assert card.blocks[0]["text"]["text"] == "HR-0001 · HR Advisory team"
     assert "Someone keeps abusing me on Twitter" in card.text and f"<@{STAFF}>" in card.text
@@ -63,12 +82,13 @@ async def test_the_other_team_gets_its_own_card(slack: Slack) -> None:
     assert slack.fake.of("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL) == []
 
 
-async def test_the_asker_adds_a_note_and_withholds_their_name(slack: Slack) -> None:
-    _, card, _ = await escalate(slack, "hr")
-    (told,) = await slack.fake.wait_for("response_url")
+async def open_amend_modal(slack: Slack, case_id: str, user: str = STAFF) -> dict[str, Any]:
+    told = slack.fake.of("response_url", lambda c: case_id in c.text)[-1]
+    opened_before = len(slack.fake.of("views.open"))
     await slack.press(
         "case_amend",
-        "HR-0001",
+        case_id,
+        user=user,
         message={"blocks": told.blocks},
         container={
             "type": "message",
@@ -77,27 +97,81 @@ async def test_the_asker_adds_a_note_and_withholds_their_name(slack: Slack) -> N
             "message_ts": "1.1",
         },
     )
-    (opened,) = await slack.fake.wait_for("views.open")
-    view = opened.args["view"]
-    assert view["callback_id"] == "case_amend" and opened.args["trigger_id"] == f"trig.{STAFF}"
-    assert "may already have read it" in json.dumps(view)  # the honest warning
+    opened = (await slack.fake.wait_for("views.open", count=opened_before + 1))[-1]
+    assert opened.args["trigger_id"] == f"trig.{user}"
+    return dict(opened.args["view"])
 
-    values = {
-        "note": {"text": {"type": "plain_text_input", "value": "It happens every evening"}},
-        "anonymous": {
-            "choice": {"type": "checkboxes", "selected_options": [{"value": "anonymous"}]}
-        },
-    }
-    status, _, body = await slack.submit(view, values, user=STAFF)
+
+ANONYMOUS = {
+    "note": {"text": {"type": "plain_text_input", "value": "It happens every evening"}},
+    "anonymous": {"choice": {"type": "checkboxes", "selected_options": [{"value": "anonymous"}]}},
+}
+
+
+def flush_outbox(slack: Slack) -> Any:
+    """One delivery round, as the server's tick does it."""
+    return slack.assistant.work.outbox.flush(PlatformDispatch(slack.client.app[NOTIFIERS]))
+
+
+async def test_an_anonymous_asker_is_never_named_to_the_team(slack: Slack) -> None:
+    await slack.mention("Someone keeps abusing me on Twitter about my job")
+    (answer,) = await slack.fake.wait_for("chat.postMessage")
+    case_id = await press_escalate(slack, answer)
+    assert case_id == "HR-0001"  # the case exists at once
+    await slack.fake.settle()
+    # The delivery loop comes round before the asker has chosen: the card waits.
+    result = await asyncio.to_thread(flush_outbox, slack)
+    assert result.sent == 0 and result.failed == 1
+    assert slack.fake.of("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL) == []
+
+    view = await open_amend_modal(slack, case_id)
+    assert view["callback_id"] == "case_amend" and view["notify_on_close"] is True
+    assert "when you save or cancel this form" in json.dumps(view)  # the honest promise
+    status, _, body = await slack.submit(view, ANONYMOUS, user=STAFF)
     assert status == 200 and json.loads(body)["response_action"] == "update"
     assert "no longer sees your name" in body
+
+    (card,) = await slack.fake.wait_for(
+        "chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL
+    )
+    assert "withheld at the asker" in card.text and "It happens every evening" in card.text
+    case = slack.cases.get(case_id)
+    assert case.anonymous and case.asker is None and case.note == "It happens every evening"
+    # The outbox's own later attempt posts nothing more; nothing in the channel names them.
+    await slack.fake.settle()
+    await asyncio.to_thread(flush_outbox, slack)
+    await slack.fake.settle()
+    team_saw = slack.fake.of("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL)
+    team_saw += slack.fake.of("chat.update", lambda c: c.args["channel"] == HR_CHANNEL)
+    assert team_saw == [card]
+    assert all(STAFF not in json.dumps(c.args) for c in team_saw)
+
+
+async def test_the_card_goes_out_when_the_asker_does_not_choose(slack: Slack) -> None:
+    await slack.mention("Someone keeps abusing me on Twitter about my job")
+    (answer,) = await slack.fake.wait_for("chat.postMessage")
+    case_id = await press_escalate(slack, answer)
+    (notifier,) = slack.client.app[NOTIFIERS]
+    notifier.hold(case_id, 0)  # as two minutes later
+    result = await asyncio.to_thread(flush_outbox, slack)
+    assert result.sent == 1
+    (card,) = await slack.fake.wait_for(
+        "chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL
+    )
+    assert f"<@{STAFF}>" in card.text
+
+
+async def test_the_asker_withholds_their_name_after_the_card_went_out(slack: Slack) -> None:
+    _, card, _ = await escalate(slack, "hr")
+    view = await open_amend_modal(slack, "HR-0001")
+    assert "may already have read it" in json.dumps(view)  # the honest warning
+    status, _, body = await slack.submit(view, ANONYMOUS, user=STAFF)
+    assert status == 200 and json.loads(body)["response_action"] == "update"
 
     (updated,) = await slack.fake.wait_for("chat.update")
     assert (updated.args["channel"], updated.args["ts"]) == (HR_CHANNEL, card.result["ts"])
     assert f"<@{STAFF}>" not in updated.text and "withheld at the asker" in updated.text
     assert "It happens every evening" in updated.text
-    case = slack.cases.get("HR-0001")
-    assert case.anonymous and case.asker is None and case.note == "It happens every evening"
 
 
 async def test_only_the_asker_may_add_to_their_case(slack: Slack) -> None:
@@ -126,9 +200,8 @@ async def test_a_double_click_opens_one_case(slack: Slack) -> None:
     assert [c.id for c in slack.cases.list("hr")] == ["HR-0001"]
     assert len(slack.fake.of("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL)) == 1
     # Someone else pressing it on the same answer is a different asker: their own case.
-    await slack.press(
-        "escalate_hr", elements(answer)[0]["value"], message=posted_message(answer), user=OTHER
-    )
+    assert await press_escalate(slack, answer, user=OTHER) == "HR-0002"
+    await slack.close("HR-0002", user=OTHER)
     await slack.fake.wait_for(
         "chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL, count=2
     )

@@ -7,9 +7,11 @@ import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from aiohttp import web
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
 
 from adapters.slack import mount
 from bot.engine import PolicyBot
@@ -139,3 +141,30 @@ def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
     assistant = SimpleNamespace(settings=slack_settings(tmp_path, SLACK_SIGNING_SECRET=""))
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         mount(web.Application(), assistant)  # type: ignore[arg-type]
+
+
+async def test_a_retry_after_we_failed_the_first_delivery_is_answered_once(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_run = ThreadListenerRunner.run
+    failures: list[int] = []
+
+    def fail_once(self: ThreadListenerRunner, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("our side failed")
+        return real_run(self, **kwargs)
+
+    monkeypatch.setattr(ThreadListenerRunner, "run", fail_once)
+    body = slack.event_body(MENTION, event_id="EvFAILED")
+    assert (await slack.post(body, "application/json"))[0] == 500  # Slack will retry
+    for n in (1, 2):
+        headers = {"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_error"}
+        assert (await slack.post(body, "application/json", headers=headers))[0] == 200
+
+    def answered(call: Any) -> bool:
+        return "Sorry, something went wrong" not in call.text  # not the failure's apology
+
+    await slack.fake.wait_for("chat.postMessage", answered)
+    await slack.fake.settle(0.5)
+    assert len(slack.fake.of("chat.postMessage", answered)) == 1  # the 2nd retry: a repeat
