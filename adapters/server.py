@@ -124,7 +124,9 @@ async def healthz(request: web.Request) -> web.Response:
         body["knowledge_version"] = assistant.engine.knowledge_version
         body["index"] = "ok" if retriever_ready else "unavailable"
     except PolicyBotError as exc:
-        body["index"] = f"unavailable: {exc}"
+        # The details (paths, hosts) go to the log, not to whoever asks /healthz.
+        log.warning("health check: the index is unavailable: %s", exc)
+        body["index"] = f"unavailable: {type(exc).__name__}"
         healthy = False
     try:
         await loop.run_in_executor(None, assistant.work.db.ping)
@@ -175,8 +177,9 @@ async def _deliveries(app: web.Application) -> AsyncIterator[None]:
                 result = await asyncio.get_running_loop().run_in_executor(None, work.tick, dispatch)
                 if result.sent or result.failed:
                     log.info("deliveries: %s", result)
-            except Exception:  # one bad tick must not end deliveries for good
-                log.exception("delivering notifications failed; retrying next tick")
+            except Exception as exc:  # one bad tick must not end deliveries for good
+                # A warning per tick, not a traceback: a database outage lasts many ticks.
+                log.warning("delivering notifications failed (%s); retrying next tick", exc)
             await asyncio.sleep(TICK_SECONDS)
 
     task = asyncio.create_task(loop())
