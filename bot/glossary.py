@@ -22,6 +22,9 @@ from bot.errors import DocumentLoadError
 
 GLOSSARY_FILE = "glossary.toml"
 
+#: Glossary phrases found in a text, each with the policy terms it maps to.
+Matches = list[tuple[str, tuple[str, ...]]]
+
 
 @dataclass(frozen=True)
 class Glossary:
@@ -66,7 +69,7 @@ class Glossary:
             )
         return cls.from_mapping(synonyms)
 
-    def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+    def matches(self, text: str) -> Matches:
         """Each glossary phrase found in ``text``, with the policy terms it maps to."""
         if self._pattern is None:
             return []
@@ -75,19 +78,15 @@ class Glossary:
             for match in self._pattern.finditer(text)
         ]
 
-    def expansions(self, text: str) -> list[str]:
-        """The policy terms for the glossary phrases found in ``text``, without repeats."""
-        if self._pattern is None:
-            return []
-        terms: dict[str, None] = {}
-        for match in self._pattern.finditer(text):
-            for term in self.synonyms.get(_norm(match.group(1)), ()):
-                terms.setdefault(term, None)
-        return list(terms)
+    def expand(self, text: str, matches: Matches | None = None) -> str:
+        """``text`` followed by the policy terms its glossary phrases map to, once each.
 
-    def expand(self, text: str) -> str:
-        """``text`` followed by its expansions."""
-        extra = self.expansions(text)
+        Args:
+            text: the question.
+            matches: ``matches(text)``, when the caller has them already.
+        """
+        found = self.matches(text) if matches is None else matches
+        extra = dict.fromkeys(term for _, mapped in found for term in mapped)
         return f"{text} {' '.join(extra)}" if extra else text
 
     def vocabulary(self) -> set[str]:

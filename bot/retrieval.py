@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.embeddings import Embedder, Vectors
-from bot.glossary import Glossary
+from bot.glossary import Glossary, Matches
 from bot.keyword import KeywordIndex
 from bot.models import Chunk
 from bot.store import ChromaStore
@@ -158,10 +158,10 @@ class Retriever:
     def _keyword_text(chunk: Chunk) -> str:
         return f"{chunk.title} {chunk.text}"
 
-    def query_terms(self, question: str) -> tuple[QueryTerm, ...]:
+    def _query_terms(self, question: str, matches: Matches) -> tuple[QueryTerm, ...]:
         """The question's content words, each with its glossary alternatives and idf."""
         alternatives: dict[str, set[str]] = {t: {t} for t in terms(question)}
-        for phrase, mapped in self.glossary.matches(question):
+        for phrase, mapped in matches:
             extra = set(terms(" ".join(mapped)))
             for term in terms(phrase):
                 alternatives.setdefault(term, {term}).update(extra)
@@ -175,7 +175,8 @@ class Retriever:
 
     def search(self, question: str, k: int = 5) -> Evidence:
         """The ``k`` best clauses for ``question``, with the evidence for judging them."""
-        expanded = self.glossary.expand(question)
+        matches = self.glossary.matches(question)
+        expanded = self.glossary.expand(question, matches)
         keyword = self._keyword.scores(terms(expanded))
         vector = self._embedder.embed([expanded])[0]
         dense = np.zeros(len(self._chunks), dtype=np.float32)
@@ -202,7 +203,7 @@ class Retriever:
             for i in order
         )
         return Evidence(
-            query=self.query_terms(question),
+            query=self._query_terms(question, matches),
             hits=hits,
             hit_terms=tuple(self._keyword.term_sets[i] for i in order),
             topicality=float(vector @ self._centroid) if len(self._centroid) else 0.0,
