@@ -27,7 +27,7 @@ from bot.llm_embeddings import openai_embedder
 from bot.models import Answer, LLMUsage, Question
 from bot.questions import clean
 from bot.retrieval import Evidence, Retriever
-from bot.routing import Routing, suggest
+from bot.routing import Router, RoutingModel
 from bot.store import ChromaStore
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class _Live:
 
     build: Build
     retriever: Retriever
-    routing: Routing
+    router: Router
 
 
 class PolicyBot:
@@ -142,7 +142,7 @@ class PolicyBot:
                 embedder=embedder,
                 glossary=Glossary.load(build.glossary_path),
             )
-            routing = Routing.load(build.routing_path)
+            router = Router(RoutingModel.load(build.routing_model_path))
         except BaseException:
             build.store.close()
             raise
@@ -151,7 +151,7 @@ class PolicyBot:
         # (its files may already be pruned from disk by the reload).
         if self._current is not None:
             self._current.build.store.close()
-        self._current = _Live(build, retriever, routing)
+        self._current = _Live(build, retriever, router)
 
     def ask(self, question: Question | str) -> Answer:
         """Answer a question from the documents; never raises for bad input."""
@@ -180,9 +180,8 @@ class PolicyBot:
         retriever = live.retriever
         evidence = retriever.search(cleaned.text)
         result = draft(evidence, resolve=retriever.resolve_reference)
-        escalation = suggest(
-            cleaned.text, evidence.hits, answered=result.answered, routing=live.routing
-        )
+        assert evidence.vector is not None
+        escalation = live.router.suggest(evidence.vector, evidence.hits, answered=result.answered)
         result, usage = self._phrase(cleaned.text, evidence, result)
         return Answer(
             question=cleaned.original,

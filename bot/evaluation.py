@@ -1,17 +1,24 @@
-"""``policybot eval``: measure the engine on a question set.
+"""``policybot eval``: measure the engine on question sets.
 
-The file is JSON Lines, one question per line (the format of the development set)::
+A set is JSON Lines, one question per line (the format of the development set), or a
+directory of such files::
 
     {"id": "d001", "question": "...", "kind": "answer" | "escalate" | "unknown",
      "sources": [{"doc": "<file name without extension>", "section": "4.2"}],
-     "route": "hr" | "communications" | null, "mention_any": ["own time", "yes"]}
+     "route": "hr" | "communications" | null, "mention_any": ["own time", "yes"],
+     "voice": "casual" | "plain" | "story" | "short"}
+
+``voice`` is optional. Every figure comes with its 95% interval (Wilson's), and is broken
+down by kind, document and voice; the confidence the engine gave its answers is compared
+with how often the documents really covered the question (its reliability).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,9 @@ from bot.models import Answer
 from bot.questions import clean
 
 KS = (1, 3, 5)
+KINDS = ("answer", "escalate", "unknown")
+#: Bins of the engine's confidence for the reliability table.
+RELIABILITY_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,8 @@ class Case:
     sources: tuple[tuple[str, str], ...]
     route: str | None
     mention_any: tuple[str, ...]
+    voice: str = ""
+    file: str = ""
 
 
 @dataclass
@@ -58,15 +70,97 @@ class Outcome:
         return escalation.team == self.case.route
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A share, how many it was measured on, and its 95% interval."""
+
+    value: float
+    n: int
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        if not self.n:
+            return "–"
+        return f"{self.value:.3f} [{self.low:.2f}–{self.high:.2f}] n={self.n}"
+
+
 @dataclass
 class Report:
     metrics: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    breakdown: dict[str, dict[str, dict[str, Figure]]] = field(default_factory=dict)
+    reliability: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        def figure(f: Figure) -> dict[str, Any]:
+            return {
+                "value": _round(f.value),
+                "n": f.n,
+                "low": _round(f.low),
+                "high": _round(f.high),
+            }
+
+        return {
+            **{name: _round(value) for name, value in self.metrics.items()},
+            "counts": self.counts,
+            "intervals": {name: figure(f) for name, f in self.figures.items()},
+            "breakdown": {
+                by: {group: {m: figure(f) for m, f in row.items()} for group, row in rows.items()}
+                for by, rows in self.breakdown.items()
+            },
+            "reliability": self.reliability,
+        }
+
+    def lines(self) -> list[str]:
+        """The report as plain text: figures with intervals, breakdowns, reliability."""
+        out = [", ".join(f"{name}: {count}" for name, count in self.counts.items())]
+        for name, value in self.metrics.items():
+            shown = self.figures.get(name)
+            out.append(f"{name:>20}  {shown if shown else f'{value:.3f}'}")
+        for by, rows in self.breakdown.items():
+            out.append("")
+            out.append(f"by {by}:")
+            columns = [m for m in BREAKDOWN if any(row[m].n for row in rows.values())]
+            out.append(f"  {'':<44}" + "".join(f"{m:>20}" for m in columns))
+            for group, row in rows.items():
+                cells = "".join(
+                    f"{(f'{row[m].value:.2f} ({row[m].n})' if row[m].n else '–'):>20}"
+                    for m in columns
+                )
+                out.append(f"  {group[:44]:<44}{cells}")
+        if self.reliability:
+            out.append("")
+            out.append("reliability (confidence given vs documents covering the question):")
+            for row in self.reliability:
+                out.append(
+                    f"  {row['bin']:>9}: {row['n']:>3} questions, mean confidence "
+                    f"{row['confidence']:.2f}, covered {row['covered']:.2f}"
+                )
+        return out
+
+
+def _round(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
 
 
 def read_cases(path: Path) -> list[Case]:
-    """Parse a question file; a bad line raises PolicyBotError naming it."""
+    """Parse a question file, or every ``*.jsonl`` file of a directory.
+
+    Raises:
+        PolicyBotError: a file cannot be read, a line is not a question, or there are no
+            questions at all (naming the file and line).
+    """
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    cases = [case for file in files for case in _read_file(file)]
+    if not cases:
+        raise PolicyBotError(f"{path} holds no questions")
+    return cases
+
+
+def _read_file(path: Path) -> list[Case]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -77,17 +171,22 @@ def read_cases(path: Path) -> list[Case]:
             continue
         try:
             row = json.loads(line)
+            kind = str(row.get("kind", "answer"))
+            if kind not in KINDS:
+                raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
             cases.append(
                 Case(
                     id=str(row.get("id", number)),
                     question=str(row["question"]),
-                    kind=str(row.get("kind", "answer")),
+                    kind=kind,
                     sources=tuple((s["doc"], str(s["section"])) for s in row.get("sources", [])),
                     route=row.get("route"),
                     mention_any=tuple(row.get("mention_any", [])),
+                    voice=str(row.get("voice") or ""),
+                    file=path.stem,
                 )
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise PolicyBotError(f"{path.name} line {number}: {exc}") from exc
     return cases
 
@@ -106,53 +205,128 @@ def run(bot: PolicyBot, cases: Sequence[Case]) -> Report:
     return score(outcomes)
 
 
-def _share(flags: Iterable[bool]) -> float:
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share ``successes / n``."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _figure(flags: Iterable[bool]) -> Figure:
     values = list(flags)
-    return sum(values) / len(values) if values else float("nan")
+    if not values:
+        return Figure(float("nan"), 0, float("nan"), float("nan"))
+    low, high = wilson(sum(values), len(values))
+    return Figure(sum(values) / len(values), len(values), low, high)
+
+
+#: Each figure: which questions it is measured on, and what counts as a success.
+Metric = tuple[Callable[[Outcome], bool], Callable[[Outcome], bool]]
+
+
+def _recall(k: int) -> Metric:
+    return (lambda o: bool(o.case.sources), lambda o: (o.rank() or 99) <= k)
+
+
+METRICS: dict[str, Metric] = {
+    **{f"recall@{k}": _recall(k) for k in KS},
+    "citation_recall@3": (
+        lambda o: bool(o.case.sources),
+        lambda o: any(
+            (Path(c.source).stem, c.section) in o.case.sources for c in o.answer.citations[:3]
+        ),
+    ),
+    "key_fact": (lambda o: o.case.kind == "answer" and bool(o.case.mention_any), Outcome.mentions),
+    "answered": (lambda o: o.case.kind == "answer", lambda o: o.answer.answered),
+    "unknown_unanswered": (lambda o: o.case.kind == "unknown", lambda o: not o.answer.answered),
+    "routing": (lambda o: bool(o.case.route), Outcome.routed),
+    "situations_routed": (lambda o: o.case.kind == "escalate", Outcome.routed),
+    "false_escalation": (
+        lambda o: o.case.kind != "escalate",
+        lambda o: o.answer.escalation.suggested,
+    ),
+}
+BREAKDOWN = (
+    "recall@3",
+    "key_fact",
+    "answered",
+    "unknown_unanswered",
+    "situations_routed",
+    "false_escalation",
+)
+
+
+def _measure(outcomes: Sequence[Outcome], name: str) -> Figure:
+    applies, success = METRICS[name]
+    return _figure(success(o) for o in outcomes if applies(o))
 
 
 def score(outcomes: Sequence[Outcome]) -> Report:
     report = Report()
-    sourced = [o for o in outcomes if o.case.sources]
-    answerable = [o for o in outcomes if o.case.kind == "answer"]
-    unknown = [o for o in outcomes if o.case.kind == "unknown"]
-    routed = [o for o in outcomes if o.case.route]
-    for k in KS:
-        report.metrics[f"recall@{k}"] = _share((o.rank() or 99) <= k for o in sourced)
-    report.metrics["citation_recall@3"] = _share(
-        any((Path(c.source).stem, c.section) in o.case.sources for c in o.answer.citations[:3])
-        for o in sourced
-    )
-    report.metrics["key_fact"] = _share(o.mentions() for o in answerable if o.case.mention_any)
-    report.metrics["answered"] = _share(o.answer.answered for o in answerable)
-    report.metrics["unknown_unanswered"] = _share(not o.answer.answered for o in unknown)
-    report.metrics["routing"] = _share(o.routed() for o in routed)
-    report.metrics["false_escalation"] = _share(
-        o.answer.escalation.suggested for o in outcomes if o.case.kind != "escalate"
-    )
+    for name in METRICS:
+        report.figures[name] = _measure(outcomes, name)
+        report.metrics[name] = report.figures[name].value
     latencies = sorted(o.answer.elapsed_ms for o in outcomes)
     report.metrics["p50_ms"] = statistics.median(latencies) if latencies else float("nan")
-    report.metrics["p95_ms"] = latencies[max(0, round(0.95 * len(latencies)) - 1)]
+    report.metrics["p95_ms"] = (
+        latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else float("nan")
+    )
     report.counts = {
         "questions": len(outcomes),
-        "answer": len(answerable),
-        "escalate": sum(o.case.kind == "escalate" for o in outcomes),
-        "unknown": len(unknown),
+        **{kind: sum(o.case.kind == kind for o in outcomes) for kind in KINDS},
     }
-    for o in outcomes:
-        problems = _problems(o)
-        if problems:
-            report.failures.append(
+    groupings: dict[str, Callable[[Outcome], str]] = {
+        "kind": lambda o: o.case.kind,
+        "document": lambda o: o.case.sources[0][0] if o.case.sources else "(none)",
+        "voice": lambda o: o.case.voice or "(not given)",
+        "file": lambda o: o.case.file,
+    }
+    for by, key in groupings.items():
+        groups: dict[str, list[Outcome]] = {}
+        for o in outcomes:
+            groups.setdefault(key(o), []).append(o)
+        if len(groups) > 1:
+            report.breakdown[by] = {
+                group: {m: _measure(members, m) for m in BREAKDOWN}
+                for group, members in sorted(groups.items())
+            }
+    report.reliability = _reliability(outcomes)
+    report.failures = [_failure(o) for o in outcomes if _problems(o)]
+    return report
+
+
+def _reliability(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """Confidence given against how often the documents covered the question, by bin."""
+    rows = []
+    for low, high in zip(RELIABILITY_BINS, RELIABILITY_BINS[1:], strict=False):
+        members = [o for o in outcomes if low <= o.answer.confidence < high]
+        if members:
+            rows.append(
                 {
-                    "id": o.case.id,
-                    "question": o.case.question,
-                    "problems": problems,
-                    "answer": o.answer.text,
-                    "retrieved": [f"{d} {s}" for d, s in o.ranked[:3]],
-                    "confidence": round(o.answer.confidence, 3),
+                    "bin": f"{low:.1f}–{min(high, 1.0):.1f}",
+                    "n": len(members),
+                    "confidence": round(statistics.fmean(o.answer.confidence for o in members), 3),
+                    "covered": round(
+                        statistics.fmean(o.case.kind != "unknown" for o in members), 3
+                    ),
                 }
             )
-    return report
+    return rows
+
+
+def _failure(o: Outcome) -> dict[str, Any]:
+    return {
+        "id": o.case.id,
+        "question": o.case.question,
+        "problems": _problems(o),
+        "answer": o.answer.text,
+        "retrieved": [f"{d} {s}" for d, s in o.ranked[:3]],
+        "wanted": [f"{d} {s}" for d, s in o.case.sources],
+        "confidence": round(o.answer.confidence, 3),
+    }
 
 
 def _problems(o: Outcome) -> list[str]:

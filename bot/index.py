@@ -37,18 +37,23 @@ from bot.errors import (
     ReloadInProgressError,
 )
 from bot.glossary import GLOSSARY_FILE
+from bot.hints import HINTS_DIR, hint_files, read_hints
 from bot.models import Chunk
-from bot.routing import ROUTING_FILE
+from bot.routing import MODEL_FILE, ROUTING_FILE, Examples, fit
 from bot.store import ChromaStore
 
 log = logging.getLogger(__name__)
 
 #: Admin-editable settings kept in the knowledge directory beside the documents; each
 #: build keeps a copy, so that a build always answers with the settings it was made with.
+#: The clause hints (``hints/*.toml``) are settings too.
 CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE)
 
 #: Bump when chunking or the embedded text changes, so that a reload rebuilds everything.
-BUILD_FORMAT = "5"
+BUILD_FORMAT = "6"
+
+#: The routing example sentences' vectors, kept in a build for the next reload to reuse.
+EXAMPLE_VECTORS = "routing-examples.npz"
 
 #: Clauses embedded between two progress reports.
 EMBED_STEP = 32
@@ -109,6 +114,8 @@ class ReloadReport:
     reused: int = 0
     elapsed_s: float = 0.0
     settings_changed: tuple[str, ...] = ()
+    hints: int = 0
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """A few plain lines: the diff, then the counts."""
@@ -123,11 +130,13 @@ class ReloadReport:
             lines.append("No changes: the index is up to date.")
         live = [d for d in self.documents if d.status != "removed"]
         clauses = sum(d.clauses for d in live)
+        hints = f", {self.hints} clause hints" if self.hints else ""
         lines.append(
-            f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks "
+            f"{len(live)} documents, {clauses} clauses{hints}, {self.chunks} chunks "
             f"({self.embedded} embedded, {self.reused} reused) in {self.elapsed_s:.2f} s; "
             f"knowledge version {self.knowledge_version}."
         )
+        lines.extend(f"Warning: {w}" for w in self.warnings)
         if self.skipped:
             lines.append(f"Skipped (unsupported type): {', '.join(self.skipped)}")
         return "\n".join(lines)
@@ -152,8 +161,8 @@ class Build:
         return self.path / GLOSSARY_FILE
 
     @property
-    def routing_path(self) -> Path:
-        return self.path / ROUTING_FILE
+    def routing_model_path(self) -> Path:
+        return self.path / MODEL_FILE
 
 
 class IndexManager:
@@ -250,7 +259,7 @@ class IndexManager:
             raise KnowledgeStoreError(f"{knowledge_dir} is not a directory")
         files, skipped = discover(knowledge_dir, ignore=set(CONFIG_FILES))
         hashes = {p.name: _sha(_read(p)) for p in files}
-        config = {name: _file_sha(knowledge_dir / name) for name in CONFIG_FILES}
+        config = {name: _file_sha(knowledge_dir / name) for name in _config_names(knowledge_dir)}
         version = _sha(json.dumps([sorted(hashes.items()), sorted(config.items())]).encode())[:12]
         previous = self.current_manifest()
         changes = _changes(previous, hashes)
@@ -276,19 +285,24 @@ class IndexManager:
         chunks = chunk_documents(documents)
         if not chunks:
             raise KnowledgeStoreError(f"{knowledge_dir} holds no policy documents to index")
+        hints = read_hints(knowledge_dir, chunks)
         clauses = {d.source: len(d.clauses) for d in documents}
         build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{version[:8]}-{secrets.token_hex(2)}"
         path = self._builds / build_id
         store = self._store_factory(path, build_id)
         try:
-            vectors, reused = self._vectors(chunks, previous, progress)
+            texts = [embedding_text(c) for c in chunks] + [h.text for h in hints.hints]
+            vectors, reused = self._vectors(texts, previous, progress)
             path.mkdir(parents=True, exist_ok=True)
             store.create()
-            store.add(chunks, vectors)
-            for name in CONFIG_FILES:
-                if (knowledge_dir / name).is_file():
+            store.add(chunks, vectors[: len(chunks)])
+            store.add_hints(hints.hints, vectors[len(chunks) :])
+            for name in config:
+                if config[name]:
+                    (path / name).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(knowledge_dir / name, path / name)
             _write_chunks(path / "chunks.json", chunks)
+            self._train_routing(Examples.load(knowledge_dir / ROUTING_FILE), path, previous)
             Manifest(
                 build_id=build_id,
                 knowledge_version=version,
@@ -316,16 +330,23 @@ class IndexManager:
             ),
             skipped=tuple(p.name for p in skipped),
             chunks=len(chunks),
-            embedded=len(chunks) - reused,
+            embedded=len(texts) - reused,
             reused=reused,
             elapsed_s=time.perf_counter() - started,
-            settings_changed=tuple(
-                name
-                for name in CONFIG_FILES
-                if previous is not None
-                and _file_sha(self._builds / previous.build_id / name) != config[name]
-            ),
+            settings_changed=self._settings_changed(previous, config),
+            hints=len(hints.hints),
+            warnings=hints.problems,
         )
+
+    def _settings_changed(
+        self, previous: Manifest | None, config: dict[str, str]
+    ) -> tuple[str, ...]:
+        """The settings files added, changed or removed since the previous build."""
+        if previous is None:
+            return ()
+        before = self._builds / previous.build_id
+        names = set(config) | set(_config_names(before))
+        return tuple(sorted(n for n in names if _file_sha(before / n) != config.get(n, "")))
 
     def embedder_name(self) -> str:
         """The configured embedder's name, without loading the model when avoidable."""
@@ -334,9 +355,9 @@ class IndexManager:
         return self.embedder.name
 
     def _vectors(
-        self, chunks: Sequence[Chunk], previous: Manifest | None, progress: Progress | None
+        self, texts: Sequence[str], previous: Manifest | None, progress: Progress | None
     ) -> tuple[Vectors, int]:
-        texts = [embedding_text(c) for c in chunks]
+        """Vectors of ``texts`` (clauses, then hints), reusing the previous build's by hash."""
         known = self._previous_vectors(previous)
         vectors: list[Vectors | None] = [known.get(_sha(t.encode())) for t in texts]
         # Longest first, so that each batch pads to a similar length and the progress bar
@@ -351,26 +372,53 @@ class IndexManager:
                 vectors[i] = vector
             if progress is not None:
                 progress(min(start + EMBED_STEP, len(missing)), len(missing))
-        return np.stack([v for v in vectors if v is not None]), len(chunks) - len(missing)
+        return np.stack([v for v in vectors if v is not None]), len(texts) - len(missing)
 
     def _previous_vectors(self, previous: Manifest | None) -> dict[str, Vectors]:
+        """The live build's vectors by the hash of the text they embed."""
         if previous is None or previous.embedder != self.embedder_name():
             return {}
         try:
             build = self.open()
             try:
-                stored, vectors = build.store.load()
+                stored, vectors, hints, hint_vectors = build.store.records()
             finally:
                 build.store.close()
         except Exception as exc:  # a damaged old build only costs re-embedding
             log.warning("could not reuse vectors of build %s: %s", previous.build_id, exc)
             return {}
         by_id = {c.id: c for c in build.chunks}
-        return {
-            _sha(embedding_text(by_id[c.id]).encode()): v
+        known = {_sha(h.text.encode()): v for h, v in zip(hints, hint_vectors, strict=True)}
+        known.update(
+            (_sha(embedding_text(by_id[c.id]).encode()), v)
             for c, v in zip(stored, vectors, strict=True)
             if c.id in by_id
-        }
+        )
+        return known
+
+    def _train_routing(self, examples: Examples, path: Path, previous: Manifest | None) -> None:
+        """Fit the routing model on the example sentences, reusing their vectors by hash."""
+        if not examples.trainable:
+            log.warning("%s has too few example sentences: no routing by meaning", ROUTING_FILE)
+            return
+        labelled = examples.labelled()
+        known: dict[str, Vectors] = {}
+        if previous is not None and previous.embedder == self.embedder_name():
+            try:
+                with np.load(self._builds / previous.build_id / EXAMPLE_VECTORS) as cache:
+                    known = dict(zip(cache["sha"].tolist(), cache["vectors"], strict=True))
+            except (OSError, ValueError, KeyError):
+                known = {}  # no cache: embed them all
+        shas = [_sha(text.encode()) for text, _ in labelled]
+        missing = [i for i, sha in enumerate(shas) if sha not in known]
+        for start in range(0, len(missing), EMBED_STEP):
+            batch = missing[start : start + EMBED_STEP]
+            embedded = self.embedder.embed([labelled[i][0] for i in batch])
+            for i, vector in zip(batch, embedded, strict=True):
+                known[shas[i]] = vector
+        vectors = np.stack([known[sha] for sha in shas])
+        np.savez(path / EXAMPLE_VECTORS, sha=np.asarray(shas), vectors=vectors)
+        fit([label for _, label in labelled], vectors).save(path / MODEL_FILE)
 
     def _switch(self, build_id: str) -> None:
         tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"
@@ -413,6 +461,12 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise DocumentLoadError(path.name, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def _config_names(directory: Path) -> list[str]:
+    """The settings files of a knowledge directory (or a build), relative to it."""
+    names = [name for name in CONFIG_FILES if (directory / name).is_file()]
+    return names + [f"{HINTS_DIR}/{p.name}" for p in hint_files(directory)]
 
 
 def _file_sha(path: Path) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.embeddings import Embedder, Vectors
 from bot.glossary import Glossary, Matches
@@ -57,6 +58,13 @@ class Hit:
     score: float
     dense: float
     keyword: float
+    #: The best similarity of the question to the clause's hints (0 without hints).
+    hint: float = 0.0
+
+    @property
+    def meaning(self) -> float:
+        """Similarity in meaning: the best of the clause's own and its hints'."""
+        return max(self.dense, self.hint)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,10 @@ class Evidence:
     #: Similarity of the question to the documents as a whole (their mean vector): low
     #: for questions about anything else (pizza, the weather).
     topicality: float = 0.0
+    #: The question's embedding (what routing reads).
+    vector: Vectors | None = None
+    #: The best raw BM25 score of any clause (0 when no word of the question is known).
+    keyword_top: float = 0.0
 
     @property
     def query_terms(self) -> tuple[str, ...]:
@@ -124,35 +136,67 @@ class Retriever:
         self.glossary = glossary
         self._keyword = KeywordIndex([self._keyword_text(c) for c in self._chunks])
         self._size = Counter(c.source for c in self._chunks)
+        self._hinted: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
+        self._hint_starts: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._matrix, self._centroid = self._read_vectors(store)
 
     def _read_vectors(self, store: ChromaStore) -> tuple[Vectors | None, Vectors]:
-        """The build's vectors in chunk order (for exact search of a small corpus), and
-        their normalised mean (the documents' overall subject)."""
-        stored, vectors = store.load()
+        """The build's clause and hint vectors (for exact search of a small corpus), and
+        the clauses' normalised mean (the documents' overall subject)."""
+        stored, vectors, hints, hint_vectors = store.records()
+        self._hint_owner = {
+            h.id: self._by_id[h.chunk_id] for h in hints if h.chunk_id in self._by_id
+        }
+        self.hints: dict[int, list[str]] = {}
+        for hint in hints:
+            if hint.chunk_id in self._by_id:
+                self.hints.setdefault(self._by_id[hint.chunk_id], []).append(hint.text)
         if not len(vectors):
             return None, np.zeros(0, dtype=np.float32)
         mean: Vectors = vectors.mean(axis=0)
         centroid = mean / max(float(np.linalg.norm(mean)), 1e-9)
-        if len(stored) > EXACT_SEARCH_LIMIT:
+        if len(stored) + len(hints) > EXACT_SEARCH_LIMIT:
             return None, centroid
-        matrix = np.zeros((len(self._chunks), vectors.shape[1]), dtype=np.float32)
+        # Hint rows grouped by their clause, so that a clause's best hint is one reduceat.
+        kept = sorted(
+            (i for i, h in enumerate(hints) if h.chunk_id in self._by_id),
+            key=lambda i: self._by_id[hints[i].chunk_id],
+        )
+        matrix = np.zeros((len(self._chunks) + len(kept), vectors.shape[1]), dtype=np.float32)
         for chunk, vector in zip(stored, vectors, strict=True):
             if chunk.id in self._by_id:
                 matrix[self._by_id[chunk.id]] = vector
+        if kept:
+            matrix[len(self._chunks) :] = hint_vectors[kept]
+        owner = np.asarray([self._by_id[hints[i].chunk_id] for i in kept], dtype=np.intp)
+        self._hinted, self._hint_starts = np.unique(owner, return_index=True)
         return matrix, centroid
 
-    def _nearest(self, vector: Vectors) -> list[tuple[int, float]]:
-        """Chunk positions by cosine similarity to ``vector``, best first."""
+    def _nearest(self, vector: Vectors) -> tuple[dict[int, float], dict[int, float]]:
+        """The nearest clauses to ``vector``: their own cosine similarity, and the best
+        similarity of their hints, by chunk position."""
+        n = len(self._chunks)
         if self._matrix is not None:
             similarity = self._matrix @ vector
-            order = np.argsort(-similarity)[:CANDIDATES]
-            return [(int(i), float(similarity[i])) for i in order]
-        return [
-            (self._by_id[cid], similarity)
-            for cid, similarity in self._store.query(vector, CANDIDATES)
-            if cid in self._by_id
-        ]
+            own = similarity[:n]
+            hinted = np.full(n, -1.0, dtype=np.float32)
+            if len(self._hinted):
+                hinted[self._hinted] = np.maximum.reduceat(similarity[n:], self._hint_starts)
+            best = np.maximum(own, hinted)
+            order = np.argsort(-best)[:CANDIDATES]
+            return (
+                {int(i): float(own[i]) for i in order},
+                {int(i): float(hinted[i]) for i in order if hinted[i] > -1.0},
+            )
+        own_found: dict[int, float] = {}
+        hint_found: dict[int, float] = {}
+        for rid, score in self._store.query(vector, CANDIDATES * 4):
+            if rid in self._hint_owner:
+                index = self._hint_owner[rid]
+                hint_found[index] = max(score, hint_found.get(index, -1.0))
+            elif rid in self._by_id:
+                own_found[self._by_id[rid]] = score
+        return own_found, hint_found
 
     @staticmethod
     def _keyword_text(chunk: Chunk) -> str:
@@ -180,10 +224,14 @@ class Retriever:
         keyword = self._keyword.scores(terms(expanded))
         vector = self._embedder.embed([expanded])[0]
         dense = np.zeros(len(self._chunks), dtype=np.float32)
-        dense_rank: dict[int, int] = {}
-        for rank, (index, similarity) in enumerate(self._nearest(vector)):
+        hinted = np.zeros(len(self._chunks), dtype=np.float32)
+        own, hint_best = self._nearest(vector)
+        for index, similarity in own.items():
             dense[index] = similarity
-            dense_rank[index] = rank
+        for index, similarity in hint_best.items():
+            hinted[index] = similarity
+        meaning = {i: max(own.get(i, -1.0), hint_best.get(i, -1.0)) for i in {*own, *hint_best}}
+        dense_rank = {i: r for r, i in enumerate(sorted(meaning, key=lambda i: -meaning[i]))}
         keyword_order = np.argsort(-keyword, kind="stable")[:CANDIDATES]
         keyword_rank = {int(i): r for r, i in enumerate(keyword_order) if keyword[i] > 0}
         fused: dict[int, float] = {}
@@ -199,6 +247,7 @@ class Retriever:
                 score=fused[i],
                 dense=float(dense[i]),
                 keyword=float(keyword[i]) / top_keyword if top_keyword > 0 else 0.0,
+                hint=float(hinted[i]),
             )
             for i in order
         )
@@ -208,6 +257,8 @@ class Retriever:
             hit_terms=tuple(self._keyword.term_sets[i] for i in order),
             topicality=float(vector @ self._centroid) if len(self._centroid) else 0.0,
             other_bodies=self.other_bodies(question),
+            vector=vector,
+            keyword_top=top_keyword,
         )
 
     def other_bodies(self, question: str) -> tuple[str, ...]:

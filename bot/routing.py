@@ -1,172 +1,215 @@
-"""When a person is needed, and which team: HR or Communications.
+"""When a person is needed, and which team: HR or Communications, decided by meaning.
 
-A question is offered to a team when it tells of the asker's own situation (something
-that has happened or is happening: abuse, a post gone viral, a journalist's call, a
-grievance, a possible breach, an adjustment) rather than asking what the rules are.
+A question is offered to a team when it tells of the asker's own situation (abuse, a post
+gone viral, a journalist's call, a grievance, an adjustment they need) rather than asking
+what the rules are. No hand-written grammar decides it: a logistic regression over the
+question's sentence embedding is trained at every reload from example sentences that admins
+keep in ``knowledge/routing.toml``::
 
-The team is the one the documents name for the matter: the teams mentioned by the
-clauses found for the question, and the topics ``knowledge/routing.toml`` lists for each
-team (taken from the documents' own "who to contact" guidance; admins may edit it).
+    [examples]
+    hr = ["a colleague keeps posting nasty comments about me", ...]
+    communications = ["a reporter from the local paper just rang me", ...]
+    rules = ["can I post photos of my team's bake sale?", "what if a journalist calls me?", ...]
+
+``hr`` and ``communications`` are situations for each team; ``rules`` are questions about the
+rules that must simply be answered, many of them in the first person and about the same
+sensitive topics, so that the topic alone never decides. The team is the one both the
+example sentences and the clauses found for the question point to (the documents name the
+HR Advisory team or the Communications team for each matter).
 """
 
 from __future__ import annotations
 
-import re
+import json
+import math
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from bot.embeddings import Vectors
 from bot.errors import DocumentLoadError
-from bot.models import TEAM_NAMES, TEAMS, Escalation, Team
+from bot.models import TEAM_NAMES, Escalation, Team
 from bot.retrieval import Hit
 
 ROUTING_FILE = "routing.toml"
+#: The fitted model, written into each build at reload.
+MODEL_FILE = "routing-model.json"
+LABELS = ("hr", "communications", "rules")
 
-_FLAGS = re.IGNORECASE | re.VERBOSE
-
-# Something has happened, is happening or is about to happen to the asker or their account.
-_NARRATIVE = [
-    # present perfect: "has posted", "have been hacked", "he's posted", "hes shared"
-    r"\b(?:has|have|hes|shes|ive|weve|theyve|i've|we've|they've|he's|she's)\s+"
-    r"(?:just\s+|now\s+|already\s+|recently\s+|been\s+|gone\s+|also\s+)*"
-    r"(?!to\b|got\s+to\b)[a-z]+(?:ed|en|wn|ne|ght|nt|ot|de|id|ft|ut|up)\b",
-    # progressive: "am being harassed", "is getting abusive comments", "im getting"
-    r"\b(?:am|is|are|im|i'm|we're|it's|its)\s+(?:now\s+|still\s+|constantly\s+|always\s+)?"
-    r"(?:being|getting|receiving|going|having|attracting)\b",
-    # narrated past: "I shared", "someone made", "we had a complaint", "a journalist rang"
-    r"\b(?:i|we|someone|somebody|he|she|they|colleague|coworker|manager|boss|journalist|"
-    r"reporter|resident)\s+(?:just\s+|accidentally\s+|mistakenly\s+|then\s+)?"
-    r"(?:[a-z]+ed|made|sent|got|had|saw|rang|took|put|wrote|said|told|gave|left|lost|did|"
-    r"broke|came|went|found|spotted|received)\b",
-    r"\bkeeps?\s+[a-z]+ing\b",
-    r"\b(?:has|have)\s+been\s+[a-z]+ing\b",
-    # a story told without its subject: "just seen ...", "got a DM from ..."
-    r"(?:^|[.!?]\s*)(?:just\s+)?(?:got|had|received|seen|saw|spotted|found|been)\b",
-    r"\bjust\s+(?:[a-z]+ed|rang|sent|got|saw|seen|made|had|took|found)\b",
-    r"\b(?:want|wants|wanted|asked|asking)\s+me\s+(?:on|to|for)\b",
-    r"\bi\s+(?:want|need|would\s+like|wish|have|am\s+going)\s+to\s+"
-    r"(?:raise|make|file|lodge|report|complain|appeal|challenge|take\s+it\s+further|"
-    r"speak\s+to\s+someone|talk\s+to\s+someone)",
-    r"\b(?:i|we)\s+(?:need|require|would\s+like|want)\s+(?:an?\s+|some\s+)?"
-    r"(?:reasonable\s+)?(?:adjustment|adaptation|assistive|software|equipment|support)",
-    r"\b(?:i\s+am|i'm|im)\s+(?:deaf|disabled|dyslexic|blind|autistic|partially\s+sighted|"
-    r"visually\s+impaired|neurodivergent|scared|worried|upset|shaken|frightened|afraid)\b",
-    r"\b(?:i|we)\s+(?:think|fear|worry|suspect|believe)\s+(?:that\s+)?"
-    r"(?:i|we|i've|ive|i'm|im)\b",
-    r"\bmessed\s+up\b|^\s*help\b",
-]
-_SITUATION = re.compile("|".join(f"(?:{p})" for p in _NARRATIVE), _FLAGS)
-
-# Matters where the documents send staff to a person rather than to a rule.
-_SENSITIVE = re.compile(
-    r"\b(?:harass\w*|abus\w*|bull(?:y|ied|ying)|threat\w*|troll\w*|stalk\w*|hate|"
-    r"discriminat\w*|offensive|racist|sexist|homophobic|mock\w*|digs?|nasty|"
-    r"viral|blown\s+up|journalist\w*|reporter\w*|press|media|newspaper|radio|tv|bbc|"
-    r"podcast\w*|interview\w*|quote|grievance\w*|complain\w*|whistleblow\w*|disciplin\w*|"
-    r"breach\w*|messed\s+up|misconduct|adjustment\w*|deaf|disab\w*|dyslex\w*|autis\w*|"
-    r"accessib\w*|leak\w*|hack\w*|compromised|scam\w*|fake|pretend\w*|impersonat\w*|"
-    r"personal\s+data|address|danger|unsafe|comments?|treated|unfair\w*|challeng\w*|"
-    r"restricted|candidate|mistake|accident\w*|shaken|scared|upset|frightened)\b",
-    re.IGNORECASE,
-)
-
-# "What should I do if ...", "when a journalist contacts me": a question about the rules.
-_HYPOTHETICAL = re.compile(
-    r"\b(?:if|when|whenever|suppose)\s+(?:i|a|an|someone|my|we|our|the|it|they|he|she|you)\b",
-    re.I,
-)
-
-_RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
-
-_TEAM_MENTIONS: dict[Team, re.Pattern[str]] = {
-    "hr": re.compile(r"\bHR\b|Human Resources|Occupational Health|Grievance Procedure", re.I),
-    "communications": re.compile(r"Communications team|press officer|Head of Communications"),
-}
+#: How much a clause naming a team counts, against the example sentences' log-odds.
+CLAUSE_VOTE = 1.2
+#: Logistic regression's inverse regularisation strength (scikit-learn's C).
+REGULARISATION = 4.0
 
 
 @dataclass(frozen=True)
-class Routing:
-    """Topic words that belong to each team (``knowledge/routing.toml``)."""
+class Examples:
+    """The example sentences of ``routing.toml``, by label."""
 
-    topics: Mapping[Team, re.Pattern[str] | None] = field(default_factory=dict)
+    hr: tuple[str, ...] = ()
+    communications: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
 
     @classmethod
-    def load(cls, path: Path) -> Routing:
-        """Read a routing file; a missing file means routing by the clauses alone."""
+    def load(cls, path: Path) -> Examples:
+        """Read a routing file; a missing one means no situations are recognised.
+
+        Raises:
+            DocumentLoadError: the file is not valid TOML or its lists are not strings.
+        """
         if not path.is_file():
             return cls()
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8")).get("topics", {})
+            data = tomllib.loads(path.read_text(encoding="utf-8")).get("examples", {})
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise DocumentLoadError(path.name, f"not a valid routing file: {exc}") from exc
-        topics: dict[Team, re.Pattern[str] | None] = {}
-        for team in TEAMS:
-            words = data.get(team, [])
-            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-                raise DocumentLoadError(path.name, f"[topics] {team} must be a list of words")
-            alternatives = "|".join(re.escape(w.lower()) for w in sorted(words, key=len)[::-1])
-            topics[team] = re.compile(rf"\b(?:{alternatives})", re.I) if words else None
-        return cls(topics)
+        lists: dict[str, tuple[str, ...]] = {}
+        for label in LABELS:
+            sentences = data.get(label, [])
+            if not isinstance(sentences, list) or not all(isinstance(s, str) for s in sentences):
+                raise DocumentLoadError(path.name, f"[examples] {label} must be a list of strings")
+            lists[label] = tuple(dict.fromkeys(" ".join(s.split()) for s in sentences if s.strip()))
+        return cls(**lists)
 
-    def team_weights(self, question: str) -> dict[Team, float]:
+    @property
+    def trainable(self) -> bool:
+        """Enough sentences of every kind to learn from."""
+        return all(len(getattr(self, label)) >= 5 for label in LABELS)
+
+    def labelled(self) -> list[tuple[str, str]]:
+        return [(text, label) for label in LABELS for text in getattr(self, label)]
+
+
+@dataclass(frozen=True)
+class RoutingModel:
+    """Two logistic regressions over a question's embedding: situation or rule question,
+    and (for a situation) Communications rather than HR."""
+
+    situation_weights: Vectors
+    situation_bias: float
+    team_weights: Vectors
+    team_bias: float
+    examples: int = 0
+
+    def situation(self, vector: Vectors) -> float:
+        """The probability that the question tells of the asker's own situation."""
+        return _sigmoid(float(vector @ self.situation_weights) + self.situation_bias)
+
+    def team_log_odds(self, vector: Vectors) -> float:
+        """Log-odds of Communications over HR from the example sentences."""
+        return float(vector @ self.team_weights) + self.team_bias
+
+    def to_json(self) -> dict[str, Any]:
         return {
-            team: float(len(pattern.findall(question))) if pattern else 0.0
-            for team, pattern in self.topics.items()
+            "situation": {"weights": self.situation_weights.tolist(), "bias": self.situation_bias},
+            "team": {"weights": self.team_weights.tolist(), "bias": self.team_bias},
+            "examples": self.examples,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoutingModel:
+        return cls(
+            situation_weights=np.asarray(data["situation"]["weights"], dtype=np.float32),
+            situation_bias=float(data["situation"]["bias"]),
+            team_weights=np.asarray(data["team"]["weights"], dtype=np.float32),
+            team_bias=float(data["team"]["bias"]),
+            examples=int(data.get("examples", 0)),
+        )
 
-def describes_situation(question: str) -> bool:
-    """Whether the question tells of the asker's own sensitive situation."""
-    if not _SENSITIVE.search(question):
-        return False
-    # "data that has been posted" describes a thing, not what happened to the asker.
-    told = [m for m in _SITUATION.finditer(question) if not _RELATIVE.search(question[: m.start()])]
-    if not told:
-        return False
-    # "What should I do if I receive abuse?" asks about the rules, unless it also tells a
-    # story of its own ("A post I made has gone viral").
-    hypothetical = _HYPOTHETICAL.search(question)
-    return hypothetical is None or told[0].start() < hypothetical.start()
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json()), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> RoutingModel | None:
+        """The model a build was made with, or None when it has none."""
+        if not path.is_file():
+            return None
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def named_team(question: str, hits: Sequence[Hit], routing: Routing) -> Team | None:
-    """The team the question's topic and its best clauses point to, or None."""
-    weights = routing.team_weights(question)
-    for team in TEAMS:
-        weights.setdefault(team, 0.0)
+def fit(labels: Sequence[str], vectors: Vectors) -> RoutingModel:
+    """Train the routing model on embedded example sentences (at reload).
+
+    Args:
+        labels: ``hr``, ``communications`` or ``rules`` for each sentence.
+        vectors: the sentences' embeddings, in the same order.
+    """
+    from sklearn.linear_model import LogisticRegression  # only a reload trains
+
+    y = np.asarray(labels)
+    situation = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000)
+    situation.fit(vectors, y != "rules")
+    told = y != "rules"
+    team = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000)
+    team.fit(vectors[told], y[told] == "communications")
+    return RoutingModel(
+        situation_weights=situation.coef_[0].astype(np.float32),
+        situation_bias=float(situation.intercept_[0]),
+        team_weights=team.coef_[0].astype(np.float32),
+        team_bias=float(team.intercept_[0]),
+        examples=len(labels),
+    )
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+_TEAM_MENTIONS: dict[Team, tuple[str, ...]] = {
+    "hr": ("HR Advisory", " HR ", "Human Resources", "Occupational Health", "Grievance Procedure"),
+    "communications": ("Communications team", "press office", "Head of Communications"),
+}
+
+
+def clause_votes(hits: Sequence[Hit]) -> float:
+    """How strongly the best clauses name Communications rather than HR (positive) or
+    the reverse (negative): the documents' own "who to contact"."""
+    vote = 0.0
     for rank, hit in enumerate(hits[:3]):
-        text = f"{hit.chunk.title} {hit.chunk.text}"
-        for team, pattern in _TEAM_MENTIONS.items():
-            if pattern.search(text):
-                weights[team] += 0.6 / (rank + 1)
-    hr, comms = weights["hr"], weights["communications"]
-    if hr == comms:
-        return None
-    return "hr" if hr > comms else "communications"
+        text = f" {hit.chunk.title} {hit.chunk.text} "
+        weight = 1.0 / (rank + 1)
+        if any(name in text for name in _TEAM_MENTIONS["communications"]):
+            vote += weight
+        if any(name in text for name in _TEAM_MENTIONS["hr"]):
+            vote -= weight
+    return vote
 
 
-def suggest(
-    question: str, hits: Sequence[Hit], *, answered: bool, routing: Routing | None = None
-) -> Escalation:
-    """The escalation offer for a question, given the clauses found for it."""
-    routing = routing or Routing()
-    situation = describes_situation(question)
-    # An unanswered question's clauses are weak evidence, but still the best guess of
-    # whose field a personal situation falls in.
-    team = named_team(question, hits if answered or situation else (), routing)
-    if situation:
-        team = team or "hr"
-        return Escalation(
-            suggested=True,
-            team=team,
-            reason=(
-                "This sounds like your own situation, which the policy alone cannot settle: "
-                f"the {TEAM_NAMES[team]} can help."
-            ),
-        )
-    if team is not None and answered:
-        return Escalation(
-            suggested=False, team=team, reason=f"The policy names the {TEAM_NAMES[team]} for this."
-        )
-    return Escalation()
+@dataclass(frozen=True)
+class Router:
+    """Decides the escalation offer of a question.
+
+    Args:
+        model: the build's routing model (None: no situations are recognised).
+        threshold: the probability of a situation above which a person is offered.
+    """
+
+    model: RoutingModel | None = None
+    threshold: float = 0.5
+
+    def suggest(self, vector: Vectors, hits: Sequence[Hit], *, answered: bool) -> Escalation:
+        """The escalation offer for a question, from its embedding and its clauses."""
+        votes = clause_votes(hits)
+        if self.model is not None and self.model.situation(vector) >= self.threshold:
+            odds = self.model.team_log_odds(vector) + CLAUSE_VOTE * votes
+            team: Team = "communications" if odds > 0 else "hr"
+            return Escalation(
+                suggested=True,
+                team=team,
+                reason=(
+                    "This sounds like your own situation, which the policy alone cannot "
+                    f"settle: the {TEAM_NAMES[team]} can help."
+                ),
+            )
+        if answered and votes:
+            named: Team = "communications" if votes > 0 else "hr"
+            return Escalation(
+                suggested=False,
+                team=named,
+                reason=f"The policy names the {TEAM_NAMES[named]} for this.",
+            )
+        return Escalation()

@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.embeddings import Vectors
 from bot.errors import KnowledgeStoreError
+from bot.hints import Hint
 from bot.models import Chunk
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,23 @@ class ChromaStore:
                     embeddings=vectors[start : start + len(part)],
                 )
 
+    def add_hints(self, hints: Sequence[Hint], vectors: Vectors) -> None:
+        """Store clause ``hints`` with their ``vectors`` (same order) beside the chunks."""
+        collection = self._open()
+        self._count = None
+        with self._guard("add hints to"):
+            for start in range(0, len(hints), _ADD_BATCH):
+                part = hints[start : start + _ADD_BATCH]
+                collection.add(
+                    ids=[h.id for h in part],
+                    documents=[h.text for h in part],
+                    metadatas=[{"hint_of": h.chunk_id} for h in part],
+                    embeddings=vectors[start : start + len(part)],
+                )
+
     def query(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
-        """The ``k`` nearest chunk ids with their cosine similarity, best first."""
+        """The ``k`` nearest record ids (chunks and hints) with their cosine similarity,
+        best first."""
         k = min(k, self.count())
         if k == 0:
             return []
@@ -147,7 +163,8 @@ class ChromaStore:
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
 
     def count(self) -> int:
-        """How many chunks the collection holds (remembered: a build never changes)."""
+        """How many records (chunks and hints) the collection holds (remembered: a build
+        never changes)."""
         if self._count is None:
             collection = self._open()
             with self._guard("count"):
@@ -156,17 +173,30 @@ class ChromaStore:
 
     def load(self) -> tuple[list[Chunk], Vectors]:
         """Every chunk and its vector."""
+        chunks, vectors, _, _ = self.records()
+        return chunks, vectors
+
+    def records(self) -> tuple[list[Chunk], Vectors, list[Hint], Vectors]:
+        """Every chunk and every hint, each with its vectors."""
         collection = self._open()
         with self._guard("read"):
             found = collection.get(include=["documents", "metadatas", "embeddings"])
-        chunks = [
-            Chunk.from_metadata(cid, text, dict(meta))
-            for cid, text, meta in zip(
-                found["ids"], found["documents"], found["metadatas"], strict=True
-            )
-        ]
+        chunks: list[Chunk] = []
+        hints: list[Hint] = []
+        chunk_rows: list[int] = []
+        hint_rows: list[int] = []
+        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        for row, (cid, text, meta) in enumerate(rows):
+            if "hint_of" in meta:
+                hints.append(Hint(str(meta["hint_of"]), text))
+                hint_rows.append(row)
+            else:
+                chunks.append(Chunk.from_metadata(cid, text, dict(meta)))
+                chunk_rows.append(row)
         vectors = np.asarray(found["embeddings"], dtype=np.float32)
-        return chunks, vectors
+        if not len(vectors):
+            vectors = np.zeros((0, 0), dtype=np.float32)
+        return chunks, vectors[chunk_rows], hints, vectors[hint_rows]
 
     def drop(self) -> None:
         """Delete the collection if it exists.
