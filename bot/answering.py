@@ -1,27 +1,24 @@
 """Extractive answers: the best sentences of the best clauses, never invented text.
 
-Confidence comes from three signals the search reports: how similar the best clause is
-in meaning, how strongly it matches on keywords, and how many of the question's content
-words the documents use at all (a question about parking or payday shares almost none).
+Whether to answer at all is the learned gate's decision (:mod:`bot.gate`), from the
+signals the search reports.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from bot.gate import Gate
 from bot.models import Chunk, Citation
 from bot.retrieval import Evidence, Hit
 from bot.text import sentences, term_set
 
-#: Below this confidence the engine says it could not find the answer.
-ANSWER_THRESHOLD = 0.5
-#: Between this and ANSWER_THRESHOLD the nearest clauses are shown, without an answer.
-RELATED_THRESHOLD = 0.2
-#: The evidence signal (see :func:`confidence`) at which confidence is one half.
-SIGNAL_MIDPOINT = 1.14
+#: Below the gate's threshold the engine says it could not find the answer; between this
+#: and that threshold it shows the nearest clauses, marked as such, without an answer.
+RELATED_THRESHOLD = 0.15
 #: Citations after the first must score at least this share of the first's fused score.
 CITATION_SHARE = 0.45
 MAX_CITATIONS = 3
@@ -58,21 +55,26 @@ class Draft:
     confidence: float
 
 
-def confidence(evidence: Evidence) -> float:
+@lru_cache(maxsize=1)
+def _packaged_gate() -> Gate:
+    return Gate.packaged()
+
+
+def confidence(evidence: Evidence, gate: Gate | None = None) -> float:
     """How sure we are that the documents answer the question, 0..1.
 
-    The evidence is the best clause's similarity in meaning, the idf-weighted share of
-    the question's words that the top clauses contain, and how close the question is to
-    the documents' subject as a whole; their sum is put on a logistic scale centred on the
-    threshold measured on two development sets (formal and colloquial questions).
+    The learned gate's probability (see :mod:`bot.gate`); a question about another
+    organisation's rules ("Leicester City Council's policy") is never covered by these
+    documents, which are one council's own.
     """
     if not evidence.hits or not evidence.query or evidence.other_bodies:
         return 0.0
-    signal = evidence.hits[0].dense + evidence.matched_share(3) + evidence.topicality
-    return 1.0 / (1.0 + math.exp(-10.0 * (signal - SIGNAL_MIDPOINT)))
+    return (gate or _packaged_gate()).probability(evidence)
 
 
-def draft(evidence: Evidence, *, resolve: Resolver | None = None) -> Draft:
+def draft(
+    evidence: Evidence, *, resolve: Resolver | None = None, gate: Gate | None = None
+) -> Draft:
     """Compose the answer from what the search found.
 
     Args:
@@ -80,10 +82,11 @@ def draft(evidence: Evidence, *, resolve: Resolver | None = None) -> Draft:
         resolve: finds the clause a cross-reference ("clause 4.3 of the policy") names,
             so that an answer pointing elsewhere also gives what it points to.
     """
-    score = confidence(evidence)
+    gate = gate or _packaged_gate()
+    score = confidence(evidence, gate)
     if score < RELATED_THRESHOLD:
         return Draft(False, NOT_FOUND, (), score)
-    if score < ANSWER_THRESHOLD:
+    if score < gate.threshold:
         # Not sure enough to answer, but close: show the nearest clauses, marked as such.
         related = tuple(_citation(h) for h in evidence.hits[:MAX_CITATIONS])
         return Draft(False, f"{NOT_FOUND} {RELATED}", related, score)

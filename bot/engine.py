@@ -142,7 +142,9 @@ class PolicyBot:
                 embedder=embedder,
                 glossary=Glossary.load(build.glossary_path),
             )
-            router = Router(RoutingModel.load(build.routing_model_path))
+            router = Router(
+                RoutingModel.load(build.routing_model_path, build.routing_examples_path)
+            )
         except BaseException:
             build.store.close()
             raise
@@ -181,7 +183,9 @@ class PolicyBot:
         evidence = retriever.search(cleaned.text)
         result = draft(evidence, resolve=retriever.resolve_reference)
         assert evidence.vector is not None
-        escalation = live.router.suggest(evidence.vector, evidence.hits, answered=result.answered)
+        escalation = live.router.suggest(
+            evidence.vector, evidence.hits, answered=result.answered, confidence=result.confidence
+        )
         result, usage = self._phrase(cleaned.text, evidence, result)
         return Answer(
             question=cleaned.original,

@@ -164,6 +164,10 @@ class Build:
     def routing_model_path(self) -> Path:
         return self.path / MODEL_FILE
 
+    @property
+    def routing_examples_path(self) -> Path:
+        return self.path / EXAMPLE_VECTORS
+
 
 class IndexManager:
     """Owns ``<data dir>/index``: opens the live build and reloads it.
@@ -417,8 +421,11 @@ class IndexManager:
             for i, vector in zip(batch, embedded, strict=True):
                 known[shas[i]] = vector
         vectors = np.stack([known[sha] for sha in shas])
-        np.savez(path / EXAMPLE_VECTORS, sha=np.asarray(shas), vectors=vectors)
-        fit([label for _, label in labelled], vectors).save(path / MODEL_FILE)
+        labels = [label for _, label in labelled]
+        np.savez(
+            path / EXAMPLE_VECTORS, sha=np.asarray(shas), labels=np.asarray(labels), vectors=vectors
+        )
+        fit(labels, vectors).save(path / MODEL_FILE)
 
     def _switch(self, build_id: str) -> None:
         tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"

@@ -93,6 +93,8 @@ class Evidence:
     vector: Vectors | None = None
     #: The best raw BM25 score of any clause (0 when no word of the question is known).
     keyword_top: float = 0.0
+    #: How many words the question has.
+    words: int = 0
 
     @property
     def query_terms(self) -> tuple[str, ...]:
@@ -259,6 +261,7 @@ class Retriever:
             other_bodies=self.other_bodies(question),
             vector=vector,
             keyword_top=top_keyword,
+            words=len(question.split()),
         )
 
     def other_bodies(self, question: str) -> tuple[str, ...]:

@@ -21,10 +21,9 @@ HR Advisory team or the Communications team for each matter).
 from __future__ import annotations
 
 import json
-import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,19 @@ LABELS = ("hr", "communications", "rules")
 
 #: How much a clause naming a team counts, against the example sentences' log-odds.
 CLAUSE_VOTE = 1.2
-#: Logistic regression's inverse regularisation strength (scikit-learn's C).
-REGULARISATION = 4.0
+#: Logistic regression's inverse regularisation strength (scikit-learn's C), and the
+#: probability of a situation above which a person is offered: both chosen on the tune
+#: split of the evaluation questions (see eval/README.md).
+REGULARISATION = 1.0
+#: A situation's score is the regression's log-odds plus this weight times how much
+#: closer the question is to its nearest situation examples than to its nearest rule
+#: questions (the mean similarity of the NEIGHBOURS closest of each).
+NEIGHBOUR_WEIGHT = 10.0
+NEIGHBOURS = 3
+SITUATION_THRESHOLD = 0.55
+#: A question this unlikely to be about the documents at all (gibberish, the weather) is
+#: never taken for a situation of the policy's.
+OFF_TOPIC = 0.15
 
 
 @dataclass(frozen=True)
@@ -94,10 +104,24 @@ class RoutingModel:
     team_weights: Vectors
     team_bias: float
     examples: int = 0
+    #: The embedded example sentences: situations (either team) and rule questions.
+    situations: Vectors | None = None
+    rules: Vectors | None = None
 
     def situation(self, vector: Vectors) -> float:
-        """The probability that the question tells of the asker's own situation."""
-        return _sigmoid(float(vector @ self.situation_weights) + self.situation_bias)
+        """How strongly the question reads as the asker's own situation (log-odds scale):
+        the regression, plus its nearest examples of each kind."""
+        score = float(vector @ self.situation_weights) + self.situation_bias
+        if self.situations is not None and self.rules is not None:
+            score += NEIGHBOUR_WEIGHT * (
+                _nearest(self.situations, vector) - _nearest(self.rules, vector)
+            )
+        return score
+
+    def with_examples(self, labels: Sequence[str], vectors: Vectors) -> RoutingModel:
+        """This model with its example sentences' vectors, for the neighbour term."""
+        told = np.asarray([label != "rules" for label in labels])
+        return replace(self, situations=vectors[told], rules=vectors[~told])
 
     def team_log_odds(self, vector: Vectors) -> float:
         """Log-odds of Communications over HR from the example sentences."""
@@ -124,11 +148,15 @@ class RoutingModel:
         path.write_text(json.dumps(self.to_json()), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> RoutingModel | None:
-        """The model a build was made with, or None when it has none."""
+    def load(cls, path: Path, examples: Path | None = None) -> RoutingModel | None:
+        """The model a build was made with (and its embedded examples), or None."""
         if not path.is_file():
             return None
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        model = cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        if examples is not None and examples.is_file():
+            with np.load(examples) as data:
+                model = model.with_examples(data["labels"].tolist(), data["vectors"])
+        return model
 
 
 def fit(labels: Sequence[str], vectors: Vectors) -> RoutingModel:
@@ -155,8 +183,11 @@ def fit(labels: Sequence[str], vectors: Vectors) -> RoutingModel:
     )
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+def _nearest(examples: Vectors, vector: Vectors) -> float:
+    """The mean similarity of the NEIGHBOURS examples closest to ``vector``."""
+    similarity = examples @ vector
+    k = min(NEIGHBOURS, len(similarity))
+    return float(np.partition(similarity, len(similarity) - k)[-k:].mean()) if k else 0.0
 
 
 _TEAM_MENTIONS: dict[Team, tuple[str, ...]] = {
@@ -189,13 +220,24 @@ class Router:
     """
 
     model: RoutingModel | None = None
-    threshold: float = 0.5
+    threshold: float = SITUATION_THRESHOLD
 
-    def suggest(self, vector: Vectors, hits: Sequence[Hit], *, answered: bool) -> Escalation:
-        """The escalation offer for a question, from its embedding and its clauses."""
+    def suggest(
+        self, vector: Vectors, hits: Sequence[Hit], *, answered: bool, confidence: float
+    ) -> Escalation:
+        """The escalation offer for a question.
+
+        Args:
+            vector: the question's embedding.
+            hits: the clauses found for it, best first.
+            answered: whether the documents answer it.
+            confidence: the gate's probability that the documents cover it.
+        """
         votes = clause_votes(hits)
-        if self.model is not None and self.model.situation(vector) >= self.threshold:
-            odds = self.model.team_log_odds(vector) + CLAUSE_VOTE * votes
+        model = self.model
+        on_topic = confidence >= OFF_TOPIC
+        if on_topic and model is not None and model.situation(vector) >= self.threshold:
+            odds = model.team_log_odds(vector) + CLAUSE_VOTE * votes
             team: Team = "communications" if odds > 0 else "hr"
             return Escalation(
                 suggested=True,
