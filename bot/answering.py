@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.gate import Gate
+from bot.gate import Gate, Gates
 from bot.models import Chunk, Citation
 from bot.retrieval import Evidence, Hit
 from bot.text import sentences, term_set
@@ -57,7 +57,7 @@ class Draft:
 
 @lru_cache(maxsize=1)
 def _packaged_gate() -> Gate:
-    return Gate.packaged()
+    return Gates.packaged().full
 
 
 def confidence(evidence: Evidence, gate: Gate | None = None) -> float:

@@ -20,6 +20,7 @@ from bot.answering import NOT_FOUND, Draft, draft
 from bot.config import Settings
 from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
 from bot.errors import EmbedderMismatchError, NotAuthorizedError
+from bot.gate import Gate, Gates
 from bot.glossary import Glossary
 from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
 from bot.llm import LLMStats, OpenAIPhraser, phraser_from_settings
@@ -69,6 +70,7 @@ class _Live:
     build: Build
     retriever: Retriever
     router: Router
+    gate: Gate
 
 
 class PolicyBot:
@@ -153,7 +155,8 @@ class PolicyBot:
         # (its files may already be pruned from disk by the reload).
         if self._current is not None:
             self._current.build.store.close()
-        self._current = _Live(build, retriever, router)
+        gate = Gates.packaged().for_embedder(embedder.name)
+        self._current = _Live(build, retriever, router, gate)
 
     def ask(self, question: Question | str) -> Answer:
         """Answer a question from the documents; never raises for bad input."""
@@ -181,7 +184,7 @@ class PolicyBot:
         live = self._live()
         retriever = live.retriever
         evidence = retriever.search(cleaned.text)
-        result = draft(evidence, resolve=retriever.resolve_reference)
+        result = draft(evidence, resolve=retriever.resolve_reference, gate=live.gate)
         assert evidence.vector is not None
         escalation = live.router.suggest(
             evidence.vector, evidence.hits, answered=result.answered, confidence=result.confidence

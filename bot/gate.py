@@ -7,6 +7,11 @@ documents as a whole, the margin over the next clause, whether the two rankings 
 the question's length. A logistic regression over them, fitted on the tune split of the
 evaluation questions by ``scripts/fit_gate.py``, gives the probability that the documents
 cover the question; ``policybot eval`` shows how well that probability is calibrated.
+
+Similarities in meaning are on the scale of the model that made them, so the full gate
+serves only the embedding model it was fitted with; an index built by any other model
+(``POLICYBOT_EMBEDDING_MODEL``, OpenAI embeddings) is gated on the signals that do not
+depend on it (keywords, the share of rare words, agreement, length), fitted the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +33,6 @@ GATE_FILE = "gate.json"
 FEATURES = (
     "meaning",
     "dense",
-    "hint",
     "share",
     "topicality",
     "keyword",
@@ -36,6 +41,8 @@ FEATURES = (
     "other_body",
     "length",
 )
+#: The signals that mean the same whatever model made the vectors.
+LEXICAL = ("share", "keyword", "agree", "other_body", "length")
 
 
 def features(evidence: Evidence) -> Vectors:
@@ -48,7 +55,6 @@ def features(evidence: Evidence) -> Vectors:
     values = (
         best.meaning,
         best.dense,
-        best.hint,
         evidence.matched_share(3),
         evidence.topicality,
         math.log1p(evidence.keyword_top),
@@ -69,18 +75,20 @@ class Gate:
     weights: Vectors
     bias: float
     threshold: float = 0.5
+    features: tuple[str, ...] = FEATURES
 
     def probability(self, evidence: Evidence) -> float:
         """The probability that the documents cover the question."""
         if not evidence.hits or not evidence.query:
             return 0.0
-        z = (features(evidence) - self.mean) / self.scale
+        values = features(evidence)[[FEATURES.index(f) for f in self.features]]
+        z = (values - self.mean) / self.scale
         logit = float(z @ self.weights) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
 
     def to_json(self) -> dict[str, object]:
         return {
-            "features": list(FEATURES),
+            "features": list(self.features),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
             "weights": self.weights.tolist(),
@@ -89,22 +97,42 @@ class Gate:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Gate:
-        if data.get("features") != list(FEATURES):
-            raise ValueError("the gate was fitted on other features: run scripts/fit_gate.py")
+    def from_json(cls, data: dict[str, Any]) -> Gate:
+        names = tuple(data["features"])
+        if not set(names) <= set(FEATURES):
+            raise ValueError("the gate was fitted on other signals: run scripts/fit_gate.py")
         return cls(
             mean=np.asarray(data["mean"], dtype=np.float32),
             scale=np.asarray(data["scale"], dtype=np.float32),
             weights=np.asarray(data["weights"], dtype=np.float32),
-            bias=float(data["bias"]),  # type: ignore[arg-type]
-            threshold=float(data.get("threshold", 0.5)),  # type: ignore[arg-type]
+            bias=float(data["bias"]),
+            threshold=float(data.get("threshold", 0.5)),
+            features=names,
         )
 
+
+@dataclass(frozen=True)
+class Gates:
+    """The shipped gates: the full one for the model it was fitted with, the lexical one
+    for any other."""
+
+    embedder: str
+    full: Gate
+    lexical: Gate
+
+    def for_embedder(self, name: str) -> Gate:
+        return self.full if name == self.embedder else self.lexical
+
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+        data = {"embedder": self.embedder, "full": self.full.to_json()}
+        data["lexical"] = self.lexical.to_json()
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
-    def packaged(cls) -> Gate:
-        """The gate shipped in ``bot/data`` (fitted on the tune split)."""
+    def packaged(cls) -> Gates:
+        """The gates shipped in ``bot/data`` (fitted on the tune split)."""
         text = resources.files("bot").joinpath("data", GATE_FILE).read_text(encoding="utf-8")
-        return cls.from_json(json.loads(text))
+        data = json.loads(text)
+        return cls(
+            str(data["embedder"]), Gate.from_json(data["full"]), Gate.from_json(data["lexical"])
+        )

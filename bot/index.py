@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from filelock import FileLock, Timeout
 
 from bot.embeddings import Embedder, Vectors
@@ -115,6 +116,7 @@ class ReloadReport:
     elapsed_s: float = 0.0
     settings_changed: tuple[str, ...] = ()
     hints: int = 0
+    hints_embedded: int = 0
     warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
@@ -130,10 +132,12 @@ class ReloadReport:
             lines.append("No changes: the index is up to date.")
         live = [d for d in self.documents if d.status != "removed"]
         clauses = sum(d.clauses for d in live)
-        hints = f", {self.hints} clause hints" if self.hints else ""
+        hints = (
+            f", {self.hints} clause hints ({self.hints_embedded} embedded)" if self.hints else ""
+        )
         lines.append(
-            f"{len(live)} documents, {clauses} clauses{hints}, {self.chunks} chunks "
-            f"({self.embedded} embedded, {self.reused} reused) in {self.elapsed_s:.2f} s; "
+            f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks "
+            f"({self.embedded} embedded, {self.reused} reused){hints} in {self.elapsed_s:.2f} s; "
             f"knowledge version {self.knowledge_version}."
         )
         lines.extend(f"Warning: {w}" for w in self.warnings)
@@ -297,6 +301,8 @@ class IndexManager:
         try:
             texts = [embedding_text(c) for c in chunks] + [h.text for h in hints.hints]
             vectors, reused = self._vectors(texts, previous, progress)
+            hints_embedded = int((~reused[len(chunks) :]).sum())
+            reused_chunks = int(reused[: len(chunks)].sum())
             path.mkdir(parents=True, exist_ok=True)
             store.create()
             store.add(chunks, vectors[: len(chunks)])
@@ -334,11 +340,12 @@ class IndexManager:
             ),
             skipped=tuple(p.name for p in skipped),
             chunks=len(chunks),
-            embedded=len(texts) - reused,
-            reused=reused,
+            embedded=len(chunks) - reused_chunks,
+            reused=reused_chunks,
             elapsed_s=time.perf_counter() - started,
             settings_changed=self._settings_changed(previous, config),
             hints=len(hints.hints),
+            hints_embedded=hints_embedded,
             warnings=hints.problems,
         )
 
@@ -360,8 +367,9 @@ class IndexManager:
 
     def _vectors(
         self, texts: Sequence[str], previous: Manifest | None, progress: Progress | None
-    ) -> tuple[Vectors, int]:
-        """Vectors of ``texts`` (clauses, then hints), reusing the previous build's by hash."""
+    ) -> tuple[Vectors, npt.NDArray[np.bool_]]:
+        """Vectors of ``texts`` (clauses, then hints), reusing the previous build's by hash;
+        and which of them were reused."""
         known = self._previous_vectors(previous)
         vectors: list[Vectors | None] = [known.get(_sha(t.encode())) for t in texts]
         # Longest first, so that each batch pads to a similar length and the progress bar
@@ -376,7 +384,9 @@ class IndexManager:
                 vectors[i] = vector
             if progress is not None:
                 progress(min(start + EMBED_STEP, len(missing)), len(missing))
-        return np.stack([v for v in vectors if v is not None]), len(texts) - len(missing)
+        reused = np.ones(len(texts), dtype=np.bool_)
+        reused[missing] = False
+        return np.stack([v for v in vectors if v is not None]), reused
 
     def _previous_vectors(self, previous: Manifest | None) -> dict[str, Vectors]:
         """The live build's vectors by the hash of the text they embed."""

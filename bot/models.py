@@ -204,5 +204,6 @@ class Answer:
             "answer": self.text,
             "citations": [c.to_json() for c in self.citations],
             "escalation": self.escalation.to_json(),
+            "notices": list(self.notices),
             "elapsed_ms": round(self.elapsed_ms, 2),
         }

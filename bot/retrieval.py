@@ -136,11 +136,13 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self.glossary = glossary
-        self._keyword = KeywordIndex([self._keyword_text(c) for c in self._chunks])
         self._size = Counter(c.source for c in self._chunks)
         self._hinted: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._hint_starts: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._matrix, self._centroid = self._read_vectors(store)
+        self._keyword = KeywordIndex(
+            [self._keyword_text(c, self.hints.get(i, ())) for i, c in enumerate(self._chunks)]
+        )
 
     def _read_vectors(self, store: ChromaStore) -> tuple[Vectors | None, Vectors]:
         """The build's clause and hint vectors (for exact search of a small corpus), and
@@ -201,8 +203,10 @@ class Retriever:
         return own_found, hint_found
 
     @staticmethod
-    def _keyword_text(chunk: Chunk) -> str:
-        return f"{chunk.title} {chunk.text}"
+    def _keyword_text(chunk: Chunk, hints: Sequence[str]) -> str:
+        """What BM25 indexes for a clause: its title, its text, and the questions its hints
+        say it answers (staff's own words for it)."""
+        return " ".join((chunk.title, chunk.text, *hints))
 
     def _query_terms(self, question: str, matches: Matches) -> tuple[QueryTerm, ...]:
         """The question's content words, each with its glossary alternatives and idf."""

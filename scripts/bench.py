@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = [ROOT / "eval" / "colloquial.jsonl"]
+QUESTIONS = [ROOT / "eval" / "tune" / "colloquial.jsonl"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # Each job prints one JSON object; `peak_rss_mb` is the process's own high-water mark.
@@ -121,7 +121,7 @@ def main() -> None:
         ("Embedding throughput (clauses, batches of 4)", f"{embed['chunks_per_s']:.0f} chunks/s"),
         ("Embedding one short question (median)", f"{embed['query_ms']:.1f} ms"),
         (
-            f"Warm ask, p50 ({ask['asks']:.0f} asks of eval/colloquial.jsonl)",
+            f"Warm ask, p50 ({ask['asks']:.0f} asks of eval/tune/colloquial.jsonl)",
             f"{ask['p50_ms']:.1f} ms",
         ),
         ("Warm ask, p95", f"{ask['p95_ms']:.1f} ms"),

@@ -140,3 +140,35 @@ def test_a_bad_setting_is_named(real_bot: PolicyBot) -> None:
     result = run(real_bot, "ask", "hello", env={"CHROMA_PORT": "eighty"})
     assert result.returncode == 1
     assert "CHROMA_PORT" in result.stderr
+
+
+def test_eval_breaks_figures_down_with_intervals(real_bot: PolicyBot, tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": "a",
+            "question": "hashtags per post?",
+            "kind": "answer",
+            "voice": "short",
+            "sources": [{"doc": "social-media-guidance-for-staff", "section": "9.4"}],
+            "mention_any": ["three"],
+        },
+        {"id": "b", "question": "Who won the 2018 World Cup?", "kind": "unknown", "voice": "plain"},
+    ]
+    (tmp_path / "one.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    (tmp_path / "two.jsonl").write_text(json.dumps(rows[1]) + "\n")
+    result = run(real_bot, "eval", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["counts"]["questions"] == 2
+    recall = data["intervals"]["recall@3"]
+    assert recall["n"] == 1 and recall["low"] < recall["value"] <= recall["high"]
+    assert set(data["breakdown"]["voice"]) == {"short", "plain"}
+    assert set(data["breakdown"]["file"]) == {"one", "two"}
+    assert sum(row["n"] for row in data["reliability"]) == 2
+
+
+def test_eval_refuses_a_malformed_file(real_bot: PolicyBot, tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"question": "x", "kind": "maybe"}\n')
+    result = run(real_bot, "eval", str(tmp_path / "bad.jsonl"))
+    assert result.returncode == 1
+    assert "bad.jsonl line 1" in result.stderr and "Traceback" not in result.stderr

@@ -67,7 +67,10 @@ def test_questions_the_documents_do_not_cover_are_not_answered(
     ("question", "team"),
     [
         ("A journalist has just phoned me asking about a Council decision.", "communications"),
-        ("I am being harassed online by a resident because of my job.", "hr"),
+        (
+            "A resident has been sending me abusive messages on Facebook since I visited their home.",
+            "hr",
+        ),
         ("i think ive messed up - i shared a candidate's post and im politically restricted", "hr"),
     ],
 )

@@ -46,6 +46,8 @@ CLAUSES = {
 }
 TOTAL_CLAUSES = 273
 TOTAL_CHUNKS = 274  # clause 2.4 of the policy is long enough to be split in two parts
+TOTAL_HINTS = 1092  # four questions for each clause, in knowledge/hints/
+ROUTING_EXAMPLES = 440  # the example sentences of knowledge/routing.toml
 
 PIGEON_CLAUSE = "18.6 A new test clause about carrier pigeons."
 PIGEON_QUESTION = "Can I send messages by carrier pigeon?"
@@ -206,7 +208,8 @@ def test_the_first_reload_adds_every_document_with_its_clause_counts(site: Site)
         name: ("added", count) for name, count in CLAUSES.items()
     }
     assert (report.chunks, report.embedded, report.reused) == (TOTAL_CHUNKS, TOTAL_CHUNKS, 0)
-    assert embedders.texts_embedded == TOTAL_CHUNKS
+    assert (report.hints, report.hints_embedded) == (TOTAL_HINTS, TOTAL_HINTS)
+    assert embedders.texts_embedded == TOTAL_CHUNKS + TOTAL_HINTS + ROUTING_EXAMPLES
     assert f"5 documents, {TOTAL_CLAUSES} clauses, {TOTAL_CHUNKS} chunks" in report.summary()
     assert site.current().strip() in site.builds()
     assert site.version() == report.knowledge_version

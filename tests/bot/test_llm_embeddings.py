@@ -51,7 +51,9 @@ def test_an_index_built_with_openai_embeddings_answers_and_records_the_model(
     requests = fake.embedding_requests()
     assert all(r.body["encoding_format"] == "base64" for r in requests)
     assert all(r.body["model"] == "text-embedding-3-small" for r in requests)
-    assert sum(len(r.body["input"]) for r in requests) == report.chunks + 1  # + the question
+    # the clauses, their hints, the routing examples, and the question
+    texts = report.chunks + report.hints + 440 + 1
+    assert sum(len(r.body["input"]) for r in requests) == texts
     assert answer.answered and answer.citations
 
 

@@ -42,7 +42,7 @@ async def test_a_mention_is_answered_in_its_thread_with_clauses_and_buttons(slac
 
 
 async def test_the_suggested_team_comes_first_and_primary(slack: Slack) -> None:
-    await slack.mention("A journalist rang me about a post I made, what do I do?")
+    await slack.mention("A journalist rang me about a post I made.")
     (reply,) = await slack.fake.wait_for("chat.postMessage")
     ids_styles = [(action, style) for action, style, _ in buttons(reply)]
     assert ids_styles == [

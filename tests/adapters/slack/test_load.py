@@ -32,7 +32,7 @@ from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER
 
 MENTIONS = 40
 ROOT = Path(__file__).resolve().parents[3]
-QUESTIONS = ROOT / "eval" / "colloquial.jsonl"
+QUESTIONS = ROOT / "eval" / "tune" / "colloquial.jsonl"
 
 
 def free_port() -> int:

@@ -1,0 +1,59 @@
+"""Routing by meaning: a model trained at reload from knowledge/routing.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import PolicyBot
+from bot.errors import DocumentLoadError
+from bot.routing import Examples
+from tests.bot.test_index import Site, site  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("question", "team"),
+    [
+        ("a reporter from the echo just rang my mobile about the bin strike", "communications"),
+        ("someone has made a fake instagram page using our leisure centre logo", "communications"),
+        ("my manager keeps making sarcastic digs about me on his facebook", "hr"),
+        ("im dyslexic and need software to help me read long emails", "hr"),
+    ],
+)
+def test_situations_told_in_everyday_words_go_to_their_team(
+    real_bot: PolicyBot, question: str, team: str
+) -> None:
+    escalation = real_bot.ask(question).escalation
+    assert (escalation.suggested, escalation.team) == (True, team)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can I use Facebook at lunchtime?",
+        "am i allowed to put my job title on linkedin",
+        "What should I do if a journalist contacts me?",
+        "what's the weather tomorrow",
+    ],
+)
+def test_rule_questions_and_small_talk_are_not_escalated(
+    real_bot: PolicyBot, question: str
+) -> None:
+    assert not real_bot.ask(question).escalation.suggested
+
+
+def test_without_example_sentences_no_situation_is_recognised(site: Site) -> None:  # noqa: F811
+    (site.knowledge / "routing.toml").write_text("[examples]\n", encoding="utf-8")
+    site.reload()
+    assert not site.bot().ask("a reporter just rang me about a post I made").escalation.suggested
+
+
+def test_the_examples_file_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "routing.toml"
+    path.write_text('[examples]\nhr = "not a list"\n', encoding="utf-8")
+    with pytest.raises(DocumentLoadError, match="hr must be a list"):
+        Examples.load(path)
+    path.write_text('[examples]\nrules = ["a", " a ", "b"]\n', encoding="utf-8")
+    assert Examples.load(path).rules == ("a", "b")
+    assert not Examples.load(path).trainable
