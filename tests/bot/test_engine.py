@@ -68,7 +68,7 @@ def test_questions_the_documents_do_not_cover_are_not_answered(
     [
         ("A journalist has just phoned me asking about a Council decision.", "communications"),
         (
-            "A resident has been sending me abusive messages on Facebook since I visited their home.",
+            "A resident has been sending me abusive messages on Facebook since my home visit.",
             "hr",
         ),
         ("i think ive messed up - i shared a candidate's post and im politically restricted", "hr"),
@@ -138,7 +138,15 @@ def test_a_real_question_wrapped_in_instructions_is_still_answered(real_bot: Pol
 def test_question_objects_and_json_contract(real_bot: PolicyBot) -> None:
     answer = real_bot.ask(Question(text="How many hashtags should I use?", user_id="slack:U1"))
     data = answer.to_json()
-    assert set(data) == {"question", "answered", "answer", "citations", "escalation", "elapsed_ms"}
+    assert set(data) == {
+        "question",
+        "answered",
+        "answer",
+        "citations",
+        "escalation",
+        "notices",
+        "elapsed_ms",
+    }
     assert set(data["citations"][0]) == {"source", "section", "title", "quote", "score"}
     assert set(data["escalation"]) == {"suggested", "team", "reason"}
     assert data["elapsed_ms"] > 0

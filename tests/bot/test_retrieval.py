@@ -46,11 +46,10 @@ def test_the_glossary_turns_everyday_words_into_the_policy_terms(real_bot: Polic
     assert with_glossary != top(bare, question)
 
 
-def test_evidence_weighs_the_rare_words_of_the_question(real_bot: PolicyBot) -> None:
+def test_evidence_tells_an_on_topic_question_from_another(real_bot: PolicyBot) -> None:
     live = real_bot.retriever()
     covered = live.search("How long are quarantined emails kept?")
     uncovered = live.search("How many days of annual leave can I carry over?")
-    assert covered.matched_share(3) > uncovered.matched_share(3) + 0.15
     assert covered.topicality > uncovered.topicality + 0.1
     assert covered.hits[0].dense > uncovered.hits[0].dense
 
