@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.gate import Gate, Gates
 from bot.models import Chunk, Citation
@@ -55,11 +54,6 @@ class Draft:
     confidence: float
 
 
-@lru_cache(maxsize=1)
-def _packaged_gate() -> Gate:
-    return Gates.packaged().full
-
-
 def confidence(evidence: Evidence, gate: Gate | None = None) -> float:
     """How sure we are that the documents answer the question, 0..1.
 
@@ -69,7 +63,7 @@ def confidence(evidence: Evidence, gate: Gate | None = None) -> float:
     """
     if not evidence.hits or not evidence.query or evidence.other_bodies:
         return 0.0
-    return (gate or _packaged_gate()).probability(evidence)
+    return (gate or Gates.packaged().full).probability(evidence)
 
 
 def draft(
@@ -82,7 +76,7 @@ def draft(
         resolve: finds the clause a cross-reference ("clause 4.3 of the policy") names,
             so that an answer pointing elsewhere also gives what it points to.
     """
-    gate = gate or _packaged_gate()
+    gate = gate or Gates.packaged().full
     score = confidence(evidence, gate)
     if score < RELATED_THRESHOLD:
         return Draft(False, NOT_FOUND, (), score)

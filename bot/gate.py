@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,9 @@ class Gates:
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
+    @lru_cache(maxsize=1)
     def packaged(cls) -> Gates:
-        """The gates shipped in ``bot/data`` (fitted on the tune split)."""
+        """The gates shipped in ``bot/data`` (fitted on the tune split), read once."""
         text = resources.files("bot").joinpath("data", GATE_FILE).read_text(encoding="utf-8")
         data = json.loads(text)
         return cls(

@@ -370,7 +370,13 @@ class IndexManager:
     ) -> tuple[Vectors, npt.NDArray[np.bool_]]:
         """Vectors of ``texts`` (clauses, then hints), reusing the previous build's by hash;
         and which of them were reused."""
-        known = self._previous_vectors(previous)
+        return self._embed(texts, self._previous_vectors(previous), progress)
+
+    def _embed(
+        self, texts: Sequence[str], known: dict[str, Vectors], progress: Progress | None = None
+    ) -> tuple[Vectors, npt.NDArray[np.bool_]]:
+        """Vectors of ``texts``, those in ``known`` (by the hash of their text) reused, the
+        others embedded; and which of them were reused."""
         vectors: list[Vectors | None] = [known.get(_sha(t.encode())) for t in texts]
         # Longest first, so that each batch pads to a similar length and the progress bar
         # slows down at the start rather than the end.
@@ -423,14 +429,9 @@ class IndexManager:
                     known = dict(zip(cache["sha"].tolist(), cache["vectors"], strict=True))
             except (OSError, ValueError, KeyError):
                 known = {}  # no cache: embed them all
-        shas = [_sha(text.encode()) for text, _ in labelled]
-        missing = [i for i, sha in enumerate(shas) if sha not in known]
-        for start in range(0, len(missing), EMBED_STEP):
-            batch = missing[start : start + EMBED_STEP]
-            embedded = self.embedder.embed([labelled[i][0] for i in batch])
-            for i, vector in zip(batch, embedded, strict=True):
-                known[shas[i]] = vector
-        vectors = np.stack([known[sha] for sha in shas])
+        texts = [text for text, _ in labelled]
+        shas = [_sha(text.encode()) for text in texts]
+        vectors, _ = self._embed(texts, known)
         labels = [label for _, label in labelled]
         np.savez(
             path / EXAMPLE_VECTORS, sha=np.asarray(shas), labels=np.asarray(labels), vectors=vectors

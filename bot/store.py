@@ -123,30 +123,35 @@ class ChromaStore:
 
     def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
         """Store ``chunks`` with their ``vectors`` (same order)."""
-        collection = self._open()
-        self._count = None
-        with self._guard("add to"):
-            for start in range(0, len(chunks), _ADD_BATCH):
-                part = chunks[start : start + _ADD_BATCH]
-                collection.add(
-                    ids=[c.id for c in part],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata() for c in part],
-                    embeddings=vectors[start : start + len(part)],
-                )
+        self._add(
+            [c.id for c in chunks],
+            [c.text for c in chunks],
+            [c.metadata() for c in chunks],
+            vectors,
+        )
 
     def add_hints(self, hints: Sequence[Hint], vectors: Vectors) -> None:
         """Store clause ``hints`` with their ``vectors`` (same order) beside the chunks."""
+        self._add(
+            [h.id for h in hints],
+            [h.text for h in hints],
+            [{"hint_of": h.chunk_id} for h in hints],
+            vectors,
+        )
+
+    def _add(
+        self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: Vectors
+    ) -> None:
         collection = self._open()
         self._count = None
-        with self._guard("add hints to"):
-            for start in range(0, len(hints), _ADD_BATCH):
-                part = hints[start : start + _ADD_BATCH]
+        with self._guard("add to"):
+            for start in range(0, len(ids), _ADD_BATCH):
+                end = start + _ADD_BATCH
                 collection.add(
-                    ids=[h.id for h in part],
-                    documents=[h.text for h in part],
-                    metadatas=[{"hint_of": h.chunk_id} for h in part],
-                    embeddings=vectors[start : start + len(part)],
+                    ids=ids[start:end],
+                    documents=texts[start:end],
+                    metadatas=metadatas[start:end],
+                    embeddings=vectors[start:end],
                 )
 
     def query(self, vector: Vectors, k: int) -> list[tuple[str, float]]:
