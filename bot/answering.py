@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.choice import Chooser, Choosers
 from bot.gate import Gate, Gates
-from bot.models import Chunk, Citation
+from bot.models import Chunk, Citation, Route
 from bot.retrieval import Evidence, Hit
 from bot.text import sentences, term_set
 
@@ -21,20 +22,22 @@ RELATED_THRESHOLD = 0.15
 #: Citations after the first must score at least this share of the first's fused score.
 CITATION_SHARE = 0.45
 MAX_CITATIONS = 3
-#: A runner-up clause joins the answer when it scores this share of the best one...
-RUNNER_UP_SHARE = 0.75
-#: ...and matches question words the best one lacks, worth at least this much idf.
-RUNNER_UP_MIN_IDF = 2.5
+#: A second clause joins the answer when the chooser finds it this likely to answer the
+#: question, relative to the first and absolutely...
+SECOND_SHARE = 0.6
+SECOND_MIN = 0.3
+#: ...unless it is in another document and shares this much of its vocabulary with the
+#: first: it restates it (guidance repeating the policy).
+REPEAT_OVERLAP = 0.4
 MAX_ANSWER_SENTENCES = 2
 #: A clause this short is quoted whole in the answer.
 SHORT_CLAUSE = 320
-#: A list longer than this (characters) is cut to its most relevant items.
-LONG_LIST = 520
-MAX_LIST_ITEMS = 3
 QUOTE_CHARS = 600
 
 #: Finds the clause a sentence of a chunk refers to, if any.
 Resolver = Callable[[Chunk, str], Chunk | None]
+
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 RELATED = "The closest clauses I found are below, in case they help."
 
@@ -46,12 +49,17 @@ NOT_FOUND = (
 
 @dataclass(frozen=True)
 class Draft:
-    """An extractive answer before routing: its text, citations and confidence."""
+    """An answer before routing: its text, citations and confidence.
+
+    ``route`` is a language model's judgement of whom the asker needs ("hr",
+    "communications" or "none"), when a model answered; None leaves routing to the engine.
+    """
 
     answered: bool
     text: str
     citations: tuple[Citation, ...]
     confidence: float
+    route: Route | None = None
 
 
 def confidence(evidence: Evidence, gate: Gate | None = None) -> float:
@@ -67,7 +75,11 @@ def confidence(evidence: Evidence, gate: Gate | None = None) -> float:
 
 
 def draft(
-    evidence: Evidence, *, resolve: Resolver | None = None, gate: Gate | None = None
+    evidence: Evidence,
+    *,
+    resolve: Resolver | None = None,
+    gate: Gate | None = None,
+    chooser: Chooser | None = None,
 ) -> Draft:
     """Compose the answer from what the search found.
 
@@ -75,6 +87,8 @@ def draft(
         evidence: the search result for the question.
         resolve: finds the clause a cross-reference ("clause 4.3 of the policy") names,
             so that an answer pointing elsewhere also gives what it points to.
+        gate: decides whether to answer (default: the shipped one).
+        chooser: picks the clauses to answer from (default: the shipped one).
     """
     gate = gate or Gates.packaged().full
     score = confidence(evidence, gate)
@@ -82,81 +96,97 @@ def draft(
         return Draft(False, NOT_FOUND, (), score)
     if score < gate.threshold:
         # Not sure enough to answer, but close: show the nearest clauses, marked as such.
-        related = tuple(_citation(h) for h in evidence.hits[:MAX_CITATIONS])
+        related = tuple(citation(h) for h in evidence.hits[:MAX_CITATIONS])
         return Draft(False, f"{NOT_FOUND} {RELATED}", related, score)
     weights = {a: q.idf for q in evidence.query for a in q.alternatives}
-    hits = _cited(evidence.hits)
-    best = hits[0]
-    lead = _best_sentences(best.chunk.text, weights)
-    paragraphs = [f"{lead} ({_reference(best.chunk)})"]
-    referenced = resolve(best.chunk, lead) if resolve else None
-    if referenced is not None and referenced.id != best.chunk.id:
-        extra = _best_sentences(referenced.text, weights)
-        paragraphs.append(f"{extra} ({_reference(referenced)})")
-        cited = [h for h in hits if h.chunk.id != referenced.id]
-        hits = [best, Hit(referenced, best.score, best.dense, best.keyword), *cited[1:]]
-    elif (runner := _complement(evidence, hits)) is not None:
-        extra = _best_sentences(runner.chunk.text, weights)
-        paragraphs.append(f"{extra} ({_reference(runner.chunk)})")
+    lead, second = _choose(evidence, chooser or Choosers.packaged().full)
+    text = _best_sentences(lead.chunk.text, weights)
+    paragraphs = [f"{text} ({_reference(lead.chunk)})"]
+    referenced = resolve(lead.chunk, text) if resolve else None
+    if referenced is not None and referenced.id != lead.chunk.id:
+        second = Hit(referenced, lead.score, lead.dense, lead.keyword)
+    if second is not None:
+        extra = _best_sentences(second.chunk.text, weights)
+        paragraphs.append(f"{extra} ({_reference(second.chunk)})")
     return Draft(
         True,
         "\n\n".join(paragraphs),
-        tuple(_citation(h) for h in hits[:MAX_CITATIONS]),
+        tuple(citation(h) for h in _cited(evidence.hits, lead, second)),
         score,
     )
 
 
-def _complement(evidence: Evidence, hits: list[Hit]) -> Hit | None:
-    """A close runner-up clause that covers words of the question the best one misses.
+def _choose(evidence: Evidence, chooser: Chooser) -> tuple[Hit, Hit | None]:
+    """The clause the answer leads with, and a second one nearly as likely to answer.
 
-    When two clauses score alike, the best may answer only part of the question (the
-    guidance names the rule, the procedure gives the figure); the runner-up then adds
-    what it alone says.
+    The second is left out when it repeats the first (a guidance paragraph restating the
+    policy clause) or opens with the opposite of the first's "Yes"/"No".
     """
-    if len(hits) < 2 or len(evidence.hit_terms) < 2:
-        return None
-    runner = hits[1]
-    if runner.score < RUNNER_UP_SHARE * hits[0].score:
-        return None
-    first, second = evidence.hit_terms[0], evidence.hit_terms[1]
-    novel = sum(
-        q.idf for q in evidence.query if q.alternatives & second and not q.alternatives & first
-    )
-    return runner if novel >= RUNNER_UP_MIN_IDF else None
+    hits = evidence.hits
+    chances = chooser.probabilities(evidence)
+    order = sorted(range(len(chances)), key=lambda i: -chances[i])
+    lead = hits[order[0]]
+    for i in order[1:]:
+        if chances[i] < max(SECOND_SHARE * chances[order[0]], SECOND_MIN):
+            break
+        if not _repeats(evidence, order[0], i) and not _contradicts(lead, hits[i]):
+            return lead, hits[i]
+    return lead, None
 
 
-def _cited(hits: tuple[Hit, ...]) -> list[Hit]:
+def _repeats(evidence: Evidence, first: int, second: int) -> bool:
+    """Whether clause ``second`` restates ``first`` in another document (the guidance
+    saying again what the policy says), judged by the words they share."""
+    if evidence.hits[first].chunk.source == evidence.hits[second].chunk.source:
+        return False
+    a, b = evidence.hit_terms[first], evidence.hit_terms[second]
+    return bool(a | b) and len(a & b) / len(a | b) >= REPEAT_OVERLAP
+
+
+def _contradicts(first: Hit, second: Hit) -> bool:
+    polarity = (_polarity(first.chunk.text), _polarity(second.chunk.text))
+    return None not in polarity and polarity[0] != polarity[1]
+
+
+def _polarity(text: str) -> str | None:
+    match = _YES_NO.match(text)
+    return match.group(1).lower() if match else None
+
+
+def _cited(hits: tuple[Hit, ...], lead: Hit, second: Hit | None) -> list[Hit]:
+    """What the answer cites: the clauses it quotes, then close runners-up by rank."""
     top = hits[0].score
-    return [h for h in hits[:MAX_CITATIONS] if h is hits[0] or h.score >= CITATION_SHARE * top]
+    quoted = [lead] if second is None else [lead, second]
+    ids = {h.chunk.id for h in quoted}
+    others = [
+        h for h in hits[:MAX_CITATIONS] if h.chunk.id not in ids and h.score >= CITATION_SHARE * top
+    ]
+    return (quoted + others)[:MAX_CITATIONS]
 
 
 def _best_sentences(text: str, weights: dict[str, float]) -> str:
     """The part of a clause that answers the question, as markdown.
 
     A short clause is given whole. Otherwise the sentences sharing the rarest words with
-    the question are kept, in their order; when the question is about a list the clause
-    introduces, the answer is that introduction and the list (its most relevant items
-    when it is long), after the best sentence before it.
+    the question are kept, in their order, after the clause's own opening "Yes." or "No.";
+    when the question is about a list the clause introduces, the answer is that
+    introduction and the whole list (steps are never cut), after the best sentence before it.
     """
     units = sentences(text)
     if len(text) <= SHORT_CLAUSE or len(units) <= MAX_ANSWER_SENTENCES:
         return _markdown(units)
     relevance = [sum(weights.get(t, 0.0) for t in term_set(u)) for u in units]
+    opening = [0] if _YES_NO.match(units[0]) and len(units[0].split()) <= 3 else []
     intro = next((i for i, u in enumerate(units[:-1]) if u.endswith(":")), None)
-    body = [i for i in range(len(units)) if intro is None or i < intro]
+    body = [i for i in range(len(units)) if i not in opening and (intro is None or i < intro)]
     best_body = max(body, key=lambda i: relevance[i], default=None)
     if intro is not None:
-        items = list(range(intro + 1, len(units)))
         list_relevance = max(relevance[intro:])
         if best_body is None or list_relevance * 1.5 >= relevance[best_body]:
-            if sum(len(units[i]) for i in items) > LONG_LIST:
-                items = sorted(sorted(items, key=lambda i: -relevance[i])[:MAX_LIST_ITEMS])
-            lead = [units[best_body]] if best_body is not None else []
-            return _markdown(
-                [*lead, units[intro], *(units[i] for i in items)], list_from=len(lead) + 1
-            )
-    ranked = sorted(body, key=lambda i: -(relevance[i] + (0.5 if i == 0 else 0.0)))
-    return _markdown([units[i] for i in sorted(ranked[:MAX_ANSWER_SENTENCES])])
+            lead = sorted({*opening, *([best_body] if best_body is not None else [])})
+            return _markdown([*(units[i] for i in lead), *units[intro:]], list_from=len(lead) + 1)
+    ranked = sorted(body, key=lambda i: -(relevance[i] + (0.5 if i == min(body) else 0.0)))
+    return _markdown([units[i] for i in sorted({*opening, *ranked[:MAX_ANSWER_SENTENCES]})])
 
 
 def _markdown(units: list[str], *, list_from: int | None = None) -> str:
@@ -179,7 +209,8 @@ def _reference(chunk: Chunk) -> str:
     return f"{chunk.document_title}, {chunk.section}"
 
 
-def _citation(hit: Hit) -> Citation:
+def citation(hit: Hit) -> Citation:
+    """How a clause found for the question is cited (its quote cut at 600 characters)."""
     quote = hit.chunk.text
     if len(quote) > QUOTE_CHARS:
         quote = quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.answering import NOT_FOUND, Draft, draft
+from bot.choice import Chooser, Choosers
 from bot.config import Settings
 from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
 from bot.errors import EmbedderMismatchError, NotAuthorizedError
@@ -25,6 +26,7 @@ from bot.glossary import Glossary
 from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
 from bot.llm import LLMStats, OpenAIPhraser, phraser_from_settings
 from bot.llm_embeddings import openai_embedder
+from bot.llm_hints import hint_writer_from_settings
 from bot.models import Answer, LLMUsage, Question
 from bot.questions import clean
 from bot.retrieval import Evidence, Retriever
@@ -65,12 +67,13 @@ def default_store(settings: Settings) -> StoreFactory:
 
 @dataclass(frozen=True)
 class _Live:
-    """What answers a question: one build, its retriever and its routing."""
+    """What answers a question: one build, its retriever, routing, gate and chooser."""
 
     build: Build
     retriever: Retriever
     router: Router
     gate: Gate
+    chooser: Chooser
 
 
 class PolicyBot:
@@ -102,6 +105,7 @@ class PolicyBot:
             embedder=embedder,
             embedder_name=name,
             store_factory=store_factory or default_store(settings),
+            hint_writer=hint_writer_from_settings(settings),
         )
         self._lock = threading.Lock()
         self._current: _Live | None = None
@@ -156,7 +160,8 @@ class PolicyBot:
         if self._current is not None:
             self._current.build.store.close()
         gate = Gates.packaged().for_embedder(embedder.name)
-        self._current = _Live(build, retriever, router, gate)
+        chooser = Choosers.packaged().for_embedder(embedder.name)
+        self._current = _Live(build, retriever, router, gate, chooser)
 
     def ask(self, question: Question | str) -> Answer:
         """Answer a question from the documents; never raises for bad input."""
@@ -184,12 +189,15 @@ class PolicyBot:
         live = self._live()
         retriever = live.retriever
         evidence = retriever.search(cleaned.text)
-        result = draft(evidence, resolve=retriever.resolve_reference, gate=live.gate)
+        result = draft(
+            evidence, resolve=retriever.resolve_reference, gate=live.gate, chooser=live.chooser
+        )
         assert evidence.vector is not None
         escalation = live.router.suggest(
             evidence.vector, evidence.hits, answered=result.answered, confidence=result.confidence
         )
         result, usage = self._phrase(cleaned.text, evidence, result)
+        escalation = live.router.judged(result.route, escalation)
         return Answer(
             question=cleaned.original,
             answered=result.answered,

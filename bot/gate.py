@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from bot.embeddings import Vectors
+from bot.linear import Logistic
 from bot.retrieval import Evidence
 
 GATE_FILE = "gate.json"
@@ -69,47 +70,28 @@ def features(evidence: Evidence) -> Vectors:
 
 @dataclass(frozen=True)
 class Gate:
-    """A fitted logistic regression over standardised retrieval signals."""
+    """A fitted logistic regression over retrieval signals, and the probability above
+    which the engine answers."""
 
-    mean: Vectors
-    scale: Vectors
-    weights: Vectors
-    bias: float
+    model: Logistic
     threshold: float = 0.5
-    features: tuple[str, ...] = FEATURES
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.model.names
 
     def probability(self, evidence: Evidence) -> float:
         """The probability that the documents cover the question."""
         if not evidence.hits or not evidence.query:
             return 0.0
-        values = features(evidence)[[FEATURES.index(f) for f in self.features]]
-        z = (values - self.mean) / self.scale
-        logit = float(z @ self.weights) + self.bias
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+        return self.model.probability(features(evidence), FEATURES)
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "features": list(self.features),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "weights": self.weights.tolist(),
-            "bias": self.bias,
-            "threshold": self.threshold,
-        }
+        return {**self.model.to_json(), "threshold": self.threshold}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Gate:
-        names = tuple(data["features"])
-        if not set(names) <= set(FEATURES):
-            raise ValueError("the gate was fitted on other signals: run scripts/fit_gate.py")
-        return cls(
-            mean=np.asarray(data["mean"], dtype=np.float32),
-            scale=np.asarray(data["scale"], dtype=np.float32),
-            weights=np.asarray(data["weights"], dtype=np.float32),
-            bias=float(data["bias"]),
-            threshold=float(data.get("threshold", 0.5)),
-            features=names,
-        )
+        return cls(Logistic.from_json(data, FEATURES), float(data.get("threshold", 0.5)))
 
 
 @dataclass(frozen=True)

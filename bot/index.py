@@ -21,7 +21,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ from bot.errors import (
     ReloadInProgressError,
 )
 from bot.glossary import GLOSSARY_FILE
-from bot.hints import HINTS_DIR, hint_files, read_hints
+from bot.hints import HINTS_DIR, Hint, hint_files, read_hints
+from bot.llm_hints import HintWriter, generate_hints
 from bot.models import Chunk
 from bot.routing import MODEL_FILE, ROUTING_FILE, Examples, fit
 from bot.store import ChromaStore
@@ -85,6 +86,8 @@ class Manifest:
     files: dict[str, str]
     clauses: dict[str, int]
     chunk_count: int
+    #: The model that wrote hints for clauses without any ("" when none did).
+    hint_writer: str = ""
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -117,6 +120,7 @@ class ReloadReport:
     settings_changed: tuple[str, ...] = ()
     hints: int = 0
     hints_embedded: int = 0
+    hints_generated: int = 0
     warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
@@ -132,8 +136,11 @@ class ReloadReport:
             lines.append("No changes: the index is up to date.")
         live = [d for d in self.documents if d.status != "removed"]
         clauses = sum(d.clauses for d in live)
+        generated = f", {self.hints_generated} written by the model" if self.hints_generated else ""
         hints = (
-            f", {self.hints} clause hints ({self.hints_embedded} embedded)" if self.hints else ""
+            f", {self.hints} clause hints ({self.hints_embedded} embedded{generated})"
+            if self.hints
+            else ""
         )
         lines.append(
             f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks "
@@ -183,6 +190,7 @@ class IndexManager:
             default keeps an embedded Chroma in the build directory.
         embedder_name: tells the embedder's name without loading the model (optional), so
             that a reload with nothing to do stays fast.
+        hint_writer: writes hints for clauses that have none (a language model; optional).
     """
 
     def __init__(
@@ -192,8 +200,10 @@ class IndexManager:
         embedder: Callable[[], Embedder],
         store_factory: StoreFactory,
         embedder_name: Callable[[], str] | None = None,
+        hint_writer: HintWriter | None = None,
     ) -> None:
         self.index_dir = index_dir
+        self.hint_writer = hint_writer
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self._embedder_name = embedder_name
@@ -276,6 +286,7 @@ class IndexManager:
             and previous.knowledge_version == version
             and previous.embedder == self.embedder_name()
             and previous.build_format == BUILD_FORMAT
+            and previous.hint_writer == self._hint_writer_name
         ):
             return ReloadReport(
                 knowledge_version=version,
@@ -294,6 +305,10 @@ class IndexManager:
         if not chunks:
             raise KnowledgeStoreError(f"{knowledge_dir} holds no policy documents to index")
         hints = read_hints(knowledge_dir, chunks)
+        generated: tuple[Hint, ...] = ()
+        if self.hint_writer is not None:
+            generated = generate_hints(chunks, hints.hints, self.hint_writer, self.index_dir)
+            hints = replace(hints, hints=hints.hints + generated)
         clauses = {d.source: len(d.clauses) for d in documents}
         build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{version[:8]}-{secrets.token_hex(2)}"
         path = self._builds / build_id
@@ -322,6 +337,7 @@ class IndexManager:
                 files=hashes,
                 clauses=clauses,
                 chunk_count=len(chunks),
+                hint_writer=self._hint_writer_name,
             ).write(path / "manifest.json")
             store.close()
             self._switch(build_id)
@@ -346,8 +362,13 @@ class IndexManager:
             settings_changed=self._settings_changed(previous, config),
             hints=len(hints.hints),
             hints_embedded=hints_embedded,
+            hints_generated=len(generated),
             warnings=hints.problems,
         )
+
+    @property
+    def _hint_writer_name(self) -> str:
+        return self.hint_writer.name if self.hint_writer is not None else ""
 
     def _settings_changed(
         self, previous: Manifest | None, config: dict[str, str]

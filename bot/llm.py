@@ -132,7 +132,7 @@ class OpenAIPhraser:
             detail = f"no reply within {self.config.timeout:g} s"
             return self._fall_back(draft, "timeout", detail, started)
         except Exception as exc:  # whatever the client raised, after its retries
-            return self._fall_back(draft, "api_error", _describe(exc), started)
+            return self._fall_back(draft, "api_error", describe_error(exc), started)
         return self._use(completion, given, draft, started)
 
     def _start(self, question: str, given: tuple[Passage, ...]) -> Future[ChatCompletion]:
@@ -268,7 +268,7 @@ def _usage(
     )
 
 
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
     """The error's class and HTTP status; its message may quote the request, so not that."""
     status = getattr(exc, "status_code", None)
     return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")

@@ -13,6 +13,9 @@ from typing import Any, Literal
 Team = Literal["hr", "communications"]
 TEAMS: tuple[Team, ...] = ("hr", "communications")
 TEAM_NAMES: dict[Team, str] = {"hr": "HR Advisory team", "communications": "Communications team"}
+#: Whom a language model judges the asker needs: a team, or nobody.
+Route = Literal["hr", "communications", "none"]
+ROUTES: tuple[Route, ...] = ("hr", "communications", "none")
 
 
 @dataclass(frozen=True)

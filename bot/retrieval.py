@@ -95,6 +95,8 @@ class Evidence:
     keyword_top: float = 0.0
     #: How many words the question has.
     words: int = 0
+    #: The question searched for.
+    question: str = ""
 
     @property
     def query_terms(self) -> tuple[str, ...]:
@@ -266,6 +268,7 @@ class Retriever:
             vector=vector,
             keyword_top=top_keyword,
             words=len(question.split()),
+            question=question,
         )
 
     def other_bodies(self, question: str) -> tuple[str, ...]:

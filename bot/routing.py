@@ -31,7 +31,7 @@ import numpy as np
 
 from bot.embeddings import Vectors
 from bot.errors import DocumentLoadError
-from bot.models import TEAM_NAMES, Escalation, Team
+from bot.models import TEAM_NAMES, Escalation, Route, Team
 from bot.retrieval import Hit
 
 ROUTING_FILE = "routing.toml"
@@ -239,14 +239,7 @@ class Router:
         if on_topic and model is not None and model.situation(vector) >= self.threshold:
             odds = model.team_log_odds(vector) + CLAUSE_VOTE * votes
             team: Team = "communications" if odds > 0 else "hr"
-            return Escalation(
-                suggested=True,
-                team=team,
-                reason=(
-                    "This sounds like your own situation, which the policy alone cannot "
-                    f"settle: the {TEAM_NAMES[team]} can help."
-                ),
-            )
+            return Escalation(suggested=True, team=team, reason=_situation_reason(team))
         if answered and votes:
             named: Team = "communications" if votes > 0 else "hr"
             return Escalation(
@@ -255,3 +248,23 @@ class Router:
                 reason=f"The policy names the {TEAM_NAMES[named]} for this.",
             )
         return Escalation()
+
+    @staticmethod
+    def judged(route: Route | None, offline: Escalation) -> Escalation:
+        """The escalation offer once a language model has judged the route.
+
+        The model's judgement stands when it gave one; without it (no model, or its reply
+        was unusable) the offline decision does.
+        """
+        if route is None:
+            return offline
+        if route == "none":
+            return offline if not offline.suggested else Escalation()
+        return Escalation(suggested=True, team=route, reason=_situation_reason(route))
+
+
+def _situation_reason(team: Team) -> str:
+    return (
+        "This sounds like your own situation, which the policy alone cannot settle: "
+        f"the {TEAM_NAMES[team]} can help."
+    )

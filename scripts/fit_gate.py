@@ -1,4 +1,4 @@
-"""Fit the answer gate on the tune split and write ``bot/data/gate.json``.
+"""Fit the answer gate and the clause chooser on the tune split; write them to ``bot/data``.
 
 Usage: POLICYBOT_DATA_DIR=... python scripts/fit_gate.py [eval/tune]
 
@@ -8,11 +8,14 @@ temporary directory, so that the gate also serves documents that have no hints y
 admin has just added). Questions the documents cover (kinds ``answer`` and ``escalate``)
 are the positives, ``unknown`` ones the negatives. Prints the five-fold cross-validated
 share answered and declined, and the reliability of the probabilities, before writing the
-fitted gate. The test split is never read.
+fitted gate. The chooser learns, from the same searches, which of the first candidates are
+the clauses a question names as its sources; it prints how often its first choice is one of
+them against the search's own first. The test split is never read.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -21,16 +24,20 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from bot import choice
+from bot.choice import Chooser, Choosers
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.evaluation import Case, read_cases
 from bot.gate import FEATURES, GATE_FILE, LEXICAL, Gate, Gates, features
 from bot.hints import HINTS_DIR
+from bot.linear import Logistic
 from bot.questions import clean
+from bot.retrieval import Evidence
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Inverse regularisation strength, chosen by cross-validation on the tune split.
@@ -43,7 +50,7 @@ def main(split: Path) -> None:
     settings = Settings.from_env()
     bot = PolicyBot(settings)
     cases = read_cases(split)
-    rows, labels, kinds = search(bot, cases)
+    found = search(bot, cases)
     with tempfile.TemporaryDirectory() as scratch:
         knowledge = Path(scratch) / "knowledge"
         shutil.copytree(settings.knowledge_dir, knowledge, ignore=shutil.ignore_patterns(HINTS_DIR))
@@ -51,29 +58,64 @@ def main(split: Path) -> None:
             replace(settings, data_dir=Path(scratch) / "data", knowledge_dir=knowledge)
         )
         bare.reload_documents()
-        more = search(bare, cases)
-    rows, labels, kinds = rows + more[0], labels + more[1], kinds + more[2]
-    x, y, kind = np.stack(rows), np.asarray(labels), np.asarray(kinds)
+        found += search(bare, cases)
+    x = np.stack([features(evidence) for _, evidence in found])
+    y = np.asarray([case.kind != "unknown" for case, _ in found])
+    kind = np.asarray([case.kind for case, _ in found])
     print(f"{len(y)} questions ({int((~y).sum())} not covered)")
     full = fit(x, y, kind, FEATURES)
     lexical = fit(x, y, kind, LEXICAL)
     target = ROOT / "bot" / "data" / GATE_FILE
     Gates(bot.index.embedder.name, full, lexical).save(target)
     print(f"wrote {target.relative_to(ROOT)}")
+    choosers = Choosers(
+        bot.index.embedder.name,
+        fit_chooser(found, choice.FEATURES),
+        fit_chooser(found, choice.LEXICAL),
+    )
+    target = ROOT / "bot" / "data" / choice.CHOICE_FILE
+    target.write_text(json.dumps(choosers.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}")
 
 
-def search(bot: PolicyBot, cases: list[Case]) -> tuple[list[np.ndarray], list[bool], list[str]]:
-    """The retrieval signals of every searchable question, whether the documents cover it,
-    and its kind."""
+def search(bot: PolicyBot, cases: list[Case]) -> list[tuple[Case, Evidence]]:
+    """Every searchable question with what the search saw."""
     retriever = bot.retriever()
-    rows, labels, kinds = [], [], []
+    found = []
     for case in cases:
         cleaned = clean(case.question)
         if cleaned.searchable:
-            rows.append(features(retriever.search(cleaned.text)))
-            labels.append(case.kind != "unknown")
-            kinds.append(case.kind)
-    return rows, labels, kinds
+            found.append((case, retriever.search(cleaned.text)))
+    return found
+
+
+def fit_chooser(found: list[tuple[Case, Evidence]], names: tuple[str, ...]) -> Chooser:
+    """Fit a chooser on the candidates of questions that name their sources; print how often
+    its first choice (cross-validated by question) is a source, against the search's."""
+    rows, labels, groups = [], [], []
+    for number, (case, evidence) in enumerate(found):
+        if not case.sources:
+            continue
+        for hit, row in zip(evidence.hits, choice.candidate_features(evidence), strict=False):
+            rows.append(row[[choice.FEATURES.index(n) for n in names]])
+            labels.append((Path(hit.chunk.source).stem, hit.chunk.section) in case.sources)
+            groups.append(number)
+    x, y, group = np.stack(rows), np.asarray(labels), np.asarray(groups)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+    predicted = cross_val_predict(
+        model, x, y, cv=GroupKFold(5), groups=group, method="predict_proba"
+    )
+    chosen = searched = 0
+    for number in np.unique(group):
+        members = np.flatnonzero(group == number)
+        chosen += bool(y[members[np.argmax(predicted[members, 1])]])
+        searched += bool(y[members[0]])
+    total = len(np.unique(group))
+    print(f"chooser on {', '.join(names)}; five-fold cross-validation by question:")
+    share, baseline = chosen / total, searched / total
+    print(f"  first choice a source: {share:.3f} (the search's first: {baseline:.3f})")
+    model.fit(x, y)
+    return Chooser(Logistic.from_sklearn(names, *(step for _, step in model.steps)))
 
 
 def fit(x: np.ndarray, y: np.ndarray, kind: np.ndarray, names: tuple[str, ...]) -> Gate:
@@ -101,15 +143,7 @@ def fit(x: np.ndarray, y: np.ndarray, kind: np.ndarray, names: tuple[str, ...]) 
                 f"{predicted[members].mean():.2f}, covered {y[members].mean():.2f}"
             )
     model.fit(x, y)
-    scaler, regression = model.steps[0][1], model.steps[1][1]
-    return Gate(
-        mean=scaler.mean_.astype(np.float32),
-        scale=scaler.scale_.astype(np.float32),
-        weights=regression.coef_[0].astype(np.float32),
-        bias=float(regression.intercept_[0]),
-        threshold=threshold,
-        features=names,
-    )
+    return Gate(Logistic.from_sklearn(names, *(step for _, step in model.steps)), threshold)
 
 
 if __name__ == "__main__":

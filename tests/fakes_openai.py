@@ -86,10 +86,20 @@ def completion(
     )
 
 
-def answer(text: str, citations: list[str], *, answered: bool = True, **kwargs: Any) -> Reply:
-    """A completion whose content is the JSON answer the prompt asks for."""
-    content = json.dumps({"answer": text, "citations": citations, "answered": answered})
-    return completion(content, **kwargs)
+def answer(
+    text: str,
+    citations: list[str],
+    *,
+    answered: bool = True,
+    route: object = "none",
+    **kwargs: Any,
+) -> Reply:
+    """A completion whose content is the JSON answer the prompt asks for (without
+    ``route`` when it is None, as a server in plain JSON mode may reply)."""
+    data: dict[str, Any] = {"answer": text, "citations": citations, "answered": answered}
+    if route is not None:
+        data["route"] = route
+    return completion(json.dumps(data), **kwargs)
 
 
 def error(status: int, message: str, *, param: str | None = None, **headers: str) -> Reply:

@@ -8,7 +8,8 @@ import pytest
 
 from bot.engine import PolicyBot
 from bot.errors import DocumentLoadError
-from bot.routing import Examples
+from bot.models import Escalation
+from bot.routing import Examples, Router
 from tests.bot.test_index import Site, site  # noqa: F401
 
 
@@ -57,3 +58,13 @@ def test_the_examples_file_is_checked(tmp_path: Path) -> None:
     path.write_text('[examples]\nrules = ["a", " a ", "b"]\n', encoding="utf-8")
     assert Examples.load(path).rules == ("a", "b")
     assert not Examples.load(path).trainable
+
+
+def test_a_language_models_judgement_of_the_route_replaces_the_offline_one() -> None:
+    situation = Escalation(True, "hr", "This sounds like your own situation ...")
+    named = Escalation(False, "communications", "The policy names the Communications team.")
+    assert Router.judged(None, situation) == situation  # no judgement: the offline one
+    assert Router.judged("none", situation) == Escalation()  # the offer is withdrawn
+    assert Router.judged("none", named) == named  # the clause still names its team
+    judged = Router.judged("communications", named)
+    assert (judged.suggested, judged.team) == (True, "communications")

@@ -1,0 +1,143 @@
+"""Which of the best clauses answers the question: a calibrated classifier per candidate.
+
+The search ranks clauses by how close they are to the question; the clause that rules is not
+always first (a guidance paragraph about LinkedIn outranks the policy clause that answers
+"can I put my job on LinkedIn?"). For each of the first few candidates the chooser reads
+what the search saw of it (closeness in meaning, its hints, keywords, the share of the
+question's rare words it holds, its rank) and gives the probability that it answers the
+question. The answer leads with the most probable clause and adds a second one when that
+is nearly as probable.
+
+Like the gate, the chooser is a logistic regression fitted on the tune split by
+``scripts/fit_gate.py``; an index made by another embedding model is served by a chooser
+fitted on the signals that do not depend on the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from bot.embeddings import Vectors
+from bot.linear import Logistic
+from bot.retrieval import Evidence
+
+CHOICE_FILE = "choice.json"
+#: How many of the best clauses the chooser weighs.
+CANDIDATES = 3
+
+FEATURES = (
+    "meaning",
+    "meaning_gap",
+    "hint",
+    "dense",
+    "keyword",
+    "rank",
+    "coverage",
+    "coverage_gap",
+    "polar",
+)
+#: The signals that mean the same whatever model made the vectors.
+LEXICAL = ("keyword", "rank", "coverage", "coverage_gap", "polar")
+
+# A question asked for a yes or a no ("can I…", "am I allowed…", "is it ok…").
+_YES_NO_QUESTION = re.compile(
+    r"^\W*(?:can|could|may|might|am|is|are|was|were|do|does|did|should|shall|will|would|"
+    r"must|have|has)\b",
+    re.IGNORECASE,
+)
+_YES_NO_CLAUSE = re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE)
+
+
+def is_polar(question: str) -> bool:
+    """Whether ``question`` asks for a yes or a no."""
+    return bool(_YES_NO_QUESTION.match(question))
+
+
+def candidate_features(evidence: Evidence) -> list[Vectors]:
+    """The signals of each of the first :data:`CANDIDATES` clauses, in :data:`FEATURES` order."""
+    hits = evidence.hits[:CANDIDATES]
+    if not hits:
+        return []
+    coverage = [_coverage(evidence, i) for i in range(len(hits))]
+    polar = is_polar(evidence.question)
+    rows = []
+    for rank, hit in enumerate(hits):
+        values = (
+            hit.meaning,
+            hit.meaning - hits[0].meaning,
+            hit.hint,
+            hit.dense,
+            hit.keyword,
+            1.0 / (1 + rank),
+            coverage[rank],
+            coverage[rank] - max(coverage),
+            1.0 if polar and _YES_NO_CLAUSE.match(hit.chunk.text) else 0.0,
+        )
+        rows.append(np.asarray(values, dtype=np.float32))
+    return rows
+
+
+def _coverage(evidence: Evidence, index: int) -> float:
+    """The idf-weighted share of the question's words that clause ``index`` holds."""
+    total = sum(q.idf for q in evidence.query)
+    if not total or index >= len(evidence.hit_terms):
+        return 0.0
+    found = evidence.hit_terms[index]
+    return sum(q.idf for q in evidence.query if q.alternatives & found) / total
+
+
+@dataclass(frozen=True)
+class Chooser:
+    """A fitted per-candidate classifier: does this clause answer the question?"""
+
+    model: Logistic
+
+    def probabilities(self, evidence: Evidence) -> list[float]:
+        """For each of the first candidates, the probability that it answers the question."""
+        return [self.model.probability(row, FEATURES) for row in candidate_features(evidence)]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model.to_json()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Chooser:
+        return cls(Logistic.from_json(data, FEATURES))
+
+
+@dataclass(frozen=True)
+class Choosers:
+    """The shipped choosers: the full one for the model it was fitted with, the lexical one
+    for any other."""
+
+    embedder: str
+    full: Chooser
+    lexical: Chooser
+
+    def for_embedder(self, name: str) -> Chooser:
+        return self.full if name == self.embedder else self.lexical
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "embedder": self.embedder,
+            "full": self.full.to_json(),
+            "lexical": self.lexical.to_json(),
+        }
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def packaged(cls) -> Choosers:
+        """The choosers shipped in ``bot/data`` (fitted on the tune split), read once."""
+        text = resources.files("bot").joinpath("data", CHOICE_FILE).read_text(encoding="utf-8")
+        data = json.loads(text)
+        return cls(
+            str(data["embedder"]),
+            Chooser.from_json(data["full"]),
+            Chooser.from_json(data["lexical"]),
+        )
