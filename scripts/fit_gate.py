@@ -51,6 +51,7 @@ def main(split: Path) -> None:
     bot = PolicyBot(settings)
     cases = read_cases(split)
     found = search(bot, cases)
+    hinted = len(found)
     with tempfile.TemporaryDirectory() as scratch:
         knowledge = Path(scratch) / "knowledge"
         shutil.copytree(settings.knowledge_dir, knowledge, ignore=shutil.ignore_patterns(HINTS_DIR))
@@ -61,8 +62,11 @@ def main(split: Path) -> None:
         found += search(bare, cases)
     x = np.stack([features(evidence) for _, evidence in found])
     y = np.asarray([case.kind != "unknown" for case, _ in found])
-    kind = np.asarray([case.kind for case, _ in found])
-    print(f"{len(y)} questions ({int((~y).sum())} not covered)")
+    kind = np.asarray([case.kind for case, _ in found], dtype=object)
+    # The searches without hints make the weights hold for a document that has none yet;
+    # the threshold is set where the shipped documents are, on the searches with hints.
+    kind[hinted:] = "fitting only"
+    print(f"{len(y)} searches ({int((~y).sum())} not covered)")
     full = fit(x, y, kind, FEATURES)
     lexical = fit(x, y, kind, LEXICAL)
     target = ROOT / "bot" / "data" / GATE_FILE
@@ -126,7 +130,8 @@ def fit(x: np.ndarray, y: np.ndarray, kind: np.ndarray, names: tuple[str, ...]) 
     predicted = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
     print(f"gate on {', '.join(names)}; five-fold cross-validation:")
     # The threshold that best balances answering answerable questions and declining the
-    # others (the mean of the two shares), on the cross-validated probabilities.
+    # others (the mean of the two shares), on the cross-validated probabilities of the
+    # searches with hints.
     best, threshold = -1.0, 0.5
     for candidate in np.arange(0.30, 0.91, 0.05):
         answered = (predicted[kind == "answer"] >= candidate).mean()
