@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.choice import Chooser, Choosers
+from bot.choice import CANDIDATES, Chooser, Choosers
 from bot.gate import Gate, Gates
 from bot.models import Chunk, Citation, Route
 from bot.retrieval import Evidence, Hit
@@ -60,6 +60,9 @@ class Draft:
     citations: tuple[Citation, ...]
     confidence: float
     route: Route | None = None
+    #: Every clause the search found, as a citation, most likely to answer first: what a
+    #: language model chooses among.
+    candidates: tuple[Citation, ...] = ()
 
 
 def confidence(evidence: Evidence, gate: Gate | None = None) -> float:
@@ -94,43 +97,53 @@ def draft(
     score = confidence(evidence, gate)
     if score < RELATED_THRESHOLD:
         return Draft(False, NOT_FOUND, (), score)
+    chances = (chooser or Choosers.packaged().full).probabilities(evidence)
+    candidates = tuple(
+        citation(hit, chance)
+        for chance, hit in sorted(zip(chances, evidence.hits, strict=True), key=lambda c: -c[0])
+    )
     if score < gate.threshold:
         # Not sure enough to answer, but close: show the nearest clauses, marked as such.
-        related = tuple(citation(h) for h in evidence.hits[:MAX_CITATIONS])
-        return Draft(False, f"{NOT_FOUND} {RELATED}", related, score)
+        related = candidates[:MAX_CITATIONS]
+        return Draft(False, f"{NOT_FOUND} {RELATED}", related, score, candidates=candidates)
     weights = {a: q.idf for q in evidence.query for a in q.alternatives}
-    lead, second = _choose(evidence, chooser or Choosers.packaged().full)
-    text = _best_sentences(lead.chunk.text, weights)
-    paragraphs = [f"{text} ({_reference(lead.chunk)})"]
-    referenced = resolve(lead.chunk, text) if resolve else None
-    if referenced is not None and referenced.id != lead.chunk.id:
-        second = Hit(referenced, lead.score, lead.dense, lead.keyword)
-    if second is not None:
-        extra = _best_sentences(second.chunk.text, weights)
-        paragraphs.append(f"{extra} ({_reference(second.chunk)})")
+    lead, second = _choose(evidence, chances)
+    text = _best_sentences(evidence.hits[lead].chunk.text, weights)
+    paragraphs = [f"{text} ({_reference(evidence.hits[lead].chunk)})"]
+    cited = [(evidence.hits[lead], chances[lead])]
+    referenced = resolve(evidence.hits[lead].chunk, text) if resolve else None
+    if referenced is not None and referenced.id != evidence.hits[lead].chunk.id:
+        # The clause the first points to answers with it, as likely as it is.
+        cited.append((Hit(referenced, 0.0, 0.0, 0.0), chances[lead]))
+    elif second is not None:
+        cited.append((evidence.hits[second], chances[second]))
+    for hit, _ in cited[1:]:
+        paragraphs.append(f"{_best_sentences(hit.chunk.text, weights)} ({_reference(hit.chunk)})")
     return Draft(
         True,
         "\n\n".join(paragraphs),
-        tuple(citation(h) for h in _cited(evidence.hits, lead, second)),
+        _cited(evidence, chances, cited),
         score,
+        candidates=candidates,
     )
 
 
-def _choose(evidence: Evidence, chooser: Chooser) -> tuple[Hit, Hit | None]:
-    """The clause the answer leads with, and a second one nearly as likely to answer.
+def _choose(evidence: Evidence, chances: list[float]) -> tuple[int, int | None]:
+    """The clause the answer leads with, and a second one nearly as likely to answer, as
+    positions in the search's hits; only the first few candidates are weighed.
 
     The second is left out when it repeats the first (a guidance paragraph restating the
     policy clause) or opens with the opposite of the first's "Yes"/"No".
     """
-    hits = evidence.hits
-    chances = chooser.probabilities(evidence)
-    order = sorted(range(len(chances)), key=lambda i: -chances[i])
-    lead = hits[order[0]]
+    weighed = chances[:CANDIDATES]
+    order = sorted(range(len(weighed)), key=lambda i: -weighed[i])
+    lead = order[0]
     for i in order[1:]:
-        if chances[i] < max(SECOND_SHARE * chances[order[0]], SECOND_MIN):
+        if weighed[i] < max(SECOND_SHARE * weighed[lead], SECOND_MIN):
             break
-        if not _repeats(evidence, order[0], i) and not _contradicts(lead, hits[i]):
-            return lead, hits[i]
+        hits = evidence.hits
+        if not _repeats(evidence, lead, i) and not _contradicts(hits[lead], hits[i]):
+            return lead, i
     return lead, None
 
 
@@ -153,15 +166,21 @@ def _polarity(text: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _cited(hits: tuple[Hit, ...], lead: Hit, second: Hit | None) -> list[Hit]:
-    """What the answer cites: the clauses it quotes, then close runners-up by rank."""
-    top = hits[0].score
-    quoted = [lead] if second is None else [lead, second]
-    ids = {h.chunk.id for h in quoted}
+def _cited(
+    evidence: Evidence, chances: list[float], quoted: list[tuple[Hit, float]]
+) -> tuple[Citation, ...]:
+    """What the answer cites, most likely to answer first: the clauses it quotes, then
+    close runners-up among the first few found."""
+    top = evidence.hits[0].score
+    ids = {hit.chunk.id for hit, _ in quoted}
     others = [
-        h for h in hits[:MAX_CITATIONS] if h.chunk.id not in ids and h.score >= CITATION_SHARE * top
+        (hit, chance)
+        for hit, chance in zip(evidence.hits[:MAX_CITATIONS], chances, strict=False)
+        if hit.chunk.id not in ids and hit.score >= CITATION_SHARE * top
     ]
-    return (quoted + others)[:MAX_CITATIONS]
+    # The lead stays first even when a runner-up it does not quote scores as high.
+    ordered = quoted[:1] + sorted(quoted[1:] + others, key=lambda c: -c[1])
+    return tuple(citation(hit, chance) for hit, chance in ordered[:MAX_CITATIONS])
 
 
 def _best_sentences(text: str, weights: dict[str, float]) -> str:
@@ -209,8 +228,9 @@ def _reference(chunk: Chunk) -> str:
     return f"{chunk.document_title}, {chunk.section}"
 
 
-def citation(hit: Hit) -> Citation:
-    """How a clause found for the question is cited (its quote cut at 600 characters)."""
+def citation(hit: Hit, chance: float) -> Citation:
+    """How a clause found for the question is cited: its quote cut at 600 characters, and
+    the chooser's probability that it answers the question as its score."""
     quote = hit.chunk.text
     if len(quote) > QUOTE_CHARS:
         quote = quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
@@ -219,6 +239,6 @@ def citation(hit: Hit) -> Citation:
         section=hit.chunk.section,
         title=hit.chunk.title,
         quote=quote,
-        score=hit.score,
+        score=chance,
         document_title=hit.chunk.document_title,
     )

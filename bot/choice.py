@@ -61,11 +61,13 @@ def is_polar(question: str) -> bool:
 
 
 def candidate_features(evidence: Evidence) -> list[Vectors]:
-    """The signals of each of the first :data:`CANDIDATES` clauses, in :data:`FEATURES` order."""
-    hits = evidence.hits[:CANDIDATES]
+    """The signals of each clause found, in :data:`FEATURES` order (the coverage gap is to
+    the best of the first :data:`CANDIDATES`)."""
+    hits = evidence.hits
     if not hits:
         return []
     coverage = [_coverage(evidence, i) for i in range(len(hits))]
+    best_coverage = max(coverage[:CANDIDATES])
     polar = is_polar(evidence.question)
     rows = []
     for rank, hit in enumerate(hits):
@@ -77,7 +79,7 @@ def candidate_features(evidence: Evidence) -> list[Vectors]:
             hit.keyword,
             1.0 / (1 + rank),
             coverage[rank],
-            coverage[rank] - max(coverage),
+            coverage[rank] - best_coverage,
             1.0 if polar and _YES_NO_CLAUSE.match(hit.chunk.text) else 0.0,
         )
         rows.append(np.asarray(values, dtype=np.float32))
@@ -100,7 +102,8 @@ class Chooser:
     model: Logistic
 
     def probabilities(self, evidence: Evidence) -> list[float]:
-        """For each of the first candidates, the probability that it answers the question."""
+        """For each clause found, in the search's order, the probability that it answers
+        the question."""
         return [self.model.probability(row, FEATURES) for row in candidate_features(evidence)]
 
     def to_json(self) -> dict[str, Any]:

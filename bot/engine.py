@@ -27,7 +27,7 @@ from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
 from bot.llm import LLMStats, OpenAIPhraser, phraser_from_settings
 from bot.llm_embeddings import openai_embedder
 from bot.llm_hints import hint_writer_from_settings
-from bot.models import Answer, LLMUsage, Question
+from bot.models import Answer, Escalation, LLMUsage, Question
 from bot.questions import clean
 from bot.retrieval import Evidence, Retriever
 from bot.routing import Router, RoutingModel
@@ -196,6 +196,10 @@ class PolicyBot:
         escalation = live.router.suggest(
             evidence.vector, evidence.hits, answered=result.answered, confidence=result.confidence
         )
+        if cleaned.had_instructions and not result.answered:
+            # A message that tries to instruct the bot, and that the documents do not
+            # answer, is nobody's situation: no person is offered for it.
+            escalation = Escalation()
         result, usage = self._phrase(cleaned.text, evidence, result)
         escalation = live.router.judged(result.route, escalation)
         return Answer(

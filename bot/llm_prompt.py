@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.answering import Draft, citation
+from bot.answering import Draft
 from bot.models import ROUTES, Citation, Route
 from bot.retrieval import Evidence
 
@@ -91,11 +91,7 @@ def passages(evidence: Evidence, draft: Draft) -> tuple[Passage, ...]:
     characters)."""
     full = {(h.chunk.source, h.chunk.section, h.chunk.title): h.chunk.text for h in evidence.hits}
     quoted = {(c.source, c.section, c.title) for c in draft.citations}
-    more = [
-        citation(h)
-        for h in evidence.hits
-        if (h.chunk.source, h.chunk.section, h.chunk.title) not in quoted
-    ]
+    more = [c for c in draft.candidates if (c.source, c.section, c.title) not in quoted]
     chosen = [*draft.citations, *more][: max(CANDIDATES, len(draft.citations))]
     return tuple(
         Passage(f"P{number}", c, full.get((c.source, c.section, c.title), c.quote))

@@ -100,7 +100,8 @@ def fit_chooser(found: list[tuple[Case, Evidence]], names: tuple[str, ...]) -> C
     for number, (case, evidence) in enumerate(found):
         if not case.sources:
             continue
-        for hit, row in zip(evidence.hits, choice.candidate_features(evidence), strict=False):
+        rows_found = choice.candidate_features(evidence)[: choice.CANDIDATES]
+        for hit, row in zip(evidence.hits, rows_found, strict=False):
             rows.append(row[[choice.FEATURES.index(n) for n in names]])
             labels.append((Path(hit.chunk.source).stem, hit.chunk.section) in case.sources)
             groups.append(number)

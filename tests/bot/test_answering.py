@@ -48,7 +48,11 @@ def test_the_clause_holding_the_questions_words_leads_even_from_second_place() -
     )
     answer = draft(found, gate=ALWAYS, chooser=chooser(coverage=8.0))
     assert answer.text.startswith("Failing to remove a post within 24 hours")
+    # Citations are best first, scored by the chooser's probability that they answer.
     assert [c.section for c in answer.citations][:2] == ["16.6", "3.5"]
+    scores = [c.score for c in answer.citations]
+    assert scores == sorted(scores, reverse=True) and all(0 < s < 1 for s in scores)
+    assert [c.section for c in answer.candidates] == ["16.6", "3.5"]
 
 
 def test_a_second_clause_nearly_as_likely_joins_the_answer_and_a_distant_one_does_not() -> None:
