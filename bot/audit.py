@@ -108,6 +108,18 @@ class AuditEntry:
 
 CSV_FIELDS = tuple(AuditEntry.__dataclass_fields__)
 
+#: A spreadsheet reads a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every text cell that a spreadsheet would run as a formula (a question
+    typed as ``=HYPERLINK(...)``) quoted by a leading apostrophe, so it shows as text."""
+    return {
+        key: f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+        for key, value in row.items()
+    }
+
 
 def write_csv(entries: Iterable[AuditEntry], stream: IO[str]) -> None:
     """Write entries as CSV with a header; citations and escalation as JSON cells."""
@@ -117,7 +129,7 @@ def write_csv(entries: Iterable[AuditEntry], stream: IO[str]) -> None:
         row = entry.to_json()
         row["citations"] = json.dumps(row["citations"], ensure_ascii=False)
         row["escalation"] = json.dumps(row["escalation"], ensure_ascii=False)
-        writer.writerow(row)
+        writer.writerow(spreadsheet_safe(row))
 
 
 class AuditLog:

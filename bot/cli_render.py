@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO
 
-from bot.audit import AuditEntry
+from bot.audit import AuditEntry, spreadsheet_safe
 from bot.case_views import CaseView
 from bot.feedback import FeedbackSummary
 from bot.models import TEAM_NAMES
@@ -103,7 +103,7 @@ def write_cases_csv(cases: Iterable[CaseView], stream: IO[str]) -> None:
         row = case.to_json()
         row["citations"] = json.dumps(row["citations"], ensure_ascii=False)
         row["events"] = json.dumps(row["events"], ensure_ascii=False)
-        writer.writerow(row)
+        writer.writerow(spreadsheet_safe(row))
 
 
 def feedback_lines(summary: FeedbackSummary) -> list[str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bot.errors import DocumentLoadError
 from bot.models import Chunk
+from bot.paths import inside
 
 HINTS_DIR = "hints"
 #: Longer hints are cut: a hint is a question, not a second copy of the clause.
@@ -58,7 +59,12 @@ def hint_files(knowledge_dir: Path) -> list[Path]:
     folder = knowledge_dir / HINTS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.toml") if p.is_file() and not p.name.startswith("."))
+    root = knowledge_dir.resolve()
+    return sorted(
+        p
+        for p in folder.glob("*.toml")
+        if p.is_file() and not p.name.startswith(".") and inside(p, root)
+    )
 
 
 def read_hints(knowledge_dir: Path, chunks: Sequence[Chunk]) -> HintSet:

@@ -149,7 +149,8 @@ class ReloadReport:
         )
         lines.extend(f"Warning: {w}" for w in self.warnings)
         if self.skipped:
-            lines.append(f"Skipped (unsupported type): {', '.join(self.skipped)}")
+            skipped = ", ".join(self.skipped)
+            lines.append(f"Skipped (not a type read here, or a link out of the folder): {skipped}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

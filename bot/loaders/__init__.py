@@ -10,6 +10,7 @@ the reason, never a library's own exception. Files are only ever read.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -22,6 +23,7 @@ from bot.loaders._office import read_docx, read_pdf
 from bot.loaders._plain import decode_text, text_blocks
 from bot.loaders._structure import Block, FormatError, build_document
 from bot.models import Document
+from bot.paths import inside
 
 __all__ = ["SUPPORTED_SUFFIXES", "discover", "distinct_titles", "load_document"]
 
@@ -29,6 +31,8 @@ SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".d
 
 # A reader returns the blocks and a title from the file's metadata ("" when it has none).
 _Reader = Callable[[bytes], tuple[list[Block], str]]
+
+log = logging.getLogger(__name__)
 
 
 def _read_markdown(data: bytes) -> tuple[list[Block], str]:
@@ -73,12 +77,28 @@ def discover(directory: Path, *, ignore: Collection[str] = ()) -> tuple[list[Pat
         raise DocumentLoadError(str(directory), "not a directory")
     supported: list[Path] = []
     skipped: list[Path] = []
+    root = directory.resolve()
     for path in sorted(directory.iterdir(), key=lambda p: p.name):
         if path.name.startswith(".") or path.name in ignore or not path.is_file():
+            continue
+        if not _printable(path.name):
+            log.warning("skipped a file whose name is not valid UTF-8: %r", path.name)
+            continue
+        if not inside(path, root):
+            log.warning("skipped %s: a link to a file outside the knowledge directory", path.name)
+            skipped.append(path)
             continue
         readable = path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith("~$")
         (supported if readable else skipped).append(path)
     return supported, skipped
+
+
+def _printable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True
 
 
 def load_document(path: Path) -> Document:

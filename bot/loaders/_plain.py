@@ -80,17 +80,20 @@ def _paragraph_blocks(lines: list[str]) -> Iterator[Block]:
 
 
 def _logical_lines(lines: list[str]) -> list[tuple[str, bool]]:
-    """Re-join hard-wrapped lines; each result says whether it starts with a marker."""
-    items: list[tuple[str, bool]] = []
+    """Re-join hard-wrapped lines; each result says whether it starts with a marker.
+
+    The lines of an item are gathered and joined once, so a long paragraph costs time in
+    proportion to its length.
+    """
+    items: list[tuple[list[str], bool]] = []
     for line in lines:
         bare = BULLET.sub("", line)
         marked = bare != line or bool(CLAUSE_START.match(bare) or LETTERED.match(bare))
         if marked or not items:
-            items.append((normalize(bare), marked))
+            items.append(([bare], marked))
         else:
-            text, first_marked = items[-1]
-            items[-1] = (f"{text} {normalize(line)}", first_marked)
-    return items
+            items[-1][0].append(line)
+    return [(normalize(" ".join(parts)), marked) for parts, marked in items]
 
 
 def _heading_level(text: str) -> int:

@@ -19,9 +19,9 @@ BlockKind = Literal["title", "heading", "paragraph", "item", "loose"]
 
 # "4.2 You may ..." / "4.2. You may ..." / "4.2.1 ...": at least two levels, so a section
 # heading ("4. Title") or a sentence starting with a year is never taken for a clause.
-CLAUSE_START = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)\.?\s+(?=\S)")
+CLAUSE_START = re.compile(r"^(\d{1,4}(?:\.\d{1,4})+)\.?\s+(?=\S)")
 # A numbered heading as written ("4. Using social media", "4.2 Personal use").
-NUMBERED_HEADING = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?\s+(\S.*)$")
+NUMBERED_HEADING = re.compile(r"^(\d{1,4}(?:\.\d{1,4})*)\.?\s+(\S.*)$")
 # "(a) ...", "a) ...", "(iv) ...": items that belong to the clause above them.
 LETTERED = re.compile(r"^(?:\([a-z]{1,2}\)|\([ivx]{1,5}\)|[a-z]\))\s+", re.IGNORECASE)
 # Bullets as typed in plain text.

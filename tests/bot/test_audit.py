@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from bot.audit import CSV_FIELDS, LLMUsage, load_or_create_key, pseudonymise, purge, write_csv
@@ -94,6 +95,17 @@ def test_since_and_csv_export(work: Casework, clock: FakeClock) -> None:
     rows = list(csv.DictReader(io.StringIO(stream.getvalue())))
     assert tuple(rows[0]) == CSV_FIELDS and len(rows) == 2
     assert rows[1]["knowledge_version"] == "k-2026-03"
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(work: Casework) -> None:
+    question, answer = _exchange()
+    hostile = '=HYPERLINK("http://example.invalid","click")'
+    work.audit.record(replace(question, text=hostile), replace(answer, question=hostile))
+    stream = io.StringIO()
+    write_csv(work.audit.entries(), stream)
+    (row,) = csv.DictReader(io.StringIO(stream.getvalue()))
+    assert row["question"] == f"'{hostile}"
+    assert row["knowledge_version"] == "k-2026-03"  # ordinary cells are untouched
 
 
 def test_purge_applies_retention_to_audit_feedback_and_sent_deliveries(

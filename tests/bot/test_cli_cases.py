@@ -83,6 +83,12 @@ def test_lifecycle_through_the_cli(cli) -> None:
     assert [r["id"] for r in rows] == [case_id] and json.loads(rows[0]["events"])[0]["by"] == STAFF
 
 
+def test_exported_cases_cannot_smuggle_a_spreadsheet_formula(cli) -> None:
+    _ok(cli("escalations", "open", "--team", "hr", "--asker", STAFF, "@SUM(1+1)*cmd|' /C calc'!A0"))
+    (row,) = csv.DictReader(io.StringIO(_ok(cli("escalations", "export", "--format", "csv"))))
+    assert row["question"].startswith("'@SUM(")
+
+
 def test_open_says_the_announcement_is_queued(cli) -> None:
     out = _ok(cli("escalations", "open", "--team", "comms", "--asker", STAFF, "Press call"))
     assert out.startswith("Opened COM-0001") and "queued for delivery" in out

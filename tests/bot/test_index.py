@@ -295,7 +295,10 @@ def test_an_unsupported_file_is_skipped_and_listed(indexed: Site) -> None:
     report = indexed.reload()
 
     assert report.skipped == ("notes.xlsx",)
-    assert "Skipped (unsupported type): notes.xlsx" in report.summary()
+    assert (
+        "Skipped (not a type read here, or a link out of the folder): notes.xlsx"
+        in report.summary()
+    )
     assert not report.rebuilt  # not a document, so not a change
     assert "notes.xlsx" not in statuses(report)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -442,3 +443,47 @@ def test_documents_sharing_a_title_get_titles_of_their_own() -> None:
     )
     assert titles["cabinet-report-social-media-policy.txt"] == "Cabinet report social media policy"
     assert len(set(titles.values())) == len(titles)
+
+
+def test_a_link_to_a_file_outside_the_knowledge_directory_is_not_a_document(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "elsewhere" / "payroll.md"
+    secret.parent.mkdir()
+    secret.write_text("# Payroll\n\n1.1 Salaries are secret.\n", encoding="utf-8")
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "policy.md").write_text("# Policy\n\n1.1 Be kind.\n", encoding="utf-8")
+    (knowledge / "payroll.md").symlink_to(secret)
+    (knowledge / "inside.md").symlink_to(knowledge / "policy.md")  # a link within is fine
+
+    supported, skipped = discover(knowledge)
+
+    assert [p.name for p in supported] == ["inside.md", "policy.md"]
+    assert [p.name for p in skipped] == ["payroll.md"]
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "policy.md").write_text("# Policy\n\n1.1 Be kind.\n", encoding="utf-8")
+    os.close(os.open(os.fsencode(tmp_path) + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+
+    supported, skipped = discover(tmp_path)
+
+    assert [p.name for p in supported] == ["policy.md"] and skipped == []
+
+
+def test_plain_text_keeps_four_digit_clause_numbers_and_joins_a_long_wrapped_paragraph(
+    tmp_path: Path,
+) -> None:
+    wrapped = "\n".join(f"line {n} of a long clause" for n in range(20_000))
+    path = tmp_path / "library.txt"
+    path.write_text(
+        f"Library Rules\n\n1000.1 Returns are due in 14 days.\n\n1000.2 {wrapped}\n",
+        encoding="utf-8",
+    )
+    document = load_document(path)
+    assert [c.number for c in document.clauses] == ["1000.1", "1000.2"]
+    text = clause(document, "1000.2").text
+    assert text.startswith("line 0 of a long clause line 1") and text.endswith(
+        "line 19999 of a long clause"
+    )
