@@ -43,6 +43,8 @@ EMPTY = (
     "for example: \u201cCan I use Facebook at lunchtime?\u201d"
 )
 TRUNCATED = "Your message was very long, so I answered from its first 4,000 characters."
+#: Random bytes in an answer id.
+ANSWER_ID_BYTES = 16
 INSTRUCTIONS = "I only answer from the policy documents, so I ignored the instructions in it."
 
 
@@ -174,7 +176,8 @@ class PolicyBot:
             notices.append(TRUNCATED)
         if cleaned.had_instructions:
             notices.append(INSTRUCTIONS)
-        answer_id = secrets.token_hex(4)
+        # Unguessable (128 bits): an answer id is what a card's escalate button carries.
+        answer_id = secrets.token_hex(ANSWER_ID_BYTES)
         if not cleaned.searchable:
             text = EMPTY if not question.text.strip() else NOT_FOUND
             return Answer(

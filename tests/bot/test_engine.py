@@ -19,6 +19,7 @@ def test_answers_with_the_clause_it_rests_on(real_bot: PolicyBot) -> None:
     assert "30 days" in best.quote
     assert best.title == "Junk mail, quarantine and blocked emails"
     assert answer.knowledge_version and answer.id
+    assert len(answer.id) == 32 and int(answer.id, 16) >= 0  # 128 random bits, in hex
 
 
 def test_citations_are_ordered_best_first_and_at_most_three(real_bot: PolicyBot) -> None:
