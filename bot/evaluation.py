@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.engine import PolicyBot
 from bot.errors import PolicyBotError
-from bot.models import Answer
+from bot.models import TEAMS, Answer
 from bot.questions import clean
 
 KS = (1, 3, 5)
@@ -160,6 +160,36 @@ def read_cases(path: Path) -> list[Case]:
     return cases
 
 
+def _case(row: dict[str, Any], number: int, file: str) -> Case:
+    """One question of a set, checked against the format in ``eval/README.md``.
+
+    Raises:
+        ValueError: the row is not a question of that format (the message says why).
+    """
+    if not isinstance(row, dict):
+        raise ValueError("each line must be one JSON object")
+    kind = str(row.get("kind", "answer"))
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    case = Case(
+        id=str(row.get("id", number)),
+        question=str(row["question"]),
+        kind=kind,
+        sources=tuple((s["doc"], str(s["section"])) for s in row.get("sources", [])),
+        route=row.get("route"),
+        mention_any=tuple(row.get("mention_any", [])),
+        voice=str(row.get("voice") or ""),
+        file=file,
+    )
+    if kind == "answer" and not (case.sources or case.mention_any):
+        raise ValueError('an "answer" question needs "sources" or "mention_any" to be scored')
+    if kind == "escalate" and case.route not in TEAMS:
+        raise ValueError(f'an "escalate" question needs "route": one of {", ".join(TEAMS)}')
+    if kind == "unknown" and (case.sources or case.route):
+        raise ValueError('an "unknown" question has no "sources" and no "route"')
+    return case
+
+
 def _read_file(path: Path) -> list[Case]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -170,22 +200,7 @@ def _read_file(path: Path) -> list[Case]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            kind = str(row.get("kind", "answer"))
-            if kind not in KINDS:
-                raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-            cases.append(
-                Case(
-                    id=str(row.get("id", number)),
-                    question=str(row["question"]),
-                    kind=kind,
-                    sources=tuple((s["doc"], str(s["section"])) for s in row.get("sources", [])),
-                    route=row.get("route"),
-                    mention_any=tuple(row.get("mention_any", [])),
-                    voice=str(row.get("voice") or ""),
-                    file=path.stem,
-                )
-            )
+            cases.append(_case(json.loads(line), number, path.stem))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise PolicyBotError(f"{path.name} line {number}: {exc}") from exc
     return cases

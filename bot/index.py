@@ -142,10 +142,10 @@ class ReloadReport:
             if self.hints
             else ""
         )
+        work = f" ({self.embedded} embedded, {self.reused} reused){hints}" if self.rebuilt else ""
         lines.append(
-            f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks "
-            f"({self.embedded} embedded, {self.reused} reused){hints} in {self.elapsed_s:.2f} s; "
-            f"knowledge version {self.knowledge_version}."
+            f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks{work} "
+            f"in {self.elapsed_s:.2f} s; knowledge version {self.knowledge_version}."
         )
         lines.extend(f"Warning: {w}" for w in self.warnings)
         if self.skipped:

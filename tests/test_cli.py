@@ -167,8 +167,20 @@ def test_eval_breaks_figures_down_with_intervals(real_bot: PolicyBot, tmp_path: 
     assert sum(row["n"] for row in data["reliability"]) == 2
 
 
-def test_eval_refuses_a_malformed_file(real_bot: PolicyBot, tmp_path: Path) -> None:
-    (tmp_path / "bad.jsonl").write_text('{"question": "x", "kind": "maybe"}\n')
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"question": "x", "kind": "maybe"}', "kind must be one of"),
+        ('{"question": "can I use fb at lunch"}', 'needs "sources" or "mention_any"'),
+        ('{"question": "a journalist rang me", "kind": "escalate"}', 'needs "route"'),
+        ('[{"question": "x"}]', "one JSON object"),
+    ],
+)
+def test_eval_refuses_a_malformed_file(
+    real_bot: PolicyBot, tmp_path: Path, line: str, reason: str
+) -> None:
+    (tmp_path / "bad.jsonl").write_text(f"{line}\n")
     result = run(real_bot, "eval", str(tmp_path / "bad.jsonl"))
     assert result.returncode == 1
-    assert "bad.jsonl line 1" in result.stderr and "Traceback" not in result.stderr
+    assert "bad.jsonl line 1" in result.stderr and reason in result.stderr
+    assert "Traceback" not in result.stderr

@@ -226,6 +226,7 @@ def test_a_reload_with_nothing_changed_neither_rebuilds_nor_loads_the_embedder(
 
     assert not report.rebuilt
     assert "No changes" in report.summary()
+    assert "embedded" not in report.summary()  # nothing was built, so no "0 embedded"
     assert embedders.made == []
     assert report.knowledge_version == report.previous_version == version
     assert set(statuses(report).values()) == {"unchanged"}
