@@ -154,7 +154,8 @@ def generate_hints(
         for chunk_id, questions in writer.write(unknown).items():
             if chunk_id in keys and questions:
                 cache[keys[chunk_id]] = questions
-        _write_cache(path, cache)
+        # Only the clauses indexed now are kept: the cache never outgrows the documents.
+        _write_cache(path, {key: cache[key] for key in keys.values() if key in cache})
     return tuple(Hint(c.id, q) for c in missing for q in cache.get(keys[c.id], []))
 
 

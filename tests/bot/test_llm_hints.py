@@ -96,7 +96,7 @@ def test_the_models_hints_are_cached_by_clause_and_asked_for_again_only_when_it_
     assert "section 1.3" not in second.body["messages"][1]["content"]  # from the cache
     assert report.hints_generated == 8
     cache = json.loads((tmp_path / "data" / "index" / CACHE_FILE).read_text(encoding="utf-8"))
-    assert len(cache) == 3  # the old wording of 1.2 is still cached
+    assert len(cache) == 2  # the old wording of 1.2 is no longer kept
 
 
 def test_a_failing_model_leaves_clauses_without_hints_and_the_reload_succeeds(
