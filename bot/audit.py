@@ -23,8 +23,8 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -132,6 +132,81 @@ def write_csv(entries: Iterable[AuditEntry], stream: IO[str]) -> None:
         writer.writerow(spreadsheet_safe(row))
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit row before it is written: what a spool file holds, a line each.
+
+    ``asker`` is already the pseudonym: a spooled row never holds a real id.
+    """
+
+    at: datetime
+    answer_id: str
+    asker: str
+    platform: str
+    question: str
+    answer: str
+    answered: bool
+    citations: tuple[dict[str, Any], ...]
+    escalation_suggested: bool
+    escalation_team: str | None
+    escalation_reason: str
+    knowledge_version: str
+    latency_ms: float
+    llm_model: str | None = None
+    llm_prompt_tokens: int | None = None
+    llm_completion_tokens: int | None = None
+    llm_latency_ms: float | None = None
+    llm_fallback: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        question: Question,
+        answer: Answer,
+        *,
+        asker: str,
+        usage: LLMUsage | None,
+        at: datetime,
+    ) -> AuditRecord:
+        return cls(
+            at=at,
+            answer_id=answer.id,
+            asker=asker,
+            platform=question.platform,
+            question=question.text,
+            answer=answer.text,
+            answered=answer.answered,
+            citations=tuple(citation.to_json() for citation in answer.citations),
+            escalation_suggested=answer.escalation.suggested,
+            escalation_team=answer.escalation.team,
+            escalation_reason=answer.escalation.reason,
+            knowledge_version=answer.knowledge_version,
+            latency_ms=answer.elapsed_ms,
+            llm_model=usage.model if usage else None,
+            llm_prompt_tokens=usage.prompt_tokens if usage else None,
+            llm_completion_tokens=usage.completion_tokens if usage else None,
+            llm_latency_ms=usage.latency_ms if usage else None,
+            llm_fallback=usage.fallback if usage else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["citations"] = list(self.citations)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AuditRecord:
+        """Read a spooled row back.
+
+        Raises:
+            KeyError, TypeError, ValueError: the data is not a spooled row.
+        """
+        fields = {**data, "at": datetime.fromisoformat(data["at"])}
+        fields["citations"] = tuple(data["citations"])
+        return cls(**fields)
+
+
 class AuditLog:
     """Records every question and answer.
 
@@ -159,7 +234,8 @@ class AuditLog:
         knowledge_version: str | None = None,
         usage: LLMUsage | None = None,
     ) -> None:
-        """Record one answered (or unanswered) question.
+        """Record one answered (or unanswered) question, now (:class:`AuditSpool` records
+        without waiting).
 
         Args:
             question: the question as the adapter handed it over.
@@ -168,32 +244,78 @@ class AuditLog:
             knowledge_version: defaults to ``answer.knowledge_version``.
             usage: the model, tokens, latency and fallback reason, when a model was asked.
         """
-        with self._db.session() as session:
-            case = _case_for_answer(session, answer.id)
-            session.add(
-                AuditRow(
-                    at=self._clock(),
-                    answer_id=answer.id or None,
-                    asker=question.user_id if case else self.pseudonym(question.user_id),
-                    asker_pseudonymised=case is None,
-                    platform=question.platform,
-                    question=question.text,
-                    answer=answer.text,
-                    answered=answer.answered,
-                    citations=[citation.to_json() for citation in answer.citations],
-                    escalation_suggested=answer.escalation.suggested,
-                    escalation_team=answer.escalation.team,
-                    escalation_reason=answer.escalation.reason,
-                    knowledge_version=knowledge_version or answer.knowledge_version,
-                    latency_ms=answer.elapsed_ms if latency_ms is None else latency_ms,
-                    case_ref=case,
-                    llm_model=usage.model if usage else None,
-                    llm_prompt_tokens=usage.prompt_tokens if usage else None,
-                    llm_completion_tokens=usage.completion_tokens if usage else None,
-                    llm_latency_ms=usage.latency_ms if usage else None,
-                    llm_fallback=usage.fallback if usage else None,
+        record = self.prepare(question, answer, usage=usage)
+        self.record_many(
+            [
+                replace(
+                    record,
+                    latency_ms=record.latency_ms if latency_ms is None else latency_ms,
+                    knowledge_version=knowledge_version or record.knowledge_version,
                 )
+            ]
+        )
+
+    def prepare(
+        self, question: Question, answer: Answer, *, usage: LLMUsage | None = None
+    ) -> AuditRecord:
+        """The row for one question, its asker already pseudonymised, timed now."""
+        return AuditRecord.of(
+            question, answer, asker=self.pseudonym(question.user_id), usage=usage, at=self._clock()
+        )
+
+    def record_many(self, records: Sequence[AuditRecord]) -> int:
+        """Write rows in one transaction; an answer already recorded is not written again.
+
+        A row whose answer has become a case that its own asker opened (not anonymously)
+        gets the asker's real id and the case id, as :func:`link_case` gives rows written
+        before the case.
+
+        Returns:
+            How many rows were written.
+        """
+        ids = {r.answer_id for r in records if r.answer_id}
+        with self._db.session() as session:
+            seen = (
+                set(session.scalars(select(AuditRow.answer_id).where(AuditRow.answer_id.in_(ids))))
+                if ids
+                else set()
             )
+            written = 0
+            for record in records:
+                if record.answer_id and record.answer_id in seen:
+                    continue
+                seen.add(record.answer_id)
+                session.add(self._row(session, record))
+                written += 1
+        return written
+
+    def _row(self, session: Session, record: AuditRecord) -> AuditRow:
+        asker, case = record.asker, None
+        opened = _case_for_answer(session, record.answer_id)
+        if opened is not None and self.pseudonym(opened[0]) == record.asker:
+            asker, case = opened
+        return AuditRow(
+            at=record.at,
+            answer_id=record.answer_id or None,
+            asker=asker,
+            asker_pseudonymised=case is None,
+            platform=record.platform,
+            question=record.question,
+            answer=record.answer,
+            answered=record.answered,
+            citations=list(record.citations),
+            escalation_suggested=record.escalation_suggested,
+            escalation_team=record.escalation_team,
+            escalation_reason=record.escalation_reason,
+            knowledge_version=record.knowledge_version,
+            latency_ms=record.latency_ms,
+            case_ref=case,
+            llm_model=record.llm_model,
+            llm_prompt_tokens=record.llm_prompt_tokens,
+            llm_completion_tokens=record.llm_completion_tokens,
+            llm_latency_ms=record.llm_latency_ms,
+            llm_fallback=record.llm_fallback,
+        )
 
     def find(self, answer_id: str) -> AuditEntry | None:
         """The entry of one answer, or None (never recorded, or purged)."""
@@ -266,8 +388,8 @@ def purge(db: Database, retention_days: float, *, now: datetime | None = None) -
     return PurgeResult(int(counts[0]), int(counts[1]), int(counts[2]), cutoff)
 
 
-def _case_for_answer(session: Session, answer_id: str) -> str | None:
-    """The id of the (not anonymous) case opened on this answer, if any."""
+def _case_for_answer(session: Session, answer_id: str) -> tuple[str, str] | None:
+    """The asker and id of the (not anonymous) case opened on this answer, if any."""
     if not answer_id:
         return None
     case = session.scalars(
@@ -275,7 +397,7 @@ def _case_for_answer(session: Session, answer_id: str) -> str | None:
     ).first()
     if case is None:
         return None
-    return format_ref(case.team, case.number)
+    return case.asker_id, format_ref(case.team, case.number)
 
 
 def _entry(row: AuditRow) -> AuditEntry:
