@@ -322,7 +322,7 @@ class AuditLog:
         if not answer_id:
             return None
         query = select(AuditRow).where(AuditRow.answer_id == answer_id).limit(1)
-        with self._db.session() as session:
+        with self._db.reading() as session:
             row = session.scalars(query).first()
             return _entry(row) if row is not None else None
 
@@ -331,7 +331,7 @@ class AuditLog:
         query = select(AuditRow).order_by(AuditRow.at, AuditRow.id)
         if since is not None:
             query = query.where(AuditRow.at >= since)
-        with self._db.session() as session:
+        with self._db.reading() as session:
             return [_entry(row) for row in session.scalars(query)]
 
 

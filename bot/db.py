@@ -5,10 +5,11 @@ revision. Several processes may start at once (a deployment with workers, 24 CLI
 test): migrations run under a lock, a file lock for SQLite and an advisory lock for PostgreSQL,
 so only one process migrates and the others find the schema up to date.
 
-On SQLite every transaction starts with ``BEGIN IMMEDIATE``: a writer takes the write lock
-first instead of upgrading a read lock later, which SQLite would refuse with "database is
-locked" when another writer is active. Together with WAL and a busy timeout, concurrent writers
-queue instead of failing.
+On SQLite every transaction that may write starts with ``BEGIN IMMEDIATE``: a writer takes the
+write lock first instead of upgrading a read lock later, which SQLite would refuse with
+"database is locked" when another writer is active. Together with WAL and a busy timeout,
+concurrent writers queue instead of failing. Reads go through :meth:`Database.reading`, whose
+transactions take no write lock, so a long write never holds them up.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ log = logging.getLogger(__name__)
 
 SQLITE_FILE = "policybot.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
+#: How long a health check waits for another writer's lock before saying so.
+PROBE_TIMEOUT_MS = 2_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0002"
 """The newest migration; a test checks it against ``bot/migrations/versions``. Knowing it lets
 a process skip loading Alembic when the schema is already up to date, the common case."""
+#: The execution option that marks a read-only session's connections.
+_READ_ONLY = "policybot_read_only"
 # Any fixed 64-bit number will do; it only has to be the same in every PolicyBot process.
 _PG_MIGRATION_LOCK = 0x506F6C696379426F  # "PolicyBo"
 
@@ -99,6 +104,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        reader = engine.execution_options(**{_READ_ONLY: True})
+        self._readers = sessionmaker(reader, expire_on_commit=False)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -134,6 +141,13 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: on SQLite its transaction takes no write lock, so a
+        long write elsewhere (a purge, another process) never holds up a read."""
+        with self._readers.begin() as session:
+            yield session
+
     def migrate(self) -> None:
         """Run the Alembic migrations to head; safe when several processes start together."""
         with self.engine.connect() as connection, connection.begin():
@@ -150,15 +164,30 @@ class Database:
             _upgrade(connection)
 
     def ping(self) -> None:
-        """Check that the database answers and is at the schema this code expects.
+        """Check that the database answers, is at the schema this code expects, and accepts a
+        write (a no-op update, rolled back): a read-only or locked database is unhealthy.
+
+        On SQLite the probe waits at most :data:`PROBE_TIMEOUT_MS` for another writer.
 
         Raises:
             RuntimeError: the schema is not the current one (run the migrations).
-            sqlalchemy.exc.SQLAlchemyError: the database cannot be reached.
+            sqlalchemy.exc.SQLAlchemyError: the database cannot be reached or written.
         """
         with self.engine.connect() as connection:
-            if _revision(connection) != HEAD_REVISION:
-                raise RuntimeError("the database schema is not at the current revision")
+            sqlite = self.dialect == "sqlite"
+            # Straight to the driver: through SQLAlchemy the pragma would begin a transaction.
+            driver: Any = connection.connection.dbapi_connection
+            if sqlite:
+                driver.execute(f"PRAGMA busy_timeout = {PROBE_TIMEOUT_MS}")
+            try:
+                with connection.begin() as transaction:
+                    if _revision(connection) != HEAD_REVISION:
+                        raise RuntimeError("the database schema is not at the current revision")
+                    connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                    transaction.rollback()
+            finally:
+                if sqlite:
+                    driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -224,4 +253,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(_READ_ONLY):
+        connection.exec_driver_sql("BEGIN")  # deferred: shares the file with a writer (WAL)
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

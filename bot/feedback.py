@@ -95,7 +95,7 @@ class Feedback:
 
     def summary(self, since: datetime | None = None) -> FeedbackSummary:
         """Counts of helpful and not helpful votes, and every comment, newest first."""
-        with self._db.session() as session:
+        with self._db.reading() as session:
             counts = select(FeedbackRow.helpful, func.count()).group_by(FeedbackRow.helpful)
             comments = (
                 select(FeedbackRow, AuditRow.question)

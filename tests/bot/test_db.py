@@ -1,0 +1,64 @@
+"""The database's health check: it must accept a write, not only answer a read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from bot.db import Database, database_url
+from tests.bot.conftest import Backend
+
+
+def test_a_healthy_database_passes_the_check(database: Backend) -> None:
+    db = Database.open(database.settings())
+    try:
+        db.ping()
+    finally:
+        db.close()
+
+
+def test_a_read_only_database_fails_the_check(tmp_path: Path) -> None:
+    database = Backend("sqlite", tmp_path / "data")
+    Database.open(database.settings()).close()
+    path = database_url(database.settings()).database
+    read_only = Database(create_engine(f"sqlite:///file:{path}?mode=ro&uri=true"))
+    try:
+        with pytest.raises(OperationalError, match="readonly"):
+            read_only.ping()
+    finally:
+        read_only.close()
+
+
+def test_a_database_locked_by_another_writer_fails_the_check(tmp_path: Path) -> None:
+    database = Backend("sqlite", tmp_path / "data")
+    db = Database.open(database.settings())
+    holder = sqlite3.connect(str(database_url(database.settings()).database))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            db.ping()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    db.ping()  # and healthy again once the lock is gone
+    db.close()
+
+
+def test_reads_go_on_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
+    database = Backend("sqlite", tmp_path / "data")
+    db = Database.open(database.settings())
+    holder = sqlite3.connect(str(database_url(database.settings()).database))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with db.reading() as session:  # would wait 30 s for the lock with BEGIN IMMEDIATE
+            assert session.execute(text("SELECT count(*) FROM audit")).scalar() == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        db.close()
