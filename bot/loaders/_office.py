@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Iterator
 
@@ -20,6 +21,10 @@ from bot.loaders._structure import (
     FormatError,
     normalize,
 )
+
+# pypdf logs each defect it works around ("EOF marker not found"); a PDF it cannot read
+# raises, and the reload names the file and the reason once, so its warnings are noise.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 # Footers and bare page numbers: "Page 3", "Page 3 of 5", "3", "- 3 -".

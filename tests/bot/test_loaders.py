@@ -487,3 +487,14 @@ def test_plain_text_keeps_four_digit_clause_numbers_and_joins_a_long_wrapped_par
     assert text.startswith("line 0 of a long clause line 1") and text.endswith(
         "line 19999 of a long clause"
     )
+
+
+def test_a_broken_pdf_gives_one_clear_error_and_no_pypdf_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shipped = Path(__file__).parents[2] / "knowledge" / "email-and-internet-acceptable-use.pdf"
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(shipped.read_bytes()[:3000])
+    with caplog.at_level("WARNING"), pytest.raises(DocumentLoadError, match="broken.pdf"):
+        load_document(broken)
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]
