@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -33,6 +33,9 @@ from bot.ports import Notifier
 from bot.storage_models import CaseEventRow, CaseRow
 
 log = logging.getLogger(__name__)
+
+#: How often a long-running process applies ``POLICYBOT_RETENTION_DAYS``.
+PURGE_EVERY = timedelta(days=1)
 
 
 def queue_reminders(db: Database, settings: Settings, *, now: datetime) -> dict[Team, list[str]]:
@@ -108,6 +111,8 @@ class Casework:
     audit: AuditLog
     feedback: Feedback
     clock: Clock = utcnow
+    #: When this process last applied the retention (``tick`` does it once a day).
+    purged_at: datetime | None = field(default=None, init=False)
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock = utcnow) -> Casework:
@@ -134,8 +139,13 @@ class Casework:
         return queue_reminders(self.db, self.settings, now=self.clock())
 
     def tick(self, notifier: Notifier) -> FlushResult:
-        """Queue due reminders and deliver what is pending; call it on a timer."""
+        """Queue due reminders, deliver what is pending and, once a day, apply the
+        retention; call it on a timer. Several processes may each purge: it is idempotent."""
         self.remind()
+        now = self.clock()
+        if self.purged_at is None or now - self.purged_at >= PURGE_EVERY:
+            self.purged_at = now
+            self.purge()
         return self.outbox.flush(notifier)
 
     def purge(self) -> PurgeResult:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from bot.cases import CaseRequest
 from bot.casework import Casework, queue_reminders
+from bot.models import Answer, Question
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import COMMS, HR, STAFF, Backend, FakeClock
 
@@ -92,3 +94,20 @@ def test_two_reminder_runs_at_once_remind_once(database: Backend, clock: FakeClo
     finally:
         for work in works:
             work.close()
+
+
+def test_the_timer_applies_the_retention_once_a_day(database: Backend, clock: FakeClock) -> None:
+    work = Casework.open(database.settings(retention_days=30), clock=clock)
+    try:
+        question, answer = Question("old question", user_id=STAFF), Answer("old", True, "x")
+        work.audit.record(question, replace(answer, id="old"))
+        notifier = RecordingNotifier()
+        work.tick(notifier)
+        assert [e.answer_id for e in work.audit.entries()] == ["old"]  # not 30 days old yet
+
+        clock.advance(days=31)
+        work.audit.record(question, replace(answer, id="new"))
+        work.tick(notifier)  # 31 days later: a day has passed since the last purge
+        assert [e.answer_id for e in work.audit.entries()] == ["new"]
+    finally:
+        work.close()
