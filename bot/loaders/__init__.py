@@ -93,6 +93,11 @@ def discover(directory: Path, *, ignore: Collection[str] = ()) -> tuple[list[Pat
     return supported, skipped
 
 
+#: More text than any policy document holds: beyond it a file is refused, so that one
+#: runaway file (a log, a data dump) cannot hold the reload for hours of embedding.
+MAX_TEXT_CHARS = 5_000_000
+
+
 def _printable(name: str) -> bool:
     try:
         name.encode("utf-8")
@@ -125,6 +130,12 @@ def load_document(path: Path) -> Document:
         raise DocumentLoadError(path.name, str(exc)) from exc
     if not any(block.text for block in blocks):
         raise DocumentLoadError(path.name, "the document is empty")
+    if sum(len(block.text) for block in blocks) > MAX_TEXT_CHARS:
+        raise DocumentLoadError(
+            path.name,
+            f"its text is longer than {MAX_TEXT_CHARS:,} characters (about 2,500 pages): "
+            "split it into documents of a sensible size",
+        )
     document = build_document(path.name, blocks, fallback_title=meta_title or _name_title(path))
     if not document.sections:
         raise DocumentLoadError(

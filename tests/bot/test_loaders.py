@@ -12,7 +12,13 @@ from pypdf import PdfWriter
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 from bot.errors import DocumentLoadError
-from bot.loaders import SUPPORTED_SUFFIXES, discover, distinct_titles, load_document
+from bot.loaders import (
+    MAX_TEXT_CHARS,
+    SUPPORTED_SUFFIXES,
+    discover,
+    distinct_titles,
+    load_document,
+)
 from bot.models import Clause, Document
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -498,3 +504,11 @@ def test_a_broken_pdf_gives_one_clear_error_and_no_pypdf_warnings(
     with caplog.at_level("WARNING"), pytest.raises(DocumentLoadError, match="broken.pdf"):
         load_document(broken)
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+
+
+def test_a_runaway_text_file_is_refused_with_its_reason(tmp_path: Path) -> None:
+    line = "a wrapped line of a paragraph that never ends, with no blank line after it\n"
+    path = tmp_path / "dump.txt"
+    path.write_text("Dump\n\n1.1 " + line * (MAX_TEXT_CHARS // len(line) + 1), encoding="utf-8")
+    with pytest.raises(DocumentLoadError, match="longer than 5,000,000 characters"):
+        load_document(path)
