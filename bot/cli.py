@@ -15,7 +15,7 @@ from rich.console import Console
 
 from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
 from bot import cli_cases
-from bot.config import Settings
+from bot.config import Settings, read_env_file
 from bot.errors import IndexNotBuiltError, PolicyBotError
 
 if TYPE_CHECKING:
@@ -218,4 +218,5 @@ app.command("teams-package")(teams_package)
 
 
 def main() -> None:
+    read_env_file()
     app()

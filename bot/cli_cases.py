@@ -25,7 +25,7 @@ from bot.audit import write_csv
 from bot.case_views import CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
-from bot.config import Settings
+from bot.config import Settings, read_env_file
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES
 
@@ -322,6 +322,7 @@ def _parse_since(raw: str) -> datetime:
 
 def main() -> None:
     """Run these commands on their own (``python -m bot.cli_cases``), without the engine."""
+    read_env_file()
     app = typer.Typer(
         name="policybot", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
     )

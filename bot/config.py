@@ -1,7 +1,9 @@
 """Settings, read once from the environment by :meth:`Settings.from_env`.
 
 Explicit arguments win over the environment; a missing or invalid value raises
-:class:`~bot.errors.ConfigError` naming the variable.
+:class:`~bot.errors.ConfigError` naming the variable. The ``policybot`` command first reads
+a ``.env`` file (:func:`read_env_file`), so that settings kept there count for every command,
+not only for ``make``; a variable already in the environment wins over the file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 
 from bot.errors import ConfigError
 
+#: Names the settings file the command line reads (default ``.env`` in the current
+#: directory); empty reads none.
+ENV_FILE_VARIABLE = "POLICYBOT_ENV_FILE"
 DEFAULT_DATA_DIR = "var"
 DEFAULT_KNOWLEDGE_DIR = "knowledge"
 
@@ -107,3 +112,19 @@ class Settings:
 
 
 _PLATFORM_PREFIXES = ("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "AZURE_OPENAI_")
+
+
+def read_env_file() -> Path | None:
+    """Put the variables of the settings file into the environment, where not already set.
+
+    Returns:
+        The file read, or None (no such file, or ``POLICYBOT_ENV_FILE`` empty).
+    """
+    from dotenv import load_dotenv  # only the command line reads a file
+
+    name = os.environ.get(ENV_FILE_VARIABLE, ".env").strip()
+    path = Path(name) if name else None
+    if path is None or not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path

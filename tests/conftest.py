@@ -28,6 +28,8 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             and (name != "POLICYBOT_REQUIRE_POSTGRES")
         ):
             monkeypatch.delenv(name)
+    # The command lines the tests start read no developer's .env.
+    monkeypatch.setenv("POLICYBOT_ENV_FILE", "")
 
 
 @pytest.fixture

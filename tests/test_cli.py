@@ -184,3 +184,36 @@ def test_eval_refuses_a_malformed_file(
     assert result.returncode == 1
     assert "bad.jsonl line 1" in result.stderr and reason in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_line_reads_settings_from_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "# settings kept beside the bot\n"
+        f"POLICYBOT_DATA_DIR={tmp_path / 'from-file'}\n"
+        "POLICYBOT_HR_REVIEWERS=cli:from-file\n",
+        encoding="utf-8",
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
+    listed = subprocess.run(
+        [EXE, "escalations", "list", "--json"],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert (tmp_path / "from-file" / "policybot.sqlite3").is_file()
+
+    # A variable set in the environment wins over the file.
+    environ["POLICYBOT_DATA_DIR"] = str(tmp_path / "from-environment")
+    subprocess.run(
+        [EXE, "escalations", "list", "--json"],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert (tmp_path / "from-environment" / "policybot.sqlite3").is_file()

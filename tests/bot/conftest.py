@@ -121,6 +121,7 @@ class Backend:
             "LANG": "C.UTF-8",
             "PYTHONPATH": str(PROJECT_ROOT),
             "POLICYBOT_DATA_DIR": str(self.data_dir),
+            "POLICYBOT_ENV_FILE": "",
             "DATABASE_URL": self.url,
             **self.people,
         }
