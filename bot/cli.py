@@ -103,6 +103,35 @@ def reload(
 
 
 @app.command()
+def changes(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Every change after this knowledge version (default: the last reload's).",
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+) -> None:
+    """The clauses the last reload (or every reload since a version) added, removed and
+    changed, with the words that changed."""
+    from bot.changes import markdown, read_log
+
+    if fmt not in {"md", "json"}:
+        err.print(f"[red]error:[/red] unknown format {fmt!r}: use md or json", highlight=False)
+        raise typer.Exit(1)
+    try:
+        sets = read_log(Settings.from_env().index_dir, since)
+    except LookupError as exc:
+        err.print(f"[red]error:[/red] {exc.args[0]}", highlight=False)
+        raise typer.Exit(1) from None
+    if fmt == "json":
+        typer.echo(json.dumps([s.to_json() for s in sets], ensure_ascii=False, indent=2))
+    else:
+        typer.echo(markdown(sets), nl=False)
+
+
+@app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -30,6 +31,16 @@ import numpy as np
 import numpy.typing as npt
 from filelock import FileLock, Timeout
 
+from bot.changes import (
+    CLAUSES_FILE,
+    ChangeSet,
+    ClauseChange,
+    append_log,
+    compare,
+    kept_clauses,
+    read_clauses,
+    write_clauses,
+)
 from bot.embeddings import Embedder, Vectors
 from bot.errors import (
     DocumentLoadError,
@@ -56,6 +67,9 @@ BUILD_FORMAT = "6"
 
 #: The routing example sentences' vectors, kept in a build for the next reload to reuse.
 EXAMPLE_VECTORS = "routing-examples.npz"
+
+#: Clause changes a reload's summary lists (``policybot changes`` lists them all).
+SUMMARY_CHANGES = 10
 
 #: Clauses embedded between two progress reports.
 EMBED_STEP = 32
@@ -122,6 +136,8 @@ class ReloadReport:
     hints_embedded: int = 0
     hints_generated: int = 0
     warnings: tuple[str, ...] = ()
+    #: The clauses added, removed and changed since the previous build.
+    changes: tuple[ClauseChange, ...] = ()
 
     def summary(self) -> str:
         """A few plain lines: the diff, then the counts."""
@@ -147,6 +163,15 @@ class ReloadReport:
             f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks{work} "
             f"in {self.elapsed_s:.2f} s; knowledge version {self.knowledge_version}."
         )
+        if self.changes:
+            counts = Counter(c.kind for c in self.changes)
+            lines.append(
+                f"Clauses: {counts['changed']} changed, {counts['added']} added, "
+                f"{counts['removed']} removed (`policybot changes` lists them)."
+            )
+            lines.extend(f"  {c.summary}" for c in self.changes[:SUMMARY_CHANGES])
+            if len(self.changes) > SUMMARY_CHANGES:
+                lines.append(f"  … and {len(self.changes) - SUMMARY_CHANGES} more")
         lines.extend(f"Warning: {w}" for w in self.warnings)
         if self.skipped:
             skipped = ", ".join(self.skipped)
@@ -156,6 +181,7 @@ class ReloadReport:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["documents"] = [asdict(d) for d in self.documents]
+        data["changes"] = [{**asdict(c), "summary": c.summary} for c in self.changes]
         return data
 
 
@@ -311,6 +337,10 @@ class IndexManager:
             generated = generate_hints(chunks, hints.hints, self.hint_writer, self.index_dir)
             hints = replace(hints, hints=hints.hints + generated)
         clauses = {d.source: len(d.clauses) for d in documents}
+        kept = kept_clauses(documents)
+        clause_changes: tuple[ClauseChange, ...] = ()
+        if previous is not None and (before := read_clauses(self._builds / previous.build_id)):
+            clause_changes = compare(before, kept)
         build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{version[:8]}-{secrets.token_hex(2)}"
         path = self._builds / build_id
         store = self._store_factory(path, build_id)
@@ -328,6 +358,7 @@ class IndexManager:
                     (path / name).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(knowledge_dir / name, path / name)
             _write_chunks(path / "chunks.json", chunks)
+            write_clauses(path / CLAUSES_FILE, kept)
             self._train_routing(Examples.load(knowledge_dir / ROUTING_FILE), path, previous)
             Manifest(
                 build_id=build_id,
@@ -346,6 +377,10 @@ class IndexManager:
             store.drop()
             shutil.rmtree(path, ignore_errors=True)
             raise
+        if clause_changes and previous is not None:
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            change_set = ChangeSet(version, previous.knowledge_version, at, clause_changes)
+            append_log(self.index_dir, change_set)
         self._prune(keep={build_id, previous.build_id if previous else ""})
         return ReloadReport(
             knowledge_version=version,
@@ -365,6 +400,7 @@ class IndexManager:
             hints_embedded=hints_embedded,
             hints_generated=len(generated),
             warnings=hints.problems,
+            changes=clause_changes,
         )
 
     @property
