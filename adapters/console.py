@@ -115,10 +115,12 @@ class ConsoleChat:
         if self.last is None:
             self.say("Ask your question first, then /escalate it.")
             return
-        case = self.assistant.escalate(self.last.id, team, note=note.strip())
+        escalated = self.assistant.escalate(self.last.id, team, note=note.strip())
+        case = escalated.case
         self.say(
-            f"Passed to the {TEAM_NAMES[case.team]} as case {case.id}; they see it in their "
-            f"channel. Follow it with `policybot escalations show {case.id}`."
+            f"{'Already passed' if escalated.again else 'Passed'} to the {TEAM_NAMES[case.team]} "
+            f"as case {case.id}; they see it in their channel. "
+            f"Follow it with `policybot escalations show {case.id}`."
         )
 
     def _feedback(self, rest: str) -> None:

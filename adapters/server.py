@@ -129,7 +129,7 @@ async def healthz(request: web.Request) -> web.Response:
         body["index"] = f"unavailable: {type(exc).__name__}"
         healthy = False
     try:
-        await loop.run_in_executor(None, assistant.work.db.ping)
+        await loop.run_in_executor(None, assistant.check_database)
         body["database"] = "ok"
     except Exception as exc:  # any database failure makes the bot unhealthy
         body["database"] = f"unavailable: {type(exc).__name__}"
@@ -173,8 +173,8 @@ async def _deliveries(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             try:
-                work = assistant.work
-                result = await asyncio.get_running_loop().run_in_executor(None, work.tick, dispatch)
+                running = asyncio.get_running_loop()
+                result = await running.run_in_executor(None, assistant.tick, dispatch)
                 if result.sent or result.failed:
                     log.info("deliveries: %s", result)
             except Exception as exc:  # one bad tick must not end deliveries for good

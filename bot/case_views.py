@@ -27,6 +27,19 @@ Status = Literal["open", "claimed", "answered", "resolved", "reopened"]
 STATUSES: tuple[Status, ...] = ("open", "claimed", "answered", "resolved", "reopened")
 WAITING: tuple[Status, ...] = ("open", "reopened")
 """Statuses in which nobody has the case: these are the ones SLA reminders chase."""
+LIVE: tuple[Status, ...] = ("open", "reopened", "claimed", "answered")
+"""Statuses in which the team still has something to do."""
+
+CaseAction = Literal["claim", "reply", "resolve", "reopen"]
+ACTIONS: dict[Status, tuple[CaseAction, ...]] = {
+    "open": ("claim", "reply"),
+    "reopened": ("claim", "reply"),
+    "claimed": ("reply", "resolve"),
+    "answered": ("reply", "resolve"),
+    "resolved": ("reopen",),
+}
+"""What reviewers are offered on a case in each status, in the order shown: every platform
+draws these buttons and no others (a reply on an unclaimed case claims it)."""
 
 MAX_TEXT = 8000
 """The longest question or reply a case takes, in characters."""
@@ -142,6 +155,11 @@ class CaseView:
     updated_at: datetime
     events: tuple[CaseEvent, ...]
     pending_deliveries: int = 0
+
+    @property
+    def actions(self) -> tuple[CaseAction, ...]:
+        """The steps a reviewer is offered now (:data:`ACTIONS`), for every platform's card."""
+        return ACTIONS[self.status]
 
     def to_json(self) -> dict[str, Any]:
         """The case as one JSON object (``escalations show --json``)."""

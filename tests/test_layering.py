@@ -29,3 +29,33 @@ def test_public_surface_is_sorted_and_complete() -> None:
     assert bot.__all__ == sorted(bot.__all__)
     for name in bot.__all__:
         assert hasattr(bot, name), name
+
+
+STORAGE_MODULES = (
+    "bot.audit",
+    "bot.case_rows",
+    "bot.cases",
+    "bot.casework",
+    "bot.db",
+    "bot.outbox",
+)
+
+
+def test_adapters_go_through_the_assistant_only() -> None:
+    """No adapter reaches past :class:`bot.assistant.Assistant` into the case work, builds
+    a case request, or imports the storage side of the core (issue 11)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "adapters"
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr in {"work", "casework"}:
+                found.append(f"{where} .{node.attr}")
+            elif isinstance(node, ast.ImportFrom) and node.module in STORAGE_MODULES:
+                found.append(f"{where} from {node.module}")
+            elif isinstance(node, ast.Name) and node.id == "CaseRequest":
+                found.append(f"{where} CaseRequest")
+    assert found == []

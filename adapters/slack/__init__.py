@@ -89,7 +89,7 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         try:
             notifiers: list[PlatformNotifier] = web_app.get(NOTIFIERS, [notifier])
             dispatch = PlatformDispatch(notifiers)
-            assistant.work.outbox.flush(dispatch)
+            assistant.deliver(dispatch)
         except Exception:  # the delivery loop retries what this flush could not send
             log.exception("delivering notifications after a Slack action failed")
 

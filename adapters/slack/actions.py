@@ -21,10 +21,8 @@ from adapters.slack.errors import after_ack
 from adapters.slack.modals import amend_modal, saved_view
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.refs import ConversationRef, person
-from bot.case_views import CaseView, parse_team
-from bot.cases import CaseRequest
+from bot.assistant import Escalated
 from bot.errors import PolicyBotError
-from bot.models import Team
 
 Body = dict[str, Any]
 
@@ -64,12 +62,8 @@ def register(app: App, bot: SlackBot) -> None:
         ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient
     ) -> None:
         ack()
-        team = parse_team(action["action_id"].removeprefix("escalate_"))
+        team = action["action_id"].removeprefix("escalate_")
         ref = asker_ref(body)
-        key = (action["value"], team, ref.user)
-        if not bot.escalations.add(key):  # a double click: the case exists, or is on its way
-            tell(respond, *escalated(bot.escalations.get(key) or "", team, again=True))
-            return
         # The card naming the asker must not reach the team before the asker has had the
         # chance to stay anonymous: it is held (see adapters.slack.notifier) from before the
         # case exists until the asker saves or closes the modal, or for two minutes. No
@@ -77,19 +71,15 @@ def register(app: App, bot: SlackBot) -> None:
         opening = (person(ref.user), team)
         bot.notifier.hold(opening)
         try:
-            case = _open_case(bot, client, action["value"], team, ref)
-            bot.notifier.hold(case.id)
-        except Exception:
-            bot.escalations.forget(key)  # nothing was opened: let the asker try again
-            raise
+            done = _escalate(bot, client, action["value"], team, ref)
+            bot.notifier.hold_unannounced(done.case.id)
         finally:
             bot.notifier.release(opening)
-        bot.escalations.set(key, case.id)
-        tell(respond, *escalated(case.id, case.team))
+        tell(respond, *escalated(done.case.id, done.case.team, again=done.again))
 
     def on_amend(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
         ack()
-        case = bot.assistant.work.cases.get(action["value"])
+        case = bot.assistant.case(action["value"])
         client.views_open(trigger_id=body["trigger_id"], view=amend_modal(case))
 
     def on_amend_submit(
@@ -100,7 +90,7 @@ def register(app: App, bot: SlackBot) -> None:
         choice = values.get("anonymous", {}).get("choice", {}).get("selected_options") or []
         case_id = json.loads(view["private_metadata"])["case"]
         try:
-            case = bot.assistant.work.cases.asker_update(
+            case = bot.assistant.add_to_case(
                 case_id, by=person(body["user"]["id"]), note=note, anonymous=bool(choice)
             )
         except PolicyBotError as exc:  # shown on the form, which stays open
@@ -116,7 +106,7 @@ def register(app: App, bot: SlackBot) -> None:
         """The asker closed the modal without saving: the held card may go out as it is."""
         ack()
         case_id = json.loads(view["private_metadata"])["case"]
-        case = bot.assistant.work.cases.get(case_id)
+        case = bot.assistant.case(case_id)
         if case.asker == person(body["user"]["id"]):
             bot.notifier.asker_decided(case)
             bot.deliver_soon()
@@ -129,12 +119,11 @@ def register(app: App, bot: SlackBot) -> None:
     app.view_closed("case_amend")(after_ack(on_amend_closed))
 
 
-def _open_case(
-    bot: SlackBot, client: WebClient, value: str, team: Team, ref: ConversationRef
-) -> CaseView:
-    name = display_name(client, ref.user)
+def _escalate(
+    bot: SlackBot, client: WebClient, value: str, team: str, ref: ConversationRef
+) -> Escalated:
+    asker = bot.question("", ref, display_name=display_name(client, ref.user))
     if value.startswith(QUESTION_VALUE):  # from the apology: there is no answer to attach
         question = value.removeprefix(QUESTION_VALUE)
-        request = CaseRequest(team, person(ref.user), question, name, ref.encode())
-        return bot.assistant.work.cases.open(request)
-    return bot.assistant.escalate(value, team, asker=bot.question("", ref, display_name=name))
+        return bot.assistant.escalate_question(question, team, asker=asker)
+    return bot.assistant.escalate(value, team, asker=asker)

@@ -165,9 +165,6 @@ def refusal(message: str) -> Message:
 
 def escalated(case_id: str, team: Team, *, again: bool = False) -> Message:
     """The asker's confirmation, with the offer to add a note or stay anonymous."""
-    if again and not case_id:
-        text = f"Already being passed to the {TEAM_NAMES[team]}: the case id follows in a moment."
-        return text, [section(escape(text))]
     text = f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
     detail = (
         f"{text} They'll reply to you here in Slack by direct message. "

@@ -1,7 +1,8 @@
 """Block Kit for cases: the team's case card, SLA reminders and App Home.
 
-Case buttons carry the case id as their value: ``case_claim``, ``case_reply`` and
-``case_resolve`` for reviewers (``case_amend``, for the asker, is in ``blocks``).
+Case buttons carry the case id as their value: ``case_claim``, ``case_reply``,
+``case_resolve`` and ``case_reopen`` for reviewers, as the core offers them on the case
+(:attr:`bot.case_views.CaseView.actions`); ``case_amend``, for the asker, is in ``blocks``.
 """
 
 from __future__ import annotations
@@ -31,17 +32,19 @@ FIELD_LIMIT = 2000
 OWN_CASES = 10
 
 
+LABELS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
 CARD = "card"
 """The block id prefix of the buttons on a case's own card (others are in lists)."""
 
 
 def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
-    """Claim, Reply, Resolve; ``on_card`` marks the card's own, whose message shows the case."""
-    waiting = case.status in ("open", "reopened")
+    """The steps the core offers on the case now (``case_claim``, ``case_reply``...), Claim
+    first; ``on_card`` marks the card's own, whose message shows the case."""
     return actions(
-        button("case_claim", "Claim", case.id, "primary" if waiting else None),
-        button("case_reply", "Reply", case.id),
-        button("case_resolve", "Resolve", case.id),
+        *(
+            button(f"case_{step}", LABELS[step], case.id, "primary" if step == "claim" else None)
+            for step in case.actions
+        ),
         block_id=f"{CARD if on_card else 'list'}:{case.id}",
     )
 

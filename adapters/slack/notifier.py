@@ -80,6 +80,14 @@ class SlackNotifier:
                 del self._held[old]  # cases announced elsewhere, or long past their hold
             self._held[key] = now + seconds
 
+    def hold_unannounced(self, case_id: str) -> None:
+        """Hold the card of a case just escalated, unless it is out already (the asker pressed
+        the button again after choosing, or after the hold ran out)."""
+        with self._lock:
+            announced = case_id in self.cards or case_id in self._early
+        if not announced:
+            self.hold(case_id)
+
     def release(self, key: HoldKey) -> bool:
         """End a hold; whether there was one still running."""
         with self._lock:

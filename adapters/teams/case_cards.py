@@ -2,8 +2,9 @@
 asker receives: the team's reply.
 
 Everything is built from a :class:`~bot.case_views.CaseView`, which names nobody on an
-anonymous case. Case card buttons carry ``{"action": "claim" | "reply" | "resolve",
-"case_id": ...}``; the reply text is the ``reply_text`` input.
+anonymous case. Case card buttons are the steps the core offers on the case
+(:attr:`bot.case_views.CaseView.actions`) and carry ``{"action": "claim" | "reply" |
+"resolve" | "reopen", "case_id": ...}``; the reply text is the ``reply_text`` input.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
-from bot.case_views import MAX_TEXT, WAITING, CaseView
+from bot.case_views import MAX_TEXT, CaseView
 from bot.models import TEAM_NAMES, Team
 
 REPLY_INPUT = "reply_text"
+LABELS = {"claim": "Claim", "reply": "Send reply", "resolve": "Resolve", "reopen": "Reopen"}
+STYLES = {"claim": {"style": "positive"}}
 _STATUS = {
     "open": "Open: waiting for a reviewer",
     "claimed": "Claimed",
@@ -52,7 +55,7 @@ def _submit(title: str, action: str, case_id: str, **options: str) -> Card:
 
 
 def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
-    """The card for a case as it is now; its buttons follow its status. Long texts and old
+    """The card for a case as it is now, with the steps the core offers. Long texts and old
     replies are cut until the card fits in a Teams message (:data:`CARD_BUDGET`)."""
     for limit, replies in _FITTINGS:
         made = _case_card(case, names, limit=limit, replies=replies)
@@ -101,8 +104,8 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
         body.append(text(f"Reply from {_who(event.by, names)}: {said}"))
     if case.status == "answered" and case.pending_deliveries:
         body.append(text("The reply is on its way to the asker.", isSubtle=True))
-    actions: list[Card] = []
-    if case.status != "resolved":
+    steps = case.actions
+    if "reply" in steps:
         body.append(
             {
                 "type": "Input.Text",
@@ -112,9 +115,7 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
                 "maxLength": MAX_TEXT,
             }
         )
-        if case.status in WAITING:
-            actions.append(_submit("Claim", "claim", case.id, style="positive"))
-        actions += [_submit("Send reply", "reply", case.id), _submit("Resolve", "resolve", case.id)]
+    actions = [_submit(LABELS[step], step, case.id, **STYLES.get(step, {})) for step in steps]
     speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
     return card(body, actions, speak=shorten(plain(speak), limit))
 

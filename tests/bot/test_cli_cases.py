@@ -95,8 +95,8 @@ def test_open_says_the_announcement_is_queued(cli) -> None:
     [
         (("escalations", "show", "HR-0404"), "no case HR-0404"),
         (("escalations", "claim", "XX-1", "--by", HR), "not a case id"),
-        (("escalations", "claim", "HR-0001", "--by", COMMS), "may not claim HR-0001"),
-        (("escalations", "reply", "HR-0001", "--by", HR, "x"), "claim it before"),
+        (("escalations", "claim", "HR-0001", "--by", COMMS), "PolicyBot admins can claim HR-0001"),
+        (("escalations", "resolve", "HR-0001", "--by", HR), "claim it before"),
         (("escalations", "list", "--team", "legal"), "unknown team"),
         (("escalations", "export", "--format", "xml"), "unknown format"),
         (("audit", "--since", "last tuesday"), "is not a date"),

@@ -72,8 +72,7 @@ async def test_escalating_opens_a_case_tells_the_asker_and_posts_the_card(slack:
     assert [(e["action_id"], e["value"]) for e in elements(card)] == [
         ("case_claim", "HR-0001"),
         ("case_reply", "HR-0001"),
-        ("case_resolve", "HR-0001"),
-    ]
+    ]  # the core's steps for an open case: a reply claims it, resolving needs a claim
 
 
 async def test_the_other_team_gets_its_own_card(slack: Slack) -> None:
@@ -186,7 +185,7 @@ async def test_only_the_asker_may_add_to_their_case(slack: Slack) -> None:
     assert status == 200
     errors = json.loads(body)
     assert errors["response_action"] == "errors"
-    assert "Only the person who asked may add to HR-0001" in errors["errors"]["note"]
+    assert "Sorry, only the person who asked can add to HR-0001" in errors["errors"]["note"]
     assert slack.cases.get("HR-0001").note == ""
     assert slack.fake.of("chat.update") == []
 

@@ -87,11 +87,10 @@ async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
     assert "HR-0001 · HR Advisory team" in shown and "abused online" in shown
     assert "Asked by: Jo Bloggs" in shown and "Status: Open: waiting for a reviewer" in shown
     actions = card.card["actions"]
-    assert [a["title"] for a in actions] == ["Claim", "Send reply", "Resolve"]
+    assert [a["title"] for a in actions] == ["Claim", "Send reply"]
     assert [a["data"] for a in actions] == [
         {"action": "claim", "case_id": "HR-0001"},
         {"action": "reply", "case_id": "HR-0001"},
-        {"action": "resolve", "case_id": "HR-0001"},
     ]
     assert any(item.get("id") == "reply_text" for item in card.card["body"])
 
@@ -115,8 +114,18 @@ async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
 
     await teams.press(**reviewer_press("resolve", card))
     resolved = teams.connector.updates()[-1]
-    assert "Status: Resolved" in card_text(resolved.card) and "actions" not in resolved.card
+    assert "Status: Resolved" in card_text(resolved.card)
+    assert [a["data"] for a in resolved.card["actions"]] == [
+        {"action": "reopen", "case_id": "HR-0001"}
+    ]
+    assert not any(item.get("id") == "reply_text" for item in resolved.card["body"])
     assert teams.assistant.work.cases.get("HR-0001").status == "resolved"
+
+    await teams.press(**reviewer_press("reopen", card))
+    reopened = teams.connector.updates()[-1]
+    assert "Status: Reopened" in card_text(reopened.card)
+    assert [a["title"] for a in reopened.card["actions"]] == ["Claim", "Send reply"]
+    assert teams.assistant.work.cases.get("HR-0001").status == "reopened"
 
 
 async def test_only_the_teams_reviewers_may_act_on_a_case(teams: Teams) -> None:
@@ -125,7 +134,7 @@ async def test_only_the_teams_reviewers_may_act_on_a_case(teams: Teams) -> None:
     await teams.press(**reviewer_press("claim", card, sender=OUTSIDER))
     refusal = teams.connector.sent()[-1]
     assert refusal.text == (
-        "Sorry, only the HR Advisory team reviewers (and PolicyBot admins) can claim HR-0001."
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001."
     )
     assert refusal.conversation == HR_THREAD
     assert teams.connector.updates() == []
