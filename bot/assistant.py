@@ -145,6 +145,7 @@ class Assistant:
         asker: Question | None = None,
         note: str = "",
         anonymous: bool = False,
+        await_choice: bool = False,
     ) -> Escalated:
         """Hand an answered question to a team, once per answer, team and asker.
 
@@ -159,6 +160,9 @@ class Assistant:
                 (the same user, with a fresh conversation reference).
             note: what the asker adds for the team.
             anonymous: withhold the asker's identity from the reviewers.
+            await_choice: the asker is offered the choice of anonymity only now (a form
+                after the button): the team is shown the case once they have chosen
+                (:meth:`add_to_case`, :meth:`keep_name`), or two minutes later.
 
         Returns:
             The case, and whether it existed already.
@@ -170,10 +174,17 @@ class Assistant:
         request = CaseRequest.from_answer(
             _team(team), asker or question, answer, note=note, anonymous=anonymous
         )
-        return Escalated.opened(*self.work.cases.open_once(request))
+        return Escalated.opened(*self.work.cases.open_once(request, held=await_choice))
 
     def escalate_question(
-        self, text: str, team: str, *, asker: Question, note: str = "", anonymous: bool = False
+        self,
+        text: str,
+        team: str,
+        *,
+        asker: Question,
+        note: str = "",
+        anonymous: bool = False,
+        await_choice: bool = False,
     ) -> Escalated:
         """Hand a question the bot could not answer (it failed) to a team, once per asker.
 
@@ -183,6 +194,7 @@ class Assistant:
             asker: who asks, with their conversation reference and display name.
             note: what the asker adds for the team.
             anonymous: withhold the asker's identity from the reviewers.
+            await_choice: as for :meth:`escalate`.
         """
         request = CaseRequest(
             team=_team(team),
@@ -193,18 +205,31 @@ class Assistant:
             note=note,
             anonymous=anonymous,
         )
-        return Escalated.opened(*self.work.cases.open_once(request))
+        return Escalated.opened(*self.work.cases.open_once(request, held=await_choice))
 
     def add_to_case(
         self, case_id: str, *, by: str, note: str = "", anonymous: bool = False
     ) -> CaseView:
         """The asker adds a note for the team, or withholds their name (only the asker may).
 
+        A case announcement held for their choice goes out now, as the case now is; one the
+        team has already seen is not unsent (``announcing`` is then False: the adapter
+        redraws the card it posted).
+
         Raises:
             EscalationError: unknown case, nothing to add, or too long a note.
             NotAuthorizedError: ``by`` is not the case's asker.
         """
         return self.work.cases.asker_update(case_id, by=by, note=note, anonymous=anonymous)
+
+    def keep_name(self, case_id: str, *, by: str) -> CaseView:
+        """The asker chose to be named (closed the form without asking otherwise): a case
+        announcement held for their choice goes out now.
+
+        Raises:
+            NotAuthorizedError: ``by`` is not the case's asker.
+        """
+        return self.work.cases.keep_name(case_id, by=by)
 
     def case(self, case_id: str) -> CaseView:
         """One case as reviewers see it (its :attr:`~CaseView.actions` are the buttons)."""

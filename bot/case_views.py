@@ -137,6 +137,8 @@ class CaseView:
         updated_at: when it last changed (UTC).
         events: the history, oldest first.
         pending_deliveries: notifications about this case not yet delivered.
+        announcing: the team's card is queued and not yet posted (held for the asker's
+            choice, or on its way): when it goes, it shows the case as it is then.
     """
 
     id: str
@@ -155,6 +157,7 @@ class CaseView:
     updated_at: datetime
     events: tuple[CaseEvent, ...]
     pending_deliveries: int = 0
+    announcing: bool = False
 
     @property
     def actions(self) -> tuple[CaseAction, ...]:
@@ -188,10 +191,12 @@ def build_view(session: Session, row: CaseRow) -> CaseView:
     events = session.scalars(
         select(CaseEventRow).where(CaseEventRow.case_id == row.id).order_by(CaseEventRow.id)
     ).all()
-    pending = session.scalar(
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(OutboxRow.case_id == row.id, OutboxRow.status == "pending")
+    pending = dict(
+        session.execute(
+            select(OutboxRow.kind, func.count())
+            .where(OutboxRow.case_id == row.id, OutboxRow.status == "pending")
+            .group_by(OutboxRow.kind)
+        ).all()
     )
     return CaseView(
         id=format_ref(row.team, row.number),
@@ -209,7 +214,8 @@ def build_view(session: Session, row: CaseRow) -> CaseView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         events=tuple(_event(row, event) for event in events),
-        pending_deliveries=int(pending or 0),
+        pending_deliveries=sum(pending.values()),
+        announcing=bool(pending.get("post_case")),
     )
 
 

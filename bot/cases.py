@@ -50,7 +50,7 @@ from bot.config import Settings
 from bot.db import Clock, Database, utcnow
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import TEAM_NAMES, Team
-from bot.outbox import enqueue
+from bot.outbox import enqueue, release_held
 from bot.storage_models import CaseEventRow, CaseRow
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,9 @@ class CaseService:
         """
         return self.open_once(request, once=False)[0]
 
-    def open_once(self, request: CaseRequest, *, once: bool = True) -> tuple[CaseView, bool]:
+    def open_once(
+        self, request: CaseRequest, *, once: bool = True, held: bool = False
+    ) -> tuple[CaseView, bool]:
         """Open a case, unless its asker already passed the same answer to the same team.
 
         A double click, a platform resending a slow request, or the same button pressed on
@@ -114,6 +116,9 @@ class CaseService:
         Args:
             request: what to open.
             once: look for the asker's earlier case first (``open`` does not).
+            held: the team is shown the case only once its asker has chosen whether to
+                show their name (:meth:`asker_update`, :meth:`keep_name`), or after
+                :data:`~bot.outbox.ASKER_CHOICE`.
 
         Returns:
             The case, and whether it was opened now (False: it existed already).
@@ -136,7 +141,7 @@ class CaseService:
             session.add(
                 CaseEventRow(case_id=row.id, at=now, by=by, action="opened", text=request.note)
             )
-            enqueue(session, kind="post_case", case=row, now=now, payload={})
+            enqueue(session, kind="post_case", case=row, now=now, payload={}, held=held)
             if request.answer_id and not request.anonymous and self._pseudonym is not None:
                 link_case(
                     session,
@@ -258,7 +263,8 @@ class CaseService:
         Anonymity cannot be undone. From then on no view, event or export names the asker,
         and the answer's audit rows are pseudonymised again and unlinked from the case. A
         notification the team has already received cannot be unsent: adapters rewrite the
-        case card and say so to the asker.
+        case card and say so to the asker. An announcement held for the asker's choice
+        (:meth:`open_once` ``held``) is due at once, and shows the case as it now is.
 
         Args:
             case_id: the case.
@@ -274,12 +280,9 @@ class CaseService:
         if not note and not anonymous:
             raise EscalationError("nothing to add: write a note or choose to stay anonymous")
         with self._db.session() as session:
-            row = rows.load(session, case_id, lock=True)
-            ref = format_ref(row.team, row.number)
-            if by.strip() != row.asker_id:
-                log.warning("refused: %s may not add to %s (not its asker)", by or "(nobody)", ref)
-                raise NotAuthorizedError(not_the_asker(ref))
+            row, ref = self._askers(session, case_id, by)
             now = self._clock()
+            release_held(session, row, now)
             if anonymous and not row.anonymous:
                 rows.anonymise(session, row, ref, self._settings)
                 session.add(CaseEventRow(case_id=row.id, at=now, by=None, action="anonymised"))
@@ -292,6 +295,29 @@ class CaseService:
             row.updated_at = now
             session.flush()
             return build_view(session, row)
+
+    def keep_name(self, case_id: str, *, by: str) -> CaseView:
+        """The asker chose to be named (they closed the form without asking otherwise): an
+        announcement held for their choice is due at once.
+
+        Raises:
+            EscalationError: unknown case.
+            NotAuthorizedError: ``by`` is not the case's asker.
+        """
+        with self._db.session() as session:
+            row, _ref = self._askers(session, case_id, by)
+            release_held(session, row, self._clock())
+            session.flush()
+            return build_view(session, row)
+
+    def _askers(self, session: Session, case_id: str, by: str) -> tuple[CaseRow, str]:
+        """The case, locked, when ``by`` is its asker."""
+        row = rows.load(session, case_id, lock=True)
+        ref = format_ref(row.team, row.number)
+        if by.strip() != row.asker_id:
+            log.warning("refused: %s may not add to %s (not its asker)", by or "(nobody)", ref)
+            raise NotAuthorizedError(not_the_asker(ref))
+        return row, ref
 
     def asked_by(self, asker: str, *, limit: int = 20) -> Sequence[CaseView]:
         """The cases ``asker`` opened, newest first, anonymous ones included (they are theirs)."""

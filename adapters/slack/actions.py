@@ -22,6 +22,7 @@ from adapters.slack.modals import amend_modal, saved_view
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.refs import ConversationRef, person
 from bot.assistant import Escalated
+from bot.case_views import CaseView
 from bot.errors import PolicyBotError
 
 Body = dict[str, Any]
@@ -63,18 +64,7 @@ def register(app: App, bot: SlackBot) -> None:
     ) -> None:
         ack()
         team = action["action_id"].removeprefix("escalate_")
-        ref = asker_ref(body)
-        # The card naming the asker must not reach the team before the asker has had the
-        # chance to stay anonymous: it is held (see adapters.slack.notifier) from before the
-        # case exists until the asker saves or closes the modal, or for two minutes. No
-        # deliver_soon() here: the asker's choice, or the delivery loop, sends the card.
-        opening = (person(ref.user), team)
-        bot.notifier.hold(opening)
-        try:
-            done = _escalate(bot, client, action["value"], team, ref)
-            bot.notifier.hold_unannounced(done.case.id)
-        finally:
-            bot.notifier.release(opening)
+        done = _escalate(bot, client, action["value"], team, asker_ref(body))
         tell(respond, *escalated(done.case.id, done.case.team, again=done.again))
 
     def on_amend(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
@@ -97,8 +87,7 @@ def register(app: App, bot: SlackBot) -> None:
             ack(response_action="errors", errors={"note": mentions(str(exc))})
             return
         ack(response_action="update", view=saved_view(case))
-        bot.notifier.asker_decided(case)
-        bot.deliver_soon()  # the outbox's row for the card, now posted, is marked sent
+        shown(case)
 
     def on_amend_closed(
         ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
@@ -106,10 +95,14 @@ def register(app: App, bot: SlackBot) -> None:
         """The asker closed the modal without saving: the held card may go out as it is."""
         ack()
         case_id = json.loads(view["private_metadata"])["case"]
-        case = bot.assistant.case(case_id)
-        if case.asker == person(body["user"]["id"]):
-            bot.notifier.asker_decided(case)
-            bot.deliver_soon()
+        shown(bot.assistant.keep_name(case_id, by=person(body["user"]["id"])))
+
+    def shown(case: CaseView) -> None:
+        """Show the team the case as the asker left it: the held card goes out now, or the
+        card already posted is redrawn."""
+        if not case.announcing:
+            bot.notifier.refresh_card(case)
+        bot.deliver_soon()
 
     app.action(re.compile(r"^feedback_(up|down)$"))(after_ack(on_feedback))
     app.action("share_answer")(after_ack(on_share))
@@ -122,8 +115,11 @@ def register(app: App, bot: SlackBot) -> None:
 def _escalate(
     bot: SlackBot, client: WebClient, value: str, team: str, ref: ConversationRef
 ) -> Escalated:
+    # The card naming the asker must not reach the team before the asker has had the chance
+    # to stay anonymous, in the modal offered next: the core holds it until they save or
+    # close the modal, or for two minutes.
     asker = bot.question("", ref, display_name=display_name(client, ref.user))
     if value.startswith(QUESTION_VALUE):  # from the apology: there is no answer to attach
         question = value.removeprefix(QUESTION_VALUE)
-        return bot.assistant.escalate_question(question, team, asker=asker)
-    return bot.assistant.escalate(value, team, asker=asker)
+        return bot.assistant.escalate_question(question, team, asker=asker, await_choice=True)
+    return bot.assistant.escalate(value, team, asker=asker, await_choice=True)

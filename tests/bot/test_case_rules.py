@@ -11,6 +11,8 @@ from bot.case_rules import ALLOWED
 from bot.case_views import ACTIONS, STATUSES
 from bot.cases import CaseRequest
 from bot.casework import Casework
+from bot.errors import NotAuthorizedError
+from bot.ports import RecordingNotifier
 from tests.bot.conftest import HR, STAFF, Backend, FakeClock
 
 OTHER = "slack:UOTHER"
@@ -111,3 +113,58 @@ def test_the_cli_open_is_not_deduplicated(work: Casework) -> None:
     """``escalations open`` records what it is told: two calls are two cases."""
     assert work.cases.open(_request()).id == "HR-0001"
     assert work.cases.open(_request()).id == "HR-0002"
+
+
+def test_a_held_announcement_waits_for_the_askers_choice(
+    database: Backend, clock: FakeClock
+) -> None:
+    """The choice is kept in the database: the case is opened on one instance, the asker
+    chooses on another, and a third delivers the card, naming nobody."""
+    opening, choosing, delivering = (
+        Casework.open(database.settings(), clock=clock) for _ in range(3)
+    )
+    try:
+        case, _ = opening.cases.open_once(_request(), held=True)
+        assert case.announcing
+        notifier = RecordingNotifier()
+        assert delivering.outbox.flush(notifier).pending == 1 and notifier.delivered == []
+        clock.advance(seconds=30)
+        chosen = choosing.cases.asker_update(case.id, by=STAFF, anonymous=True)
+        assert chosen.announcing  # released, on its way
+        assert delivering.outbox.flush(notifier).sent == 1
+        (posted,) = notifier.of_kind("post_case")
+        assert posted.cases[0].anonymous and posted.cases[0].asker is None
+        assert not delivering.cases.get(case.id).announcing
+        # A later choice finds nothing held: the adapter redraws the card instead.
+        assert not choosing.cases.keep_name(case.id, by=STAFF).announcing
+    finally:
+        for work in (opening, choosing, delivering):
+            work.close()
+
+
+def test_a_held_announcement_goes_when_the_asker_closes_the_form_or_after_two_minutes(
+    work: Casework, clock: FakeClock
+) -> None:
+    first, _ = work.cases.open_once(_request(), held=True)
+    second, _ = work.cases.open_once(_request("ans2"), held=True)
+    notifier = RecordingNotifier()
+    with pytest.raises(NotAuthorizedError, match="only the person who asked"):
+        work.cases.keep_name(first.id, by=OTHER)
+    work.cases.keep_name(first.id, by=STAFF)
+    work.outbox.flush(notifier)
+    assert [c.cases[0].id for c in notifier.delivered] == [first.id]
+    clock.advance(minutes=2)
+    work.outbox.flush(notifier)
+    assert [c.cases[0].id for c in notifier.delivered] == [first.id, second.id]
+
+
+def test_a_failed_or_unheld_announcement_is_not_released(work: Casework, clock: FakeClock) -> None:
+    held, _ = work.cases.open_once(_request(), held=True)
+    clock.advance(minutes=2)
+    assert work.outbox.flush(RecordingNotifier(fail_next=1)).failed == 1  # backing off now
+    assert work.cases.keep_name(held.id, by=STAFF).announcing  # still pending, not released
+    (pending,) = work.outbox.pending()
+    assert pending.next_attempt_at > clock.now  # the backoff stands
+    unheld = work.cases.open(_request("ans2"))
+    work.cases.keep_name(unheld.id, by=STAFF)
+    assert [p.next_attempt_at for p in work.outbox.pending()][1] == unheld.created_at
