@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from cachetools import LRUCache
 
 from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
@@ -68,7 +69,7 @@ class Assistant:
     def __init__(self, engine: PolicyBot, casework: Casework | None) -> None:
         self.engine = engine
         self.casework = casework
-        self._recent: OrderedDict[str, tuple[Question, Answer]] = OrderedDict()
+        self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._lock = threading.Lock()
 
     @classmethod
@@ -100,8 +101,6 @@ class Assistant:
         answer = self.engine.ask(question)
         with self._lock:
             self._recent[answer.id] = (question, answer)
-            while len(self._recent) > RECENT_ANSWERS:
-                self._recent.popitem(last=False)
         try:
             self.work.audit.record(question, answer, usage=answer.usage)
         except Exception:  # the answer matters more than its audit row; the log keeps it

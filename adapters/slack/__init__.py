@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.slack import actions, asking, errors, reviewing
 from adapters.slack.context import SlackBot
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 #: there are more than the concurrent requests Slack sends one workspace's bot.
 LISTENER_THREADS = 64
 DISPATCH_THREADS = 16
+RATE_LIMIT_RETRIES = 2
 
 
 def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | None:
@@ -64,6 +66,8 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         token=settings.get("SLACK_BOT_TOKEN"),
         base_url=settings.get("SLACK_API_URL", WebClient.BASE_URL),
     )
+    # A call Slack answers with 429 is made again after its Retry-After (twice at most).
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack-listener")
     app = App(
         client=client,

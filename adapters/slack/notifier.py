@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
+from cachetools import LRUCache
 from slack_sdk import WebClient
 
 from adapters.slack.blocks import section
@@ -50,7 +50,7 @@ class SlackNotifier:
         self.client = client
         self.channels = {team: channel for team, channel in channels.items() if channel}
         self.sla_hours = sla_hours
-        self.cards: OrderedDict[str, CardLocation] = OrderedDict()
+        self.cards: LRUCache[str, CardLocation] = LRUCache(KNOWN_CARDS)
         self._lock = threading.Lock()
 
     def serves_team(self, team: Team) -> bool:
@@ -86,9 +86,6 @@ class SlackNotifier:
         """Note where a case's card is (from a button pressed on it)."""
         with self._lock:
             self.cards[case_id] = (channel, ts)
-            self.cards.move_to_end(case_id)
-            while len(self.cards) > KNOWN_CARDS:
-                self.cards.popitem(last=False)
 
     def refresh_card(self, case: CaseView, where: CardLocation | None = None) -> None:
         """Show the case's current state on its card (see the module docstring)."""

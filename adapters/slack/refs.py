@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 from adapters.slack.mrkdwn import escape_fit
 
@@ -88,32 +89,19 @@ class ConversationRef:
 
 
 class Recent:
-    """A bounded, thread-safe memory of recent keys and their values (event ids, answered
-    threads, escalations); the oldest are forgotten first."""
+    """A bounded, thread-safe memory of recent keys (event ids, answered threads); the least
+    recently used are forgotten first."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self._seen: OrderedDict[Hashable, str] = OrderedDict()
-        self._size = size
+        self._seen: LRUCache[Hashable, bool] = LRUCache(size)
         self._lock = threading.Lock()
 
-    def add(self, key: Hashable, value: str = "") -> bool:
-        """Remember ``key``; False (and the old value kept) when it was already remembered."""
+    def add(self, key: Hashable) -> bool:
+        """Remember ``key``; False when it was already remembered (it counts as a use)."""
         with self._lock:
-            if key in self._seen:
-                self._seen.move_to_end(key)
-                return False
-            self._seen[key] = value
-            while len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-            return True
-
-    def get(self, key: Hashable) -> str | None:
-        with self._lock:
-            return self._seen.get(key)
-
-    def set(self, key: Hashable, value: str) -> None:
-        with self._lock:
-            self._seen[key] = value
+            known = self._seen.get(key, False)
+            self._seen[key] = True
+            return not known
 
     def forget(self, key: Hashable) -> None:
         with self._lock:

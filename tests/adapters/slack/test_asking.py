@@ -184,3 +184,12 @@ async def test_policy_reload_is_for_admins(slack: Slack) -> None:
     done = (await slack.fake.wait_for("response_url", count=2, timeout=60))[1]
     assert done.args["response_type"] == "in_channel"
     assert f"reloaded by <@{ADMIN}>" in done.text and "knowledge version" in done.text
+
+
+async def test_an_answer_slack_throttles_is_posted_after_its_retry_after(slack: Slack) -> None:
+    slack.fake.throttled["chat.postMessage"] = 1
+    ts = await slack.mention("Can I use Facebook at lunchtime?")
+    refused, posted = await slack.fake.wait_for("chat.postMessage", count=2)
+    assert refused.result == {"ok": False, "error": "ratelimited"}
+    assert posted.result["ok"] and posted.args["thread_ts"] == ts
+    assert "lunch break" in posted.args["text"]
