@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     )
     from bot.index import ReloadReport
     from bot.models import Answer, Citation, Escalation, Question
+    from bot.outbox import FlushResult
 
 # Imported on first use: the command line's case commands need none of the engine's
 # numerical libraries, and 24 of them may start at once.
@@ -35,6 +36,7 @@ _HOMES = {
     "Assistant": "bot.assistant",
     "CaseView": "bot.case_views",
     "Escalated": "bot.assistant",
+    "FlushResult": "bot.outbox",
     "PolicyBot": "bot.engine",
     "ReloadReport": "bot.index",
     "Settings": "bot.config",
@@ -73,6 +75,7 @@ __all__ = [
     "Escalated",
     "Escalation",
     "EscalationError",
+    "FlushResult",
     "IndexNotBuiltError",
     "KnowledgeStoreError",
     "NotAuthorizedError",

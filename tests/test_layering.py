@@ -59,3 +59,24 @@ def test_adapters_go_through_the_assistant_only() -> None:
             elif isinstance(node, ast.Name) and node.id == "CaseRequest":
                 found.append(f"{where} CaseRequest")
     assert found == []
+
+
+def test_platform_adapters_import_neither_each_other_nor_the_server() -> None:
+    """Slack and Teams share only the core and ``adapters.delivery``: no import cycle with
+    the server that mounts them (issue 11)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "adapters"
+    found: list[str] = []
+    for platform, others in (("slack", ("teams",)), ("teams", ("slack",))):
+        forbidden = {f"adapters.{name}" for name in (*others, "server", "console")}
+        for path in sorted((root / platform).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                for name in names:
+                    if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden):
+                        found.append(f"{path.relative_to(root.parent)} imports {name}")
+    assert found == []

@@ -3,7 +3,7 @@
 A conversation reference is what the core stores with a case so that a reviewer's reply can
 reach the asker later (``Question.conversation``). Slack's is ``slack:`` followed by compact
 JSON: ``slack:{"user":"U123","channel":"C456","thread_ts":"1712.0001"}``. The ``slack:``
-prefix lets :class:`adapters.server.PlatformDispatch` pick this platform; the user is always
+prefix lets :class:`adapters.delivery.PlatformDispatch` pick this platform; the user is always
 there (a reply always goes to the asker's DM); ``channel`` and ``thread_ts`` only when the
 question was asked in a thread the asker can see (never for a private ``/policy`` answer).
 A reference that is just ``slack:U123`` (a case logged from the CLI for a Slack user) works too.

@@ -47,11 +47,15 @@ class CardActions:
     Args:
         assistant: the core.
         notifier: remembers case cards and people's names.
+        deliver_soon: delivers what a step queued (a case card, a reply) at once.
     """
 
-    def __init__(self, assistant: Assistant, notifier: TeamsNotifier) -> None:
+    def __init__(
+        self, assistant: Assistant, notifier: TeamsNotifier, deliver_soon: Callable[[], None]
+    ) -> None:
         self._assistant = assistant
         self._notifier = notifier
+        self._deliver_soon = deliver_soon
 
     async def handle(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """Run the action a card button submitted."""
@@ -90,6 +94,8 @@ class CardActions:
             anonymous=_flag(data.get(f"anonymous_{team}", False)),
         )
         done = await self._run(escalate)
+        if not done.again:
+            self._deliver_soon()  # the team's case card
         await self._receipt(context, done.case, asker.conversation)
 
     async def _receipt(self, context: TurnContext, case: CaseView, conversation: str) -> None:
@@ -119,6 +125,7 @@ class CardActions:
             anonymous=anonymous,
         )
         case = await self._run(add)
+        self._deliver_soon()
         await self._redraw_quietly(self._notifier.update_case_card(case), case)
         done = [f"Thank you: {case.id} is updated."]
         if anonymous:
@@ -147,6 +154,7 @@ class CardActions:
             text=str(data.get(REPLY_INPUT) or ""),
         )
         case = await self._run(step)
+        self._deliver_soon()  # a reply for the asker, a reopened case for the team
         if not await self._redraw_quietly(self._redraw(context, case), case):
             await send(context, f"{case.id} is now {case.status}, but I couldn't update its card.")
 

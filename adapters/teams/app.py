@@ -20,6 +20,7 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity, ActivityTypes
 
+from adapters.delivery import DELIVERIES
 from adapters.teams.bot import TeamsBot
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
@@ -76,9 +77,8 @@ def mount_teams(
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
     notifier = TeamsNotifier(adapter, settings)
-    endpoint = MessagesEndpoint(
-        adapter, TeamsBot(assistant, notifier), auth_required=bool(config.APP_ID)
-    )
+    bot = TeamsBot(assistant, notifier, app[DELIVERIES].soon)
+    endpoint = MessagesEndpoint(adapter, bot, auth_required=bool(config.APP_ID))
     app.router.add_post("/api/messages", endpoint.handle)
     app.on_startup.append(notifier.start)
     return notifier

@@ -6,7 +6,8 @@ import asyncio
 import json
 from typing import Any
 
-from adapters.server import NOTIFIERS, PlatformDispatch
+from adapters.delivery import PlatformDispatch
+from adapters.server import NOTIFIERS
 from tests.adapters.slack.conftest import (
     COMMS_CHANNEL,
     HR_CHANNEL,

@@ -4,11 +4,13 @@ Reply and Resolve, the reply relayed to the asker's personal chat, and refusals.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.teams.sending import ATTEMPTS
+from bot.engine import PolicyBot
 from tests.adapters.teams.conftest import (
     ASKER,
     GENERAL,
@@ -19,6 +21,7 @@ from tests.adapters.teams.conftest import (
     TENANT,
     Teams,
     card_text,
+    start_teams,
 )
 from tests.adapters.teams.fake_connector import Call
 
@@ -227,3 +230,35 @@ async def test_a_card_that_cannot_be_redrawn_does_not_undo_the_action(teams: Tea
     said = teams.connector.sent()[-1]
     assert said.text == "HR-0001 is now claimed, but I couldn't update its card."
     assert teams.assistant.work.cases.get("HR-0001").status == "claimed"
+
+
+async def _until(found: Any, timeout: float = 10.0) -> Any:
+    """Poll ``found()`` until it gives something (a background delivery has happened)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := found()):
+        assert asyncio.get_running_loop().time() < deadline, "nothing was delivered"
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def test_cards_and_replies_go_out_at_once_without_waiting_for_the_timer(
+    teams_engine: PolicyBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adapters.server as server
+
+    monkeypatch.setattr(server, "TICK_SECONDS", 3600.0)  # only the step's own delivery
+    async for running in start_teams(teams_engine, tmp_path, deliver_at_once=True):
+        await _escalate_and_reply(running)
+
+
+async def _escalate_and_reply(teams: Teams) -> None:
+    await ask_and_escalate(teams, ABUSE, "hr")
+    [card] = await _until(
+        lambda: [c for c in teams.connector.sent() if c.conversation == HR_CHANNEL]
+    )
+    await teams.press(**reviewer_press("reply", card, reply_text="We'll call you today."))
+    relayed = await _until(
+        lambda: [c for c in teams.connector.sent() if "call you today" in c.text]
+    )
+    assert [c.conversation for c in relayed] == [PERSONAL]
+    await _until(lambda: teams.assistant.case("HR-0001").pending_deliveries == 0)
