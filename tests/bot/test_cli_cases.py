@@ -208,3 +208,18 @@ def test_the_policybot_entry_point_has_these_commands(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_a_reply_on_an_unclaimed_case_claims_it(cli) -> None:
+    _ok(cli("escalations", "open", "--team", "hr", "--asker", STAFF, "Help?"))
+    out = _ok(cli("escalations", "reply", "HR-0001", "--by", HR, "Call me on 1234"))
+    assert "Reply on HR-0001 recorded and claimed by slack:UHR1" in out
+    shown = json.loads(_ok(cli("escalations", "show", "HR-0001", "--json")))
+    assert (shown["status"], shown["claimed_by"]) == ("answered", HR)
+    assert [(e["by"], e["action"]) for e in shown["events"]] == [
+        (STAFF, "opened"),
+        (HR, "claimed"),
+        (HR, "replied"),
+    ]
+    out = _ok(cli("escalations", "reply", "HR-0001", "--by", HR, "And again"))
+    assert "claimed by" not in out
