@@ -11,6 +11,7 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
+from bot import phrases
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES, Answer, Question
@@ -131,7 +132,7 @@ class ConsoleChat:
         self.assistant.feedback(
             self.last.id, vote == "up", comment=comment.strip(), rater=self.user
         )
-        self.say("Thank you for the feedback.")
+        self.say(phrases.FEEDBACK_THANKS)
 
 
 def read_is_terminal(read: Callable[[str], str]) -> bool:

@@ -21,6 +21,7 @@ from adapters.slack.errors import after_ack
 from adapters.slack.modals import amend_modal, saved_view
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.refs import ConversationRef, person
+from bot import phrases
 from bot.assistant import Escalated
 from bot.case_views import CaseView
 from bot.errors import PolicyBotError
@@ -47,9 +48,7 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         helpful = action["action_id"] == "feedback_up"
         bot.assistant.feedback(action["value"], helpful, rater=person(body["user"]["id"]))
-        thanks = "Thanks, that helps us improve the answers."
-        if not helpful:
-            thanks += " If you need a person, the Ask HR and Ask Communications buttons reach them."
+        thanks = phrases.feedback_thanks(helpful)
         tell(respond, thanks, [section(thanks)])
 
     def on_share(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
@@ -86,7 +85,7 @@ def register(app: App, bot: SlackBot) -> None:
         except PolicyBotError as exc:  # shown on the form, which stays open
             ack(response_action="errors", errors={"note": mentions(str(exc))})
             return
-        ack(response_action="update", view=saved_view(case))
+        ack(response_action="update", view=saved_view(case, withheld_now=bool(choice)))
         shown(case)
 
     def on_amend_closed(

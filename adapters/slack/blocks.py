@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
+from bot import phrases
 from bot.models import TEAM_NAMES, TEAMS, Answer, Citation, Team
 
 Block = dict[str, Any]
@@ -139,17 +140,9 @@ def help_message() -> Message:
 
 def apology(question: str = "") -> Message:
     """The one reply to an unexpected failure: no details, and a way to reach a person."""
-    text = (
-        "Sorry, something went wrong on my side and I couldn't finish that. "
-        "Please try again in a minute."
-    )
+    text = phrases.APOLOGY
     if not question:
-        return text, [
-            section(
-                text + " If it can't wait, contact the HR Advisory team or the "
-                "Communications team directly."
-            )
-        ]
+        return text, [section(f"{text} {phrases.REACH_A_PERSON}")]
     value = QUESTION_VALUE + question[: VALUE_LIMIT - len(QUESTION_VALUE)]
     blocks = [
         section(text + " If it can't wait, a person can help:"),

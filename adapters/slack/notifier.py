@@ -26,8 +26,9 @@ from adapters.slack.blocks import section
 from adapters.slack.case_blocks import case_card, reminder
 from adapters.slack.mrkdwn import escape, quote, split, to_mrkdwn, truncate
 from adapters.slack.refs import PLATFORM, ConversationRef
+from bot import phrases
 from bot.case_views import CaseView
-from bot.models import TEAM_NAMES, Team
+from bot.models import Team
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class SlackNotifier:
         everyone in it who asked.
         """
         ref = ConversationRef.decode(conversation_ref)
-        fallback = f"Reply from the {TEAM_NAMES[case.team]} about {case.id}"
+        fallback = phrases.reply_heading(case)
         blocks = [
             section(f"*{escape(fallback)}*\nYou asked:\n{quote(truncate(case.question, 1000))}"),
             *(section(piece) for piece in split(to_mrkdwn(text))[:40]),

@@ -21,6 +21,7 @@ from adapters.teams.case_cards import REPLY_INPUT, case_message
 from adapters.teams.identity import configured_people, is_personal, person_id, question_from
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send, update
+from bot import phrases
 from bot.assistant import Assistant
 from bot.case_views import CaseView
 
@@ -127,23 +128,13 @@ class CardActions:
         case = await self._run(add)
         self._deliver_soon()
         await self._redraw_quietly(self._notifier.update_case_card(case), case)
-        done = [f"Thank you: {case.id} is updated."]
-        if anonymous:
-            done.append(
-                "The team no longer sees your name on it, but they may have seen it before "
-                "you chose this."
-            )
-        await send(context, " ".join(done))
+        await send(context, phrases.added_to_case(case, withheld_now=anonymous))
 
     async def _feedback(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        record = functools.partial(
-            self._assistant.feedback,
-            str(data.get("answer_id", "")),
-            _flag(data.get("helpful")),
-            rater=self._person(context),
-        )
-        await self._run(record)
-        await send(context, "Thank you for the feedback.")
+        answer_id, helpful = str(data.get("answer_id", "")), _flag(data.get("helpful"))
+        rater = self._person(context)
+        await self._run(lambda: self._assistant.feedback(answer_id, helpful, rater=rater))
+        await send(context, phrases.feedback_thanks(helpful))
 
     async def _case_step(self, context: TurnContext, action: str, data: Mapping[str, Any]) -> None:
         step = functools.partial(

@@ -24,16 +24,14 @@ from adapters.delivery import DELIVERIES
 from adapters.teams.bot import TeamsBot
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
+from bot import phrases
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.errors import ConfigError, PolicyBotError
 
 log = logging.getLogger(__name__)
 
-APOLOGY = (
-    "Sorry, something went wrong on my side and I couldn't finish that. Please try again in "
-    "a minute. If it's urgent, contact the HR Advisory team or the Communications team directly."
-)
+APOLOGY = f"{phrases.APOLOGY} {phrases.REACH_A_PERSON}"
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,13 @@ from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
+from bot import phrases
 from bot.case_views import MAX_TEXT, CaseView
 from bot.models import TEAM_NAMES, Team
 
 REPLY_INPUT = "reply_text"
 LABELS = {"claim": "Claim", "reply": "Send reply", "resolve": "Resolve", "reopen": "Reopen"}
 STYLES = {"claim": {"style": "positive"}}
-_STATUS = {
-    "open": "Open: waiting for a reviewer",
-    "claimed": "Claimed",
-    "answered": "Answered",
-    "resolved": "Resolved",
-    "reopened": "Reopened: waiting for a reviewer",
-}
 
 
 CARD_BUDGET = 24_000
@@ -72,7 +66,7 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
     else:
         asker = _who(case.asker, names)
     facts = [
-        {"title": "Status", "value": _STATUS.get(case.status, case.status)},
+        {"title": "Status", "value": phrases.STATUS[case.status]},
         {"title": "Asked by", "value": asker},
         {"title": "Claimed by", "value": _who(case.claimed_by, names)},
         {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
@@ -126,16 +120,16 @@ def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:
     return message(case_card(case, names), summary)
 
 
-def reminder_message(team: Team, cases: Sequence[CaseView]) -> Activity:
+def reminder_message(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Activity:
     """An SLA reminder: the team's cases that nobody has claimed in time."""
-    lines = [f"These {TEAM_NAMES[team]} cases are still waiting for a reviewer:"]
+    lines = [f"{phrases.reminder_heading(team, len(cases), sla_hours)}:"]
     lines += [f"- **{case.id}**: {plain(case.question)[:120]}" for case in cases]
     return MessageFactory.text("\n".join(lines))
 
 
 def reply_message(case: CaseView, reply: str) -> Activity:
     """A reviewer's reply, as the asker receives it."""
-    heading = f"**The {TEAM_NAMES[case.team]} replied** to your question (case {case.id}):"
+    heading = f"**{phrases.reply_heading(case)}:**"
     activity = MessageFactory.text(f"{heading}\n\n{reply}")
     activity.summary = plain(f"{heading} {reply}")[:300]
     return activity

@@ -76,6 +76,7 @@ class TeamsNotifier:
             "communications": settings.get("TEAMS_COMMS_CHANNEL"),
         }
         self._service_url = settings.get("TEAMS_SERVICE_URL")
+        self._sla_hours = settings.sla_hours
         self._learned_url = ""
         self._bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._configured = configured_people(settings)
@@ -119,7 +120,8 @@ class TeamsNotifier:
         self._wait(lambda: self._deliver(conversation_ref, case, text))
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
-        self._wait(lambda: self._post(self._channel(team), reminder_message(team, cases)))
+        message = reminder_message(team, cases, self._sla_hours)
+        self._wait(lambda: self._post(self._channel(team), message))
 
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop

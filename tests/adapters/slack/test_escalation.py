@@ -129,7 +129,7 @@ async def test_an_anonymous_asker_is_never_named_to_the_team(slack: Slack) -> No
     assert "when you save or cancel this form" in json.dumps(view)  # the honest promise
     status, _, body = await slack.submit(view, ANONYMOUS, user=STAFF)
     assert status == 200 and json.loads(body)["response_action"] == "update"
-    assert "no longer sees your name" in body
+    assert "will not see your name" in body  # the card waited for this choice
 
     (card,) = await slack.fake.wait_for(
         "chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL

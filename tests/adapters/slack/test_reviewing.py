@@ -44,7 +44,9 @@ async def test_a_reviewer_claims_replies_and_resolves_from_the_card(slack: Slack
     opened_dm = (await slack.fake.wait_for("conversations.open"))[0]
     assert opened_dm.args["users"] == STAFF
     dm, in_thread = await slack.fake.wait_for(
-        "chat.postMessage", lambda c: "Reply from the HR Advisory team" in c.text, count=2
+        "chat.postMessage",
+        lambda c: "The HR Advisory team replied to your question" in c.text,
+        count=2,
     )
     assert dm.args["channel"] == "DSTAFF" and "thread_ts" not in dm.args
     assert (in_thread.args["channel"], in_thread.args["thread_ts"]) == ("CGENERAL", thread)

@@ -199,7 +199,10 @@ async def test_feedback_buttons_record_the_vote(teams: Teams) -> None:
     await teams.say("How many hashtags should I use in a post?")
     not_helpful = teams.connector.sent()[0].card["actions"][1]
     await teams.press(not_helpful["data"])
-    assert teams.connector.sent()[-1].text == "Thank you for the feedback."
+    assert teams.connector.sent()[-1].text == (
+        "Thank you for the feedback. "
+        "If you need a person, ask the HR Advisory team or the Communications team."
+    )
     summary = teams.assistant.work.feedback.summary()
     assert (summary.helpful, summary.not_helpful) == (0, 1)
 
