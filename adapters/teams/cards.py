@@ -21,7 +21,8 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
 from bot.case_views import MAX_NOTE, CaseView
-from bot.models import TEAM_NAMES, TEAMS, Answer, Citation, Team
+from bot.models import TEAM_NAMES, Answer, Citation, Team
+from bot.offers import answer_offers
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -130,17 +131,13 @@ def feedback_action(helpful: bool, answer_id: str) -> Card:
 
 
 def answer_actions(answer: Answer) -> list[Card]:
-    """Feedback and escalation; the suggested team first, asking a person first when the
-    documents do not cover the question, feedback first otherwise."""
-    if not answer.question.strip() or not answer.id:
-        return []  # nothing was asked: nothing to rate or hand over
-    suggested = answer.escalation.team if answer.escalation.suggested else None
-    teams = sorted(TEAMS, key=lambda team: team != suggested)
-    ask = [escalate_action(team, answer.id, suggested=team == suggested) for team in teams]
-    rate = [feedback_action(True, answer.id), feedback_action(False, answer.id)]
-    if suggested:
-        return [ask[0], *rate, *ask[1:]]
-    return [*ask, *rate] if not answer.answered else [*rate, *ask]
+    """Feedback and escalation, as the core offers them (:func:`bot.offers.answer_offers`)."""
+    return [
+        escalate_action(offer.team, answer.id, suggested=offer.suggested)
+        if offer.team
+        else feedback_action(offer.helpful, answer.id)
+        for offer in answer_offers(answer)
+    ]
 
 
 def answer_message(answer: Answer) -> Activity:

@@ -45,10 +45,10 @@ async def test_the_suggested_team_comes_first_and_primary(slack: Slack) -> None:
     await slack.mention("A journalist rang me about a post I made.")
     (reply,) = await slack.fake.wait_for("chat.postMessage")
     ids_styles = [(action, style) for action, style, _ in buttons(reply)]
-    assert ids_styles == [
+    assert ids_styles == [  # as in Teams: the suggested team, then feedback, then the other
+        ("escalate_communications", "primary"),
         ("feedback_up", None),
         ("feedback_down", None),
-        ("escalate_communications", "primary"),
         ("escalate_hr", None),
     ]
     assert "Communications team can help" in reply.text
