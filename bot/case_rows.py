@@ -6,12 +6,13 @@ steps of a case's life.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.audit import load_or_create_key, pseudonymise
+from bot.audit import link_case, load_or_create_key, pseudonymise
 from bot.case_views import CaseRequest, format_ref, parse_ref
 from bot.config import Settings
 from bot.errors import EscalationError
@@ -45,6 +46,28 @@ def load(session: Session, case_id: str, *, lock: bool = False) -> CaseRow:
     if row is None:
         raise EscalationError(f"no case {format_ref(team, number)}")
     return row
+
+
+def record_opening(
+    session: Session,
+    row: CaseRow,
+    request: CaseRequest,
+    now: datetime,
+    *,
+    pseudonym: Callable[[str], str] | None,
+) -> None:
+    """The case's first event, and the link from the answer's audit row to the case (only for
+    the answer its own asker received, and never for an anonymous case)."""
+    by = None if request.anonymous else request.asker
+    session.add(CaseEventRow(case_id=row.id, at=now, by=by, action="opened", text=request.note))
+    if request.answer_id and not request.anonymous and pseudonym is not None:
+        link_case(
+            session,
+            answer_id=request.answer_id,
+            asker_id=request.asker,
+            case_ref=ref(row),
+            recorded_as=pseudonym(request.asker),
+        )
 
 
 def lock_counter(session: Session, team: str) -> None:

@@ -32,7 +32,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import case_rows as rows
-from bot.audit import link_case
 from bot.case_rules import ALLOWED, EVENTS, not_a_reviewer, not_the_asker, refusal
 from bot.case_views import (
     MAX_NOTE,
@@ -136,22 +135,10 @@ class CaseService:
                     log.info("%s already asked for: not opened again", rows.ref(earlier))
                     return build_view(session, earlier), False
             row = rows.new_case(session, request, rows.next_number(session, request.team), now)
-            ref = format_ref(row.team, row.number)
-            by = None if request.anonymous else request.asker
-            session.add(
-                CaseEventRow(case_id=row.id, at=now, by=by, action="opened", text=request.note)
-            )
+            rows.record_opening(session, row, request, now, pseudonym=self._pseudonym)
             enqueue(session, kind="post_case", case=row, now=now, payload={}, held=held)
-            if request.answer_id and not request.anonymous and self._pseudonym is not None:
-                link_case(
-                    session,
-                    answer_id=request.answer_id,
-                    asker_id=request.asker,
-                    case_ref=ref,
-                    recorded_as=self._pseudonym(request.asker),
-                )
             view = build_view(session, row)
-        log.info("opened %s for the %s", ref, TEAM_NAMES[view.team])
+        log.info("opened %s for the %s", view.id, TEAM_NAMES[view.team])
         return view, True
 
     def claim(self, case_id: str, *, by: str) -> CaseView:

@@ -31,6 +31,11 @@ STATUS: dict[Status, str] = {
 }
 
 
+def passed_on(case_id: str, team: Team, *, again: bool = False) -> str:
+    """The asker's receipt for an escalation; ``again`` when they had passed it on before."""
+    return f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
+
+
 def feedback_thanks(helpful: bool) -> str:
     """The thanks for a vote; after "not helpful", the way to a person too."""
     return FEEDBACK_THANKS if helpful else f"{FEEDBACK_THANKS} {ASK_A_PERSON}"

@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
 from bot import phrases
-from bot.models import TEAM_NAMES, TEAMS, Answer, Citation, Team
+from bot.models import TEAMS, Answer, Citation, Team
 from bot.offers import Offer, answer_offers
 
 Block = dict[str, Any]
@@ -157,7 +157,7 @@ def refusal(message: str) -> Message:
 
 def escalated(case_id: str, team: Team, *, again: bool = False) -> Message:
     """The asker's confirmation, with the offer to add a note or stay anonymous."""
-    text = f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
+    text = phrases.passed_on(case_id, team, again=again)
     detail = (
         f"{text} They'll reply to you here in Slack by direct message. "
         "You can add a note for them, or ask them not to see your name: they are shown the "

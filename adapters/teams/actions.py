@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
 from adapters.teams.case_cards import REPLY_INPUT, case_message
@@ -24,6 +25,7 @@ from adapters.teams.sending import send, update
 from bot import phrases
 from bot.assistant import Assistant
 from bot.case_views import CaseView
+from bot.models import Question
 
 log = logging.getLogger(__name__)
 
@@ -97,20 +99,18 @@ class CardActions:
         done = await self._run(escalate)
         if not done.again:
             self._deliver_soon()  # the team's case card
-        await self._receipt(context, done.case, asker.conversation)
+        await self._receipt(context, escalated_message(done.case, again=done.again), asker)
 
-    async def _receipt(self, context: TurnContext, case: CaseView, conversation: str) -> None:
+    async def _receipt(self, context: TurnContext, receipt: Activity, asker: Question) -> None:
         """The receipt names the case and repeats the asker's note: in a channel or group
         chat it goes to the asker's personal chat, and the channel sees only a neutral line."""
         if is_personal(context.activity):
-            await send(context, escalated_message(case, personal=True))
+            await send(context, receipt)
             return
         try:
-            await self._notifier.send_privately(
-                conversation, escalated_message(case, personal=True)
-            )
+            await self._notifier.send_privately(asker.conversation, receipt)
         except Exception:
-            log.warning("teams: could not send the receipt of %s privately", case.id, exc_info=True)
+            log.warning("teams: could not send an escalation receipt privately", exc_info=True)
             await send(context, PASSED_ON_UNREACHABLE)
             return
         await send(context, PASSED_ON)

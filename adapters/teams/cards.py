@@ -20,6 +20,7 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
+from bot import phrases
 from bot.case_views import MAX_NOTE, CaseView
 from bot.models import TEAM_NAMES, Answer, Citation, Team
 from bot.offers import answer_offers
@@ -181,14 +182,15 @@ def _im_back(value: str) -> Card:
     return {"type": "imBack", "value": value}
 
 
-def escalated_message(case: CaseView, *, personal: bool) -> Activity:
-    """The receipt for an escalation: the case id, and what happens next."""
+def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
+    """The receipt for an escalation, in the asker's personal chat: the case id, and what
+    happens next; ``again`` when they had passed the question on before."""
     name = TEAM_NAMES[case.team]
-    where = "here" if personal else "in a private chat with me"
-    lines = [f"I've passed your question to the {name} as case **{case.id}**."]
+    receipt = phrases.passed_on(case.id, case.team, again=again)
+    lines = [receipt]
     if case.anonymous:
         lines.append("They see your question without your name.")
-    lines.append(f"Their reply will come to you {where}. Quote {case.id} if you contact them.")
+    lines.append(f"Their reply will come to you here. Quote {case.id} if you contact them.")
     body = [text(" ".join(lines))]
     if case.note:
         body.append(text(f"Your note: {escape(case.note)}", isSubtle=True))
@@ -199,8 +201,7 @@ def escalated_message(case: CaseView, *, personal: bool) -> Activity:
         )
     data = {"action": "add_to_case", "case_id": case.id}
     add = {"type": "Action.Submit", "title": f"Add to {case.id}", "data": data}
-    summary = f"Passed to the {name} as case {case.id}."
-    return message(card(body, [add], speak=plain(" ".join(lines))), summary)
+    return message(card(body, [add], speak=plain(" ".join(lines))), receipt)
 
 
 def _input_text(input_id: str, label: str) -> Card:

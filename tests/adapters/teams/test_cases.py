@@ -65,7 +65,7 @@ async def test_escalating_opens_a_case_and_confirms_it_with_its_id(teams: Teams)
         teams, JOURNALIST, "communications", note_communications="They want a quote by 5pm"
     )
     shown = card_text(receipt.card)
-    assert "COM-0001" in shown and "Communications team" in shown
+    assert "Passed to the Communications team as case COM-0001." in shown
     assert "Their reply will come to you here" in shown
     assert "COM-0001" in receipt.body["summary"]
     case = teams.assistant.work.cases.get("COM-0001")
@@ -77,7 +77,8 @@ async def test_escalating_opens_a_case_and_confirms_it_with_its_id(teams: Teams)
     suggested = teams.connector.sent()[0].card["actions"][0]
     await teams.press(suggested["card"]["actions"][0]["data"])
     assert len(teams.assistant.work.cases.list()) == 1
-    assert "COM-0001" in card_text(teams.connector.sent()[-1].card)
+    again = card_text(teams.connector.sent()[-1].card)
+    assert "Already passed to the Communications team as case COM-0001." in again
 
 
 async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
