@@ -278,13 +278,16 @@ class Assistant:
 
     def team_cases(self, person: str) -> dict[Team, list[CaseView]]:
         """For each team ``person`` reviews (every team for an admin), its live cases,
-        oldest first; empty for anyone else."""
+        oldest first; empty for anyone else. A case whose asker may still choose to withhold
+        their name is not listed until they have (as its card is not posted)."""
         cases = self.work.cases
+        held = self.work.outbox.held()
         found: dict[Team, list[CaseView]] = {}
         for team in TEAMS:
             if cases.may_act(person, team):
                 live = [case for status in LIVE for case in cases.list(team, status)]
-                found[team] = sorted(live, key=lambda case: case.created_at)
+                shown = [case for case in live if case.id not in held]
+                found[team] = sorted(shown, key=lambda case: case.created_at)
         return found
 
     def deliver(self, notifier: Notifier) -> FlushResult:

@@ -229,6 +229,26 @@ class Outbox:
             for row in rows
         ]
 
+    def held(self) -> set[str]:
+        """The ids of cases whose announcement waits for the asker's choice right now: the team
+        is not shown them anywhere yet (not even in a list of its cases)."""
+        now = self._clock()
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.kind == "post_case",
+                    OutboxRow.status == "pending",
+                    OutboxRow.attempts == 0,
+                    OutboxRow.next_attempt_at > now,
+                )
+            ).all()
+            return {
+                ref
+                for row in rows
+                if row.next_attempt_at <= row.created_at + ASKER_CHOICE
+                and (ref := _case_ref(session, row.case_id)) is not None
+            }
+
     def _claim(self, row_id: int, now: datetime) -> bool:
         # Only the flusher whose UPDATE still finds the row due gets it: the others see the
         # lease (PostgreSQL re-checks the WHERE after the row lock; SQLite writes one at a time).

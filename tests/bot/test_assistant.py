@@ -144,3 +144,14 @@ def test_my_cases_and_my_teams_cases(assistant: Assistant) -> None:
     assistant.act(mine.id, "claim", by=HR)
     assistant.act(mine.id, "resolve", by=HR)
     assert assistant.team_cases(HR) == {"hr": []}  # resolved cases leave the list
+
+
+def test_a_case_held_for_the_askers_choice_is_not_listed_to_the_team(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+    case = assistant.escalate(answer.id, "hr", asker=asker("slack:U1"), await_choice=True).case
+    assert assistant.team_cases(HR) == {"hr": []}  # its card is held: nor is it listed
+    assert [c.id for c in assistant.my_cases("slack:U1")] == [case.id]  # the asker sees it
+    assistant.keep_name(case.id, by="slack:U1")
+    assert [c.id for c in assistant.team_cases(HR)["hr"]] == [case.id]
