@@ -11,6 +11,7 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
+from bot import phrases
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES, Answer, Question
@@ -115,10 +116,12 @@ class ConsoleChat:
         if self.last is None:
             self.say("Ask your question first, then /escalate it.")
             return
-        case = self.assistant.escalate(self.last.id, team, note=note.strip())
+        escalated = self.assistant.escalate(self.last.id, team, note=note.strip())
+        case = escalated.case
         self.say(
-            f"Passed to the {TEAM_NAMES[case.team]} as case {case.id}; they see it in their "
-            f"channel. Follow it with `policybot escalations show {case.id}`."
+            f"{'Already passed' if escalated.again else 'Passed'} to the {TEAM_NAMES[case.team]} "
+            f"as case {case.id}; they see it in their channel. "
+            f"Follow it with `policybot escalations show {case.id}`."
         )
 
     def _feedback(self, rest: str) -> None:
@@ -129,7 +132,7 @@ class ConsoleChat:
         self.assistant.feedback(
             self.last.id, vote == "up", comment=comment.strip(), rater=self.user
         )
-        self.say("Thank you for the feedback.")
+        self.say(phrases.FEEDBACK_THANKS)
 
 
 def read_is_terminal(read: Callable[[str], str]) -> bool:

@@ -2,8 +2,9 @@
 
 Routes: ``GET /healthz``, ``POST /admin/reload`` (bearer ``POLICYBOT_ADMIN_TOKEN``), and
 whatever the chat platforms mount: ``POST /slack/events`` (``adapters.slack``) and
-``POST /api/messages`` (``adapters.teams``). A background task delivers escalation
-notifications (the outbox) and SLA reminders through the platforms' notifiers.
+``POST /api/messages`` (``adapters.teams``). Escalation notifications (the outbox) and SLA
+reminders are delivered through the platforms' notifiers (:mod:`adapters.delivery`): right
+after the step that queues them, and by a background task every :data:`TICK_SECONDS`.
 """
 
 from __future__ import annotations
@@ -13,31 +14,14 @@ import contextlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Protocol
 
 from aiohttp import web
 
+from adapters.delivery import DELIVERIES, Deliveries, PlatformNotifier
 from bot.assistant import Assistant
-from bot.case_views import CaseView
 from bot.errors import PolicyBotError, ReloadInProgressError
-from bot.models import Team
 
 log = logging.getLogger(__name__)
-
-
-class PlatformNotifier(Protocol):
-    """A chat platform's side of :class:`bot.ports.Notifier`, plus what dispatch needs."""
-
-    platform: str
-
-    def serves_team(self, team: Team) -> bool:
-        """Whether this platform has a channel configured for ``team``."""
-
-    def post_case(self, case: CaseView) -> None: ...
-
-    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None: ...
-
-    def remind(self, team: Team, cases: Sequence[CaseView]) -> None: ...
 
 
 ASSISTANT = web.AppKey("assistant", Assistant)
@@ -46,39 +30,6 @@ RELOAD_LOCK = web.AppKey("reload_lock", asyncio.Lock)
 
 #: Seconds between two deliveries of the outbox (and SLA checks).
 TICK_SECONDS = 20.0
-
-
-class PlatformDispatch:
-    """The Notifier the outbox calls: each delivery goes to exactly one platform.
-
-    A case is announced on the asker's own platform when it has a channel for the team,
-    else on the first platform that has one; a reply goes to the platform its conversation
-    reference belongs to. One platform per delivery means a retry never posts twice.
-    """
-
-    def __init__(self, notifiers: Sequence[PlatformNotifier]) -> None:
-        self._notifiers = list(notifiers)
-
-    def _for_team(self, team: Team, preferred: str = "") -> PlatformNotifier:
-        serving = [n for n in self._notifiers if n.serves_team(team)]
-        if not serving:
-            raise LookupError(f"no chat platform has a channel for the {team} team")
-        return next((n for n in serving if n.platform == preferred), serving[0])
-
-    def post_case(self, case: CaseView) -> None:
-        self._for_team(case.team, case.platform).post_case(case)
-
-    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
-        platform = conversation_ref.split(":", 1)[0] if ":" in conversation_ref else ""
-        for wanted in (platform, case.platform):
-            for notifier in self._notifiers:
-                if notifier.platform == wanted:
-                    notifier.deliver_reply(conversation_ref, case, text)
-                    return
-        raise LookupError(f"no chat platform to reach {case.platform} askers")
-
-    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
-        self._for_team(team).remind(team, cases)
 
 
 Mount = Callable[[web.Application, Assistant], "PlatformNotifier | None"]
@@ -99,14 +50,26 @@ def platform_mounts(assistant: Assistant) -> list[Mount]:
     return mounts
 
 
-def create_app(assistant: Assistant, mounts: Sequence[Mount] = ()) -> web.Application:
-    """The aiohttp application, with each platform in ``mounts`` added."""
+def create_app(
+    assistant: Assistant, mounts: Sequence[Mount] = (), *, deliver_at_once: bool = True
+) -> web.Application:
+    """The aiohttp application, with each platform in ``mounts`` added.
+
+    Args:
+        assistant: the core.
+        mounts: the chat platforms to add (:func:`platform_mounts`).
+        deliver_at_once: deliver notifications right after the step that queues them, as
+            well as every :data:`TICK_SECONDS` (tests that deliver by hand turn it off).
+    """
     app = web.Application(client_max_size=1024 * 1024)
     app[ASSISTANT] = assistant
     app[RELOAD_LOCK] = asyncio.Lock()
+    deliveries = Deliveries(assistant, at_once=deliver_at_once)
+    app[DELIVERIES] = deliveries
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/admin/reload", admin_reload)
     notifiers = [n for n in (mount(app, assistant) for mount in mounts) if n is not None]
+    deliveries.notifiers[:] = notifiers
     app[NOTIFIERS] = notifiers
     if notifiers:
         app.cleanup_ctx.append(_deliveries)
@@ -129,7 +92,7 @@ async def healthz(request: web.Request) -> web.Response:
         body["index"] = f"unavailable: {type(exc).__name__}"
         healthy = False
     try:
-        await loop.run_in_executor(None, assistant.work.db.ping)
+        await loop.run_in_executor(None, assistant.check_database)
         body["database"] = "ok"
     except Exception as exc:  # any database failure makes the bot unhealthy
         body["database"] = f"unavailable: {type(exc).__name__}"
@@ -166,15 +129,13 @@ async def admin_reload(request: web.Request) -> web.Response:
 
 async def _deliveries(app: web.Application) -> AsyncIterator[None]:
     """Deliver the outbox and SLA reminders every TICK_SECONDS while the server runs."""
-    assistant = app[ASSISTANT]
-    notifiers: list[PlatformNotifier] = app[NOTIFIERS]
-    dispatch = PlatformDispatch(notifiers)
+    deliveries = app[DELIVERIES]
 
     async def loop() -> None:
         while True:
             try:
-                work = assistant.work
-                result = await asyncio.get_running_loop().run_in_executor(None, work.tick, dispatch)
+                running = asyncio.get_running_loop()
+                result = await running.run_in_executor(None, deliveries.tick)
                 if result.sent or result.failed:
                     log.info("deliveries: %s", result)
             except Exception as exc:  # one bad tick must not end deliveries for good
@@ -187,6 +148,7 @@ async def _deliveries(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    deliveries.close()
 
 
 def serve(assistant: Assistant, *, host: str, port: int) -> None:

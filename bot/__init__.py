@@ -1,7 +1,8 @@
 """PolicyBot's platform-free core: answers, citations, escalation suggestions, reloads.
 
-Adapters (Slack, Teams, the console) hold a :class:`PolicyBot`, turn platform events into
-a :class:`Question`, and render the :class:`Answer` they get back.
+Adapters (Slack, Teams, the console) hold an :class:`Assistant`, turn each platform event
+into one call on it (a :class:`Question` to ask, a button to escalate or act on a case), and
+render what they get back: an :class:`Answer`, an :class:`Escalated` case, a :class:`CaseView`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.assistant import Assistant
+    from bot.assistant import Assistant, Escalated
+    from bot.case_views import CaseView
     from bot.config import Settings
     from bot.engine import PolicyBot
     from bot.errors import (
@@ -26,11 +28,15 @@ if TYPE_CHECKING:
     )
     from bot.index import ReloadReport
     from bot.models import Answer, Citation, Escalation, Question
+    from bot.outbox import FlushResult
 
 # Imported on first use: the command line's case commands need none of the engine's
 # numerical libraries, and 24 of them may start at once.
 _HOMES = {
     "Assistant": "bot.assistant",
+    "CaseView": "bot.case_views",
+    "Escalated": "bot.assistant",
+    "FlushResult": "bot.outbox",
     "PolicyBot": "bot.engine",
     "ReloadReport": "bot.index",
     "Settings": "bot.config",
@@ -61,12 +67,15 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Answer",
     "Assistant",
+    "CaseView",
     "Citation",
     "ConfigError",
     "DocumentLoadError",
     "EmbedderMismatchError",
+    "Escalated",
     "Escalation",
     "EscalationError",
+    "FlushResult",
     "IndexNotBuiltError",
     "KnowledgeStoreError",
     "NotAuthorizedError",

@@ -1,20 +1,28 @@
-"""The one object adapters hold: answers, escalations, feedback and reloads together.
+"""The one object adapters hold: every use case of staff, reviewers and admins.
 
 :class:`Assistant` joins the answer engine (:class:`~bot.engine.PolicyBot`) and the case
-work (:class:`~bot.casework.Casework`). Every answer is written to the audit log; a failure
-to write it is logged and never keeps staff from their answer.
+work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
+answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
+reopen), feedback, reload, "my cases" and "my team's cases", and delivering the outbox. Each
+case it returns carries the steps its buttons offer (:attr:`CaseView.actions`). Who may act is
+checked here, in the core, and refusals (``PolicyBotError``) are worded for the person, so an
+adapter shows them as they are.
+
+Every answer is written to the audit log; a failure to write it is logged and never keeps
+staff from their answer.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.case_views import CaseView
+from cachetools import LRUCache
+
+from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
@@ -22,11 +30,31 @@ from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress, ReloadReport
 from bot.models import TEAMS, Answer, Citation, Question, Team
+from bot.outbox import FlushResult
+from bot.ports import Notifier
 
 log = logging.getLogger(__name__)
 
 #: Answers remembered per process, so that a button pressed later can escalate them.
 RECENT_ANSWERS = 2048
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """What an escalation gave the asker.
+
+    Attributes:
+        case: the case their question is in.
+        again: the case existed already (the button was pressed before): nothing new was
+            opened or announced.
+    """
+
+    case: CaseView
+    again: bool = False
+
+    @classmethod
+    def opened(cls, case: CaseView, created: bool) -> Escalated:
+        return cls(case, again=not created)
 
 
 class Assistant:
@@ -41,7 +69,7 @@ class Assistant:
     def __init__(self, engine: PolicyBot, casework: Casework | None) -> None:
         self.engine = engine
         self.casework = casework
-        self._recent: OrderedDict[str, tuple[Question, Answer]] = OrderedDict()
+        self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._lock = threading.Lock()
 
     @classmethod
@@ -73,8 +101,6 @@ class Assistant:
         answer = self.engine.ask(question)
         with self._lock:
             self._recent[answer.id] = (question, answer)
-            while len(self._recent) > RECENT_ANSWERS:
-                self._recent.popitem(last=False)
         try:
             self.work.audit.record(question, answer, usage=answer.usage)
         except Exception:  # the answer matters more than its audit row; the log keeps it
@@ -118,8 +144,13 @@ class Assistant:
         asker: Question | None = None,
         note: str = "",
         anonymous: bool = False,
-    ) -> CaseView:
-        """Hand an answered question to a team.
+        await_choice: bool = False,
+    ) -> Escalated:
+        """Hand an answered question to a team, once per answer, team and asker.
+
+        Pressing the button again (a double click, a platform resending a slow request, the
+        same press reaching another server) gives the case opened the first time, with
+        ``again`` set; its note and anonymity are then changed with :meth:`add_to_case`.
 
         Args:
             answer_id: the answer the asker wants a person to look at.
@@ -128,15 +159,148 @@ class Assistant:
                 (the same user, with a fresh conversation reference).
             note: what the asker adds for the team.
             anonymous: withhold the asker's identity from the reviewers.
+            await_choice: the asker is offered the choice of anonymity only now (a form
+                after the button): the team is shown the case once they have chosen
+                (:meth:`add_to_case`, :meth:`keep_name`), or two minutes later.
+
+        Returns:
+            The case, and whether it existed already.
+
+        Raises:
+            EscalationError: unknown team, an answer no longer known, or no database.
         """
         question, answer = self.answered(answer_id, asker)
-        if team not in TEAMS:
-            raise EscalationError(f"Unknown team {team!r}: choose hr or communications.")
-        chosen: Team = "hr" if team == "hr" else "communications"
         request = CaseRequest.from_answer(
-            chosen, asker or question, answer, note=note, anonymous=anonymous
+            _team(team), asker or question, answer, note=note, anonymous=anonymous
         )
-        return self.work.cases.open(request)
+        return Escalated.opened(*self.work.cases.open_once(request, held=await_choice))
+
+    def escalate_question(
+        self,
+        text: str,
+        team: str,
+        *,
+        asker: Question,
+        note: str = "",
+        anonymous: bool = False,
+        await_choice: bool = False,
+    ) -> Escalated:
+        """Hand a question the bot could not answer (it failed) to a team, once per asker.
+
+        Args:
+            text: the question as asked.
+            team: ``hr`` or ``communications``.
+            asker: who asks, with their conversation reference and display name.
+            note: what the asker adds for the team.
+            anonymous: withhold the asker's identity from the reviewers.
+            await_choice: as for :meth:`escalate`.
+        """
+        request = CaseRequest(
+            team=_team(team),
+            asker=asker.user_id,
+            question=text,
+            display_name=asker.display_name,
+            conversation=asker.conversation,
+            note=note,
+            anonymous=anonymous,
+        )
+        return Escalated.opened(*self.work.cases.open_once(request, held=await_choice))
+
+    def add_to_case(
+        self, case_id: str, *, by: str, note: str = "", anonymous: bool = False
+    ) -> CaseView:
+        """The asker adds a note for the team, or withholds their name (only the asker may).
+
+        A case announcement held for their choice goes out now, as the case now is; one the
+        team has already seen is not unsent (``announcing`` is then False: the adapter
+        redraws the card it posted).
+
+        Raises:
+            EscalationError: unknown case, nothing to add, or too long a note.
+            NotAuthorizedError: ``by`` is not the case's asker.
+        """
+        return self.work.cases.asker_update(case_id, by=by, note=note, anonymous=anonymous)
+
+    def keep_name(self, case_id: str, *, by: str) -> CaseView:
+        """The asker chose to be named (closed the form without asking otherwise): a case
+        announcement held for their choice goes out now.
+
+        Raises:
+            NotAuthorizedError: ``by`` is not the case's asker.
+        """
+        return self.work.cases.keep_name(case_id, by=by)
+
+    def case(self, case_id: str) -> CaseView:
+        """One case as reviewers see it (its :attr:`~CaseView.actions` are the buttons)."""
+        return self.work.cases.get(case_id)
+
+    def act(self, case_id: str, action: str, *, by: str, text: str = "") -> CaseView:
+        """Take one of a case's steps, by the name its button carries.
+
+        Args:
+            case_id: the case, ``HR-0042``.
+            action: ``claim``, ``reply`` (which claims an unclaimed case), ``resolve`` or
+                ``reopen``.
+            by: the reviewer's (or admin's) ``platform:user`` id.
+            text: the reply, or why the case is reopened.
+
+        Returns:
+            The case after the step.
+
+        Raises:
+            EscalationError: unknown case or action, or a step its status forbids; the
+                message says what to do instead.
+            NotAuthorizedError: ``by`` is neither a reviewer of the case's team nor an admin.
+        """
+        cases = self.work.cases
+        if action == "claim":
+            return cases.claim(case_id, by=by)
+        if action == "reply":
+            return cases.reply(case_id, text, by=by)
+        if action == "resolve":
+            return cases.resolve(case_id, by=by)
+        if action == "reopen":
+            return cases.reopen(case_id, by=by, reason=text)
+        raise EscalationError(f"Sorry, I don't know how to {action[:40]!r} a case.")
+
+    def may(self, case_id: str, action: str, *, by: str) -> CaseView:
+        """The case, when ``by`` may take ``action`` on it now (before a form opens for it).
+
+        Raises:
+            EscalationError: unknown case, or its status forbids the step.
+            NotAuthorizedError: ``by`` may not act on the case's team.
+        """
+        return self.work.cases.check(case_id, action, by=by)
+
+    def my_cases(self, person: str) -> list[CaseView]:
+        """The cases ``person`` opened, newest first (anonymous ones included: theirs)."""
+        return list(self.work.cases.asked_by(person))
+
+    def team_cases(self, person: str) -> dict[Team, list[CaseView]]:
+        """For each team ``person`` reviews (every team for an admin), its live cases,
+        oldest first; empty for anyone else. A case whose asker may still choose to withhold
+        their name is not listed until they have (as its card is not posted)."""
+        cases = self.work.cases
+        held = self.work.outbox.held()
+        found: dict[Team, list[CaseView]] = {}
+        for team in TEAMS:
+            if cases.may_act(person, team):
+                live = [case for status in LIVE for case in cases.list(team, status)]
+                shown = [case for case in live if case.id not in held]
+                found[team] = sorted(shown, key=lambda case: case.created_at)
+        return found
+
+    def deliver(self, notifier: Notifier) -> FlushResult:
+        """Deliver what the outbox holds now (after a step that queued something)."""
+        return self.work.outbox.flush(notifier)
+
+    def tick(self, notifier: Notifier) -> FlushResult:
+        """Queue due SLA reminders and deliver the outbox: the server calls it on a timer."""
+        return self.work.tick(notifier)
+
+    def check_database(self) -> None:
+        """Raise when the case database cannot be reached (for ``/healthz``)."""
+        self.work.db.ping()
 
     def feedback(
         self, answer_id: str, helpful: bool, *, comment: str = "", rater: str = ""
@@ -159,6 +323,12 @@ class Assistant:
     def close(self) -> None:
         if self.casework is not None:
             self.casework.close()
+
+
+def _team(name: str) -> Team:
+    if name not in TEAMS:
+        raise EscalationError(f"Unknown team {name!r}: choose hr or communications.")
+    return "hr" if name == "hr" else "communications"
 
 
 def _citation(data: dict[str, Any]) -> Citation:

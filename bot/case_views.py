@@ -27,6 +27,19 @@ Status = Literal["open", "claimed", "answered", "resolved", "reopened"]
 STATUSES: tuple[Status, ...] = ("open", "claimed", "answered", "resolved", "reopened")
 WAITING: tuple[Status, ...] = ("open", "reopened")
 """Statuses in which nobody has the case: these are the ones SLA reminders chase."""
+LIVE: tuple[Status, ...] = ("open", "reopened", "claimed", "answered")
+"""Statuses in which the team still has something to do."""
+
+CaseAction = Literal["claim", "reply", "resolve", "reopen"]
+ACTIONS: dict[Status, tuple[CaseAction, ...]] = {
+    "open": ("claim", "reply"),
+    "reopened": ("claim", "reply"),
+    "claimed": ("reply", "resolve"),
+    "answered": ("reply", "resolve"),
+    "resolved": ("reopen",),
+}
+"""What reviewers are offered on a case in each status, in the order shown: every platform
+draws these buttons and no others (a reply on an unclaimed case claims it)."""
 
 MAX_TEXT = 8000
 """The longest question or reply a case takes, in characters."""
@@ -124,6 +137,8 @@ class CaseView:
         updated_at: when it last changed (UTC).
         events: the history, oldest first.
         pending_deliveries: notifications about this case not yet delivered.
+        announcing: the team's card is queued and not yet posted (held for the asker's
+            choice, or on its way): when it goes, it shows the case as it is then.
     """
 
     id: str
@@ -142,6 +157,12 @@ class CaseView:
     updated_at: datetime
     events: tuple[CaseEvent, ...]
     pending_deliveries: int = 0
+    announcing: bool = False
+
+    @property
+    def actions(self) -> tuple[CaseAction, ...]:
+        """The steps a reviewer is offered now (:data:`ACTIONS`), for every platform's card."""
+        return ACTIONS[self.status]
 
     def to_json(self) -> dict[str, Any]:
         """The case as one JSON object (``escalations show --json``)."""
@@ -170,10 +191,12 @@ def build_view(session: Session, row: CaseRow) -> CaseView:
     events = session.scalars(
         select(CaseEventRow).where(CaseEventRow.case_id == row.id).order_by(CaseEventRow.id)
     ).all()
-    pending = session.scalar(
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(OutboxRow.case_id == row.id, OutboxRow.status == "pending")
+    pending = dict(
+        session.execute(
+            select(OutboxRow.kind, func.count())
+            .where(OutboxRow.case_id == row.id, OutboxRow.status == "pending")
+            .group_by(OutboxRow.kind)
+        ).all()
     )
     return CaseView(
         id=format_ref(row.team, row.number),
@@ -191,7 +214,8 @@ def build_view(session: Session, row: CaseRow) -> CaseView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         events=tuple(_event(row, event) for event in events),
-        pending_deliveries=int(pending or 0),
+        pending_deliveries=sum(pending.values()),
+        announcing=bool(pending.get("post_case")),
     )
 
 

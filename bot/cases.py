@@ -6,10 +6,12 @@ Status machine::
       ▲                │ resolve          │ reply (again)       │
       └── reopened ◀───┴──────── reopen ──┴─────────────────────┘
 
-``claim`` takes an open or reopened case; ``reply`` and ``resolve`` need a claimed or answered
-one; ``reopen`` takes an answered or resolved one and puts it back in the team's queue. Notes
-may be added in any status. Anything else raises :class:`~bot.errors.EscalationError` with a
-message that says what to do instead.
+``claim`` takes an open or reopened case; ``reply`` takes any case but a resolved one, and
+claims an unclaimed one on the way (both steps are recorded); ``resolve`` needs a claimed or
+answered one; ``reopen`` takes an answered or resolved one and puts it back in the team's
+queue. Notes may be added in any status. Anything else raises
+:class:`~bot.errors.EscalationError` with a message that says what to do instead
+(:mod:`bot.case_rules` holds the table and the wording).
 
 Who may act: the reviewers of the case's team (``POLICYBOT_HR_REVIEWERS``,
 ``POLICYBOT_COMMS_REVIEWERS``) and the admins (``POLICYBOT_ADMINS``). Admins may act on every
@@ -26,21 +28,20 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.audit import link_case, load_or_create_key, pseudonymise
+from bot import case_rows as rows
+from bot.case_rules import ALLOWED, EVENTS, not_a_reviewer, not_the_asker, refusal
 from bot.case_views import (
     MAX_NOTE,
     MAX_TEXT,
     WAITING,
     CaseRequest,
     CaseView,
-    Status,
     build_view,
     check_length,
     format_ref,
-    parse_ref,
     parse_status,
     parse_team,
 )
@@ -48,26 +49,12 @@ from bot.config import Settings
 from bot.db import Clock, Database, utcnow
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import TEAM_NAMES, Team
-from bot.outbox import enqueue
-from bot.storage_models import AuditRow, CaseCounter, CaseEventRow, CaseRow
+from bot.outbox import enqueue, release_held
+from bot.storage_models import CaseEventRow, CaseRow
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CaseRequest", "CaseService"]
-
-_ALLOWED: dict[str, tuple[Status, ...]] = {
-    "claim": WAITING,
-    "reply": ("claimed", "answered"),
-    "resolve": ("claimed", "answered"),
-    "reopen": ("answered", "resolved"),
-}
-_EVENT = {
-    "claim": "claimed",
-    "reply": "replied",
-    "resolve": "resolved",
-    "reopen": "reopened",
-    "note": "noted",
-}
 
 
 class CaseService:
@@ -113,27 +100,46 @@ class CaseService:
         Raises:
             EscalationError: the request is incomplete or invalid.
         """
+        return self.open_once(request, once=False)[0]
+
+    def open_once(
+        self, request: CaseRequest, *, once: bool = True, held: bool = False
+    ) -> tuple[CaseView, bool]:
+        """Open a case, unless its asker already passed the same answer to the same team.
+
+        A double click, a platform resending a slow request, or the same button pressed on
+        another instance of the server: however many arrive, and however close together, one
+        case is opened. The same answer is the same ``answer_id``, or for a request without
+        one (a question the bot could not answer), the same question.
+
+        Args:
+            request: what to open.
+            once: look for the asker's earlier case first (``open`` does not).
+            held: the team is shown the case only once its asker has chosen whether to
+                show their name (:meth:`asker_update`, :meth:`keep_name`), or after
+                :data:`~bot.outbox.ASKER_CHOICE`.
+
+        Returns:
+            The case, and whether it was opened now (False: it existed already).
+
+        Raises:
+            EscalationError: the request is incomplete or invalid.
+        """
         request = request.cleaned()
         now = self._clock()
         with self._db.session() as session:
-            row = _new_case(session, request, _next_number(session, request.team), now)
-            ref = format_ref(row.team, row.number)
-            by = None if request.anonymous else request.asker
-            session.add(
-                CaseEventRow(case_id=row.id, at=now, by=by, action="opened", text=request.note)
-            )
-            enqueue(session, kind="post_case", case=row, now=now, payload={})
-            if request.answer_id and not request.anonymous and self._pseudonym is not None:
-                link_case(
-                    session,
-                    answer_id=request.answer_id,
-                    asker_id=request.asker,
-                    case_ref=ref,
-                    recorded_as=self._pseudonym(request.asker),
-                )
+            if once:
+                rows.lock_counter(session, request.team)
+                earlier = rows.earlier_case(session, request)
+                if earlier is not None:
+                    log.info("%s already asked for: not opened again", rows.ref(earlier))
+                    return build_view(session, earlier), False
+            row = rows.new_case(session, request, rows.next_number(session, request.team), now)
+            rows.record_opening(session, row, request, now, pseudonym=self._pseudonym)
+            enqueue(session, kind="post_case", case=row, now=now, payload={}, held=held)
             view = build_view(session, row)
-        log.info("opened %s for the %s", ref, TEAM_NAMES[view.team])
-        return view
+        log.info("opened %s for the %s", view.id, TEAM_NAMES[view.team])
+        return view, True
 
     def claim(self, case_id: str, *, by: str) -> CaseView:
         """Take an open or reopened case: the team sees who is on it.
@@ -165,9 +171,12 @@ class CaseService:
             text: the reply (neutral markdown, at most 8,000 characters).
             by: the reviewer's ``platform:user`` id.
 
+        A reply on an open or reopened case claims it for ``by`` first: the history shows
+        both steps, the claim then the reply.
+
         Raises:
-            EscalationError: unknown case, empty or long text, or the case is not claimed or
-                answered (open: claim it first; resolved: reopen it first).
+            EscalationError: unknown case, empty or long text, or the case is resolved
+                (reopen it first).
             NotAuthorizedError: ``by`` may not act on the case's team.
         """
         text = text.strip()
@@ -176,6 +185,11 @@ class CaseService:
         check_length("the reply", text, MAX_TEXT)
 
         def apply(session: Session, row: CaseRow, now: datetime) -> str:
+            if row.status in WAITING:
+                row.claimed_by = by.strip()
+                session.add(
+                    CaseEventRow(case_id=row.id, at=now, by=by.strip(), action=EVENTS["claim"])
+                )
             row.status = "answered"
             enqueue(session, kind="deliver_reply", case=row, now=now, payload={"text": text})
             return text
@@ -236,7 +250,8 @@ class CaseService:
         Anonymity cannot be undone. From then on no view, event or export names the asker,
         and the answer's audit rows are pseudonymised again and unlinked from the case. A
         notification the team has already received cannot be unsent: adapters rewrite the
-        case card and say so to the asker.
+        case card and say so to the asker. An announcement held for the asker's choice
+        (:meth:`open_once` ``held``) is due at once, and shows the case as it now is.
 
         Args:
             case_id: the case.
@@ -252,14 +267,11 @@ class CaseService:
         if not note and not anonymous:
             raise EscalationError("nothing to add: write a note or choose to stay anonymous")
         with self._db.session() as session:
-            row = _load(session, case_id, lock=True)
-            ref = format_ref(row.team, row.number)
-            if by.strip() != row.asker_id:
-                log.warning("refused: %s may not add to %s (not its asker)", by or "(nobody)", ref)
-                raise NotAuthorizedError(f"Only the person who asked may add to {ref}.")
+            row, ref = self._askers(session, case_id, by)
             now = self._clock()
+            release_held(session, row, now)
             if anonymous and not row.anonymous:
-                _anonymise(session, row, ref, self._settings)
+                rows.anonymise(session, row, ref, self._settings)
                 session.add(CaseEventRow(case_id=row.id, at=now, by=None, action="anonymised"))
             if note:
                 combined = f"{row.note}\n\n{note}" if row.note else note
@@ -270,6 +282,29 @@ class CaseService:
             row.updated_at = now
             session.flush()
             return build_view(session, row)
+
+    def keep_name(self, case_id: str, *, by: str) -> CaseView:
+        """The asker chose to be named (they closed the form without asking otherwise): an
+        announcement held for their choice is due at once.
+
+        Raises:
+            EscalationError: unknown case.
+            NotAuthorizedError: ``by`` is not the case's asker.
+        """
+        with self._db.session() as session:
+            row, _ref = self._askers(session, case_id, by)
+            release_held(session, row, self._clock())
+            session.flush()
+            return build_view(session, row)
+
+    def _askers(self, session: Session, case_id: str, by: str) -> tuple[CaseRow, str]:
+        """The case, locked, when ``by`` is its asker."""
+        row = rows.load(session, case_id, lock=True)
+        ref = format_ref(row.team, row.number)
+        if by.strip() != row.asker_id:
+            log.warning("refused: %s may not add to %s (not its asker)", by or "(nobody)", ref)
+            raise NotAuthorizedError(not_the_asker(ref))
+        return row, ref
 
     def asked_by(self, asker: str, *, limit: int = 20) -> Sequence[CaseView]:
         """The cases ``asker`` opened, newest first, anonymous ones included (they are theirs)."""
@@ -289,7 +324,7 @@ class CaseService:
             EscalationError: not a case id, or no such case.
         """
         with self._db.session() as session:
-            return build_view(session, _load(session, case_id))
+            return build_view(session, rows.load(session, case_id))
 
     def list(self, team: str | None = None, status: str | None = None) -> Sequence[CaseView]:
         """Cases, oldest first, optionally of one team and one status."""
@@ -301,22 +336,37 @@ class CaseService:
         with self._db.session() as session:
             return [build_view(session, row) for row in session.scalars(query)]
 
+    def check(self, case_id: str, action: str, *, by: str) -> CaseView:
+        """The case, if ``by`` may take ``action`` on it now (before a reply form opens).
+
+        Raises:
+            EscalationError: unknown case, or its status forbids the step.
+            NotAuthorizedError: ``by`` may not act on the case's team.
+        """
+        with self._db.session() as session:
+            row = rows.load(session, case_id)
+            self._allow(row, action, by.strip())
+            return build_view(session, row)
+
+    def _allow(self, row: CaseRow, action: str, by: str) -> None:
+        ref = format_ref(row.team, row.number)
+        self._authorise(by, action, row.team, ref)
+        allowed = ALLOWED.get(action)
+        if allowed is not None and row.status not in allowed:
+            raise EscalationError(refusal(ref, action, row.status, row.claimed_by))
+
     def _act(
         self, case_id: str, action: str, by: str, apply: Callable[[Session, CaseRow, datetime], str]
     ) -> CaseView:
         by = by.strip()
         with self._db.session() as session:
-            row = _load(session, case_id, lock=True)
-            ref = format_ref(row.team, row.number)
-            self._authorise(by, action, row.team, ref)
-            allowed = _ALLOWED.get(action)
-            if allowed is not None and row.status not in allowed:
-                raise EscalationError(_refusal(ref, action, row))
+            row = rows.load(session, case_id, lock=True)
+            self._allow(row, action, by)
             now = self._clock()
             text = apply(session, row, now)
             row.updated_at = now
             session.add(
-                CaseEventRow(case_id=row.id, at=now, by=by, action=_EVENT[action], text=text)
+                CaseEventRow(case_id=row.id, at=now, by=by, action=EVENTS[action], text=text)
             )
             session.flush()
             return build_view(session, row)
@@ -334,95 +384,9 @@ class CaseService:
             ref,
             TEAM_NAMES[team_],
         )
-        who = by or "someone unnamed"
-        raise NotAuthorizedError(
-            f"{who} may not {action} {ref}: only the {TEAM_NAMES[team_]} reviewers and admins may"
-        )
-
-
-def _anonymise(session: Session, row: CaseRow, ref: str, settings: Settings) -> None:
-    """Withhold the asker from now on: the flag, the events, and the audit rows' link."""
-    row.anonymous = True
-    session.execute(
-        update(CaseEventRow)
-        .where(CaseEventRow.case_id == row.id, CaseEventRow.by == row.asker_id)
-        .values(by=None)
-    )
-    # The same keyed pseudonym the audit gave before the case linked it (see bot.audit).
-    pseudonym = pseudonymise(load_or_create_key(settings.data_dir), row.asker_id)
-    session.execute(
-        update(AuditRow)
-        .where(AuditRow.case_ref == ref, AuditRow.asker == row.asker_id)
-        .values(asker=pseudonym, asker_pseudonymised=True, case_ref=None)
-    )
+        raise NotAuthorizedError(not_a_reviewer(ref, action, team_))
 
 
 def _resolve(_session: Session, row: CaseRow, _now: datetime) -> str:
     row.status = "resolved"
     return ""
-
-
-def _refusal(ref: str, action: str, row: CaseRow) -> str:
-    status = row.status
-    if action == "claim" and status == "claimed":
-        return f"{ref} is already claimed by {row.claimed_by}"
-    if action == "claim":
-        return f"{ref} is {status}: only an open or reopened case can be claimed"
-    if action == "reopen":
-        return f"{ref} is {status}: only an answered or resolved case can be reopened"
-    verb = "reply to" if action == "reply" else "resolve"
-    if status == "resolved":
-        if action == "resolve":
-            return f"{ref} is already resolved"
-        return f"{ref} is resolved: reopen it before you reply to it"
-    return f"{ref} is {status}: claim it before you {verb} it"
-
-
-def _load(session: Session, case_id: str, *, lock: bool = False) -> CaseRow:
-    team, number = parse_ref(case_id)
-    query = select(CaseRow).where(CaseRow.team == team, CaseRow.number == number)
-    if lock:
-        # Two reviewers clicking Claim at once: the second waits here, then sees it claimed.
-        query = query.with_for_update()
-    row = session.scalars(query).first()
-    if row is None:
-        raise EscalationError(f"no case {format_ref(team, number)}")
-    return row
-
-
-def _next_number(session: Session, team: str) -> int:
-    # One row per team, incremented under its row lock (PostgreSQL) or the database's write
-    # lock (SQLite, BEGIN IMMEDIATE): numbers are unique and gapless across processes, and a
-    # rolled-back open gives its number back.
-    return session.execute(
-        update(CaseCounter)
-        .where(CaseCounter.team == team)
-        .values(last_number=CaseCounter.last_number + 1)
-        .returning(CaseCounter.last_number)
-    ).scalar_one()
-
-
-def _new_case(session: Session, request: CaseRequest, number: int, now: datetime) -> CaseRow:
-    row = CaseRow(
-        team=request.team,
-        number=number,
-        status="open",
-        platform=request.asker.partition(":")[0],
-        asker_id=request.asker,
-        asker_name=request.display_name.strip(),
-        conversation_ref=request.conversation,
-        question=request.question,
-        answer_id=request.answer_id or None,
-        answer_text=request.answer,
-        citations=list(request.citations),
-        note=request.note,
-        anonymous=request.anonymous,
-        claimed_by=None,
-        created_at=now,
-        updated_at=now,
-        waiting_since=now,
-        last_reminded_at=None,
-    )
-    session.add(row)
-    session.flush()
-    return row

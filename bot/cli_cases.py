@@ -172,10 +172,13 @@ def reply_case(
     by: By,
     as_json: JsonFlag = False,
 ) -> None:
-    """Reply to the asker (delivered in their chat by `policybot serve`)."""
+    """Reply to the asker (delivered in their chat by `policybot serve`); a reply on an
+    unclaimed case claims it for you."""
     with _casework() as work:
+        before = work.cases.get(case_id).claimed_by
         case = work.cases.reply(case_id, text, by=by)
-    message = f"Reply on {case.id} recorded; {QUEUED.format(what='reply to the asker')}."
+    claimed = f" and claimed by {case.claimed_by}" if before is None else ""
+    message = f"Reply on {case.id} recorded{claimed}; {QUEUED.format(what='reply to the asker')}."
     _echo_case(case, message, as_json)
 
 

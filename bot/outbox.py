@@ -34,10 +34,22 @@ log = logging.getLogger(__name__)
 Kind = Literal["post_case", "deliver_reply", "remind"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
+ASKER_CHOICE = timedelta(minutes=2)
+"""How long a new case's announcement may wait for its asker to choose whether the team sees
+their name (:func:`release_held`). Shorter than :data:`LEASE`, so that a held row and a row
+being delivered are told apart by their due time alone."""
+LEASE = timedelta(minutes=5)
+"""How long a flusher owns a row while it calls the notifier."""
 
 
 def enqueue(
-    session: Session, *, kind: Kind, case: CaseRow, now: datetime, payload: dict[str, Any]
+    session: Session,
+    *,
+    kind: Kind,
+    case: CaseRow,
+    now: datetime,
+    payload: dict[str, Any],
+    held: bool = False,
 ) -> None:
     """Add a notification to the outbox inside the caller's transaction.
 
@@ -45,8 +57,9 @@ def enqueue(
         session: the transaction that makes the change the notification is about.
         kind: ``post_case`` (to the team), ``deliver_reply`` (to the asker) or ``remind``.
         case: the case it is about (for ``remind``, any one of the team's cases).
-        now: the time of the change; the row is due at once.
+        now: the time of the change; the row is due at once unless ``held``.
         payload: what the delivery needs besides the case (the reply text, the case ids).
+        held: due only after :data:`ASKER_CHOICE`, unless :func:`release_held` comes first.
     """
     # Deliveries to one destination keep their order, and one that keeps failing holds back
     # only its own destination: a case card that cannot be posted must not stop the team's
@@ -65,9 +78,36 @@ def enqueue(
             status="pending",
             attempts=0,
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=now + ASKER_CHOICE if held else now,
         )
     )
+
+
+def release_held(session: Session, case: CaseRow, now: datetime) -> bool:
+    """Make the case's held announcement (:func:`enqueue` ``held``) due now.
+
+    Returns:
+        Whether one was held: False when it was delivered, is being delivered, or was never
+        held, so that the caller knows to update the card already posted instead.
+    """
+    rows = session.scalars(
+        select(OutboxRow)
+        .where(
+            OutboxRow.case_id == case.id,
+            OutboxRow.kind == "post_case",
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
+        )
+        .with_for_update()
+    ).all()
+    released = False
+    for row in rows:
+        # Still held: due later, but no later than the hold allows (a flusher's lease would
+        # have pushed it further).
+        if now < row.next_attempt_at <= row.created_at + ASKER_CHOICE:
+            row.next_attempt_at = now
+            released = True
+    return released
 
 
 @dataclass(frozen=True)
@@ -119,7 +159,7 @@ class Outbox:
         clock: Clock = utcnow,
         base_delay: timedelta = timedelta(seconds=30),
         max_delay: timedelta = timedelta(hours=1),
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = LEASE,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -188,6 +228,26 @@ class Outbox:
             )
             for row in rows
         ]
+
+    def held(self) -> set[str]:
+        """The ids of cases whose announcement waits for the asker's choice right now: the team
+        is not shown them anywhere yet (not even in a list of its cases)."""
+        now = self._clock()
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.kind == "post_case",
+                    OutboxRow.status == "pending",
+                    OutboxRow.attempts == 0,
+                    OutboxRow.next_attempt_at > now,
+                )
+            ).all()
+            return {
+                ref
+                for row in rows
+                if row.next_attempt_at <= row.created_at + ASKER_CHOICE
+                and (ref := _case_ref(session, row.case_id)) is not None
+            }
 
     def _claim(self, row_id: int, now: datetime) -> bool:
         # Only the flusher whose UPDATE still finds the row due gets it: the others see the

@@ -29,3 +29,54 @@ def test_public_surface_is_sorted_and_complete() -> None:
     assert bot.__all__ == sorted(bot.__all__)
     for name in bot.__all__:
         assert hasattr(bot, name), name
+
+
+STORAGE_MODULES = (
+    "bot.audit",
+    "bot.case_rows",
+    "bot.cases",
+    "bot.casework",
+    "bot.db",
+    "bot.outbox",
+)
+
+
+def test_adapters_go_through_the_assistant_only() -> None:
+    """No adapter reaches past :class:`bot.assistant.Assistant` into the case work, builds
+    a case request, or imports the storage side of the core (issue 11)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "adapters"
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr in {"work", "casework"}:
+                found.append(f"{where} .{node.attr}")
+            elif isinstance(node, ast.ImportFrom) and node.module in STORAGE_MODULES:
+                found.append(f"{where} from {node.module}")
+            elif isinstance(node, ast.Name) and node.id == "CaseRequest":
+                found.append(f"{where} CaseRequest")
+    assert found == []
+
+
+def test_platform_adapters_import_neither_each_other_nor_the_server() -> None:
+    """Slack and Teams share only the core and ``adapters.delivery``: no import cycle with
+    the server that mounts them (issue 11)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "adapters"
+    found: list[str] = []
+    for platform, others in (("slack", ("teams",)), ("teams", ("slack",))):
+        forbidden = {f"adapters.{name}" for name in (*others, "server", "console")}
+        for path in sorted((root / platform).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                for name in names:
+                    if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden):
+                        found.append(f"{path.relative_to(root.parent)} imports {name}")
+    assert found == []

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from adapters.delivery import DELIVERIES, PlatformNotifier
 from adapters.slack import actions, asking, errors, reviewing
 from adapters.slack.context import SlackBot
 from adapters.slack.notifier import SlackNotifier
@@ -26,9 +27,6 @@ from adapters.slack.refs import Recent
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
 from bot.assistant import Assistant
 from bot.errors import ConfigError
-
-if TYPE_CHECKING:
-    from adapters.server import PlatformNotifier
 
 __all__ = ["mount"]
 
@@ -38,6 +36,7 @@ log = logging.getLogger(__name__)
 #: there are more than the concurrent requests Slack sends one workspace's bot.
 LISTENER_THREADS = 64
 DISPATCH_THREADS = 16
+RATE_LIMIT_RETRIES = 2
 
 
 def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | None:
@@ -53,8 +52,6 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
     Raises:
         ConfigError: ``SLACK_SIGNING_SECRET`` is missing in HTTP mode.
     """
-    from adapters.server import NOTIFIERS, PlatformDispatch
-
     settings = assistant.settings
     app_token = settings.get("SLACK_APP_TOKEN")
     secret = settings.get("SLACK_SIGNING_SECRET")
@@ -64,6 +61,8 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         token=settings.get("SLACK_BOT_TOKEN"),
         base_url=settings.get("SLACK_API_URL", WebClient.BASE_URL),
     )
+    # A call Slack answers with 429 is made again after its Retry-After (twice at most).
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack-listener")
     app = App(
         client=client,
@@ -83,20 +82,7 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         },
         sla_hours=settings.sla_hours,
     )
-    flusher = ThreadPoolExecutor(1, thread_name_prefix="slack-deliver")
-
-    def flush() -> None:
-        try:
-            notifiers: list[PlatformNotifier] = web_app.get(NOTIFIERS, [notifier])
-            dispatch = PlatformDispatch(notifiers)
-            assistant.work.outbox.flush(dispatch)
-        except Exception:  # the delivery loop retries what this flush could not send
-            log.exception("delivering notifications after a Slack action failed")
-
-    def deliver_soon() -> None:
-        flusher.submit(flush)
-
-    bot = SlackBot(assistant, notifier, deliver_soon=deliver_soon)
+    bot = SlackBot(assistant, notifier, deliver_soon=web_app[DELIVERIES].soon)
     seen = Recent()
     app.use(skip_repeats(seen))
     asking.register(app, bot)
@@ -111,7 +97,7 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         dispatchers = ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
         web_app.router.add_post("/slack/events", http_route(app, dispatchers, seen))
         web_app.on_cleanup.append(lambda _app: _shutdown(dispatchers))
-    web_app.on_cleanup.append(lambda _app: _shutdown(listeners, flusher))
+    web_app.on_cleanup.append(lambda _app: _shutdown(listeners))
     log.info("Slack mounted (%s)", "Socket Mode" if app_token else "POST /slack/events")
     return notifier
 

@@ -21,10 +21,10 @@ from adapters.slack.errors import after_ack
 from adapters.slack.modals import amend_modal, saved_view
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.refs import ConversationRef, person
-from bot.case_views import CaseView, parse_team
-from bot.cases import CaseRequest
+from bot import phrases
+from bot.assistant import Escalated
+from bot.case_views import CaseView
 from bot.errors import PolicyBotError
-from bot.models import Team
 
 Body = dict[str, Any]
 
@@ -48,9 +48,7 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         helpful = action["action_id"] == "feedback_up"
         bot.assistant.feedback(action["value"], helpful, rater=person(body["user"]["id"]))
-        thanks = "Thanks, that helps us improve the answers."
-        if not helpful:
-            thanks += " If you need a person, the Ask HR and Ask Communications buttons reach them."
+        thanks = phrases.feedback_thanks(helpful)
         tell(respond, thanks, [section(thanks)])
 
     def on_share(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
@@ -64,32 +62,13 @@ def register(app: App, bot: SlackBot) -> None:
         ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient
     ) -> None:
         ack()
-        team = parse_team(action["action_id"].removeprefix("escalate_"))
-        ref = asker_ref(body)
-        key = (action["value"], team, ref.user)
-        if not bot.escalations.add(key):  # a double click: the case exists, or is on its way
-            tell(respond, *escalated(bot.escalations.get(key) or "", team, again=True))
-            return
-        # The card naming the asker must not reach the team before the asker has had the
-        # chance to stay anonymous: it is held (see adapters.slack.notifier) from before the
-        # case exists until the asker saves or closes the modal, or for two minutes. No
-        # deliver_soon() here: the asker's choice, or the delivery loop, sends the card.
-        opening = (person(ref.user), team)
-        bot.notifier.hold(opening)
-        try:
-            case = _open_case(bot, client, action["value"], team, ref)
-            bot.notifier.hold(case.id)
-        except Exception:
-            bot.escalations.forget(key)  # nothing was opened: let the asker try again
-            raise
-        finally:
-            bot.notifier.release(opening)
-        bot.escalations.set(key, case.id)
-        tell(respond, *escalated(case.id, case.team))
+        team = action["action_id"].removeprefix("escalate_")
+        done = _escalate(bot, client, action["value"], team, asker_ref(body))
+        tell(respond, *escalated(done.case.id, done.case.team, again=done.again))
 
     def on_amend(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
         ack()
-        case = bot.assistant.work.cases.get(action["value"])
+        case = bot.assistant.case(action["value"])
         client.views_open(trigger_id=body["trigger_id"], view=amend_modal(case))
 
     def on_amend_submit(
@@ -100,15 +79,14 @@ def register(app: App, bot: SlackBot) -> None:
         choice = values.get("anonymous", {}).get("choice", {}).get("selected_options") or []
         case_id = json.loads(view["private_metadata"])["case"]
         try:
-            case = bot.assistant.work.cases.asker_update(
+            case = bot.assistant.add_to_case(
                 case_id, by=person(body["user"]["id"]), note=note, anonymous=bool(choice)
             )
         except PolicyBotError as exc:  # shown on the form, which stays open
             ack(response_action="errors", errors={"note": mentions(str(exc))})
             return
-        ack(response_action="update", view=saved_view(case))
-        bot.notifier.asker_decided(case)
-        bot.deliver_soon()  # the outbox's row for the card, now posted, is marked sent
+        ack(response_action="update", view=saved_view(case, withheld_now=bool(choice)))
+        shown(case)
 
     def on_amend_closed(
         ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
@@ -116,10 +94,14 @@ def register(app: App, bot: SlackBot) -> None:
         """The asker closed the modal without saving: the held card may go out as it is."""
         ack()
         case_id = json.loads(view["private_metadata"])["case"]
-        case = bot.assistant.work.cases.get(case_id)
-        if case.asker == person(body["user"]["id"]):
-            bot.notifier.asker_decided(case)
-            bot.deliver_soon()
+        shown(bot.assistant.keep_name(case_id, by=person(body["user"]["id"])))
+
+    def shown(case: CaseView) -> None:
+        """Show the team the case as the asker left it: the held card goes out now, or the
+        card already posted is redrawn."""
+        if not case.announcing:
+            bot.notifier.refresh_card(case)
+        bot.deliver_soon()
 
     app.action(re.compile(r"^feedback_(up|down)$"))(after_ack(on_feedback))
     app.action("share_answer")(after_ack(on_share))
@@ -129,12 +111,14 @@ def register(app: App, bot: SlackBot) -> None:
     app.view_closed("case_amend")(after_ack(on_amend_closed))
 
 
-def _open_case(
-    bot: SlackBot, client: WebClient, value: str, team: Team, ref: ConversationRef
-) -> CaseView:
-    name = display_name(client, ref.user)
+def _escalate(
+    bot: SlackBot, client: WebClient, value: str, team: str, ref: ConversationRef
+) -> Escalated:
+    # The card naming the asker must not reach the team before the asker has had the chance
+    # to stay anonymous, in the modal offered next: the core holds it until they save or
+    # close the modal, or for two minutes.
+    asker = bot.question("", ref, display_name=display_name(client, ref.user))
     if value.startswith(QUESTION_VALUE):  # from the apology: there is no answer to attach
         question = value.removeprefix(QUESTION_VALUE)
-        request = CaseRequest(team, person(ref.user), question, name, ref.encode())
-        return bot.assistant.work.cases.open(request)
-    return bot.assistant.escalate(value, team, asker=bot.question("", ref, display_name=name))
+        return bot.assistant.escalate_question(question, team, asker=asker, await_choice=True)
+    return bot.assistant.escalate(value, team, asker=asker, await_choice=True)

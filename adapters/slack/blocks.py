@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
-from bot.models import TEAM_NAMES, TEAMS, Answer, Citation, Team
+from bot import phrases
+from bot.models import TEAMS, Answer, Citation, Team
+from bot.offers import Offer, answer_offers
 
 Block = dict[str, Any]
 Message = tuple[str, list[Block]]
@@ -23,6 +25,10 @@ FALLBACK_LIMIT = 3000
 QUESTION_VALUE = "ask:"
 
 SHORT_NAMES: dict[Team, str] = {"hr": "HR", "communications": "Communications"}
+FEEDBACK = {
+    True: ("feedback_up", ":thumbsup: Helpful"),
+    False: ("feedback_down", ":thumbsdown: Not helpful"),
+}
 
 HELP = (
     "*Ask me about the Electronic Communication and Social Media Policy.*\n"
@@ -66,20 +72,11 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
     return block
 
 
-def escalate_buttons(
-    value: str, suggested: Team | None = None, *, primary: bool = False
-) -> list[Block]:
-    """``escalate_hr`` and ``escalate_communications``, the suggested team's first."""
-    teams = sorted(TEAMS, key=lambda team: team != suggested)
-    return [
-        button(
-            f"escalate_{team}",
-            f"Ask {SHORT_NAMES[team]}",
-            value,
-            "primary" if primary and team == suggested else None,
-        )
-        for team in teams
-    ]
+def escalate_button(team: Team, value: str, *, primary: bool = False) -> Block:
+    """``escalate_hr`` or ``escalate_communications``, carrying an answer id (or a question)."""
+    return button(
+        f"escalate_{team}", f"Ask {SHORT_NAMES[team]}", value, "primary" if primary else None
+    )
 
 
 def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") -> Message:
@@ -105,17 +102,20 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
         tail = [context("A person can help: ask the HR Advisory team or the Communications team.")]
     else:
         tail = []
-    buttons = [
-        button("feedback_up", ":thumbsup: Helpful", answer.id),
-        button("feedback_down", ":thumbsdown: Not helpful", answer.id),
-        *escalate_buttons(answer.id, escalation.team, primary=escalation.suggested),
-    ]
-    tail.append(actions(*buttons, block_id="answer_actions"))
+    buttons = [_offer_button(offer, answer.id) for offer in answer_offers(answer)]
+    if buttons:
+        tail.append(actions(*buttons, block_id="answer_actions"))
     if share:
         tail.append(actions(button("share_answer", "Share in channel", answer.id)))
     room = MAX_BLOCKS - len(head) - len(citations) - len(tail)
     body = [section(piece) for piece in _fit(split(to_mrkdwn(answer.text)), room)]
     return truncate(to_mrkdwn(answer.text), FALLBACK_LIMIT), head + body + citations + tail
+
+
+def _offer_button(offer: Offer, answer_id: str) -> Block:
+    if offer.team is None:
+        return button(*FEEDBACK[offer.helpful], answer_id)
+    return escalate_button(offer.team, answer_id, primary=offer.suggested)
 
 
 def _fit(pieces: list[str], room: int) -> list[str]:
@@ -139,21 +139,13 @@ def help_message() -> Message:
 
 def apology(question: str = "") -> Message:
     """The one reply to an unexpected failure: no details, and a way to reach a person."""
-    text = (
-        "Sorry, something went wrong on my side and I couldn't finish that. "
-        "Please try again in a minute."
-    )
+    text = phrases.APOLOGY
     if not question:
-        return text, [
-            section(
-                text + " If it can't wait, contact the HR Advisory team or the "
-                "Communications team directly."
-            )
-        ]
+        return text, [section(f"{text} {phrases.REACH_A_PERSON}")]
     value = QUESTION_VALUE + question[: VALUE_LIMIT - len(QUESTION_VALUE)]
     blocks = [
         section(text + " If it can't wait, a person can help:"),
-        actions(*escalate_buttons(value)),
+        actions(*(escalate_button(team, value) for team in TEAMS)),
     ]
     return text, blocks
 
@@ -165,10 +157,7 @@ def refusal(message: str) -> Message:
 
 def escalated(case_id: str, team: Team, *, again: bool = False) -> Message:
     """The asker's confirmation, with the offer to add a note or stay anonymous."""
-    if again and not case_id:
-        text = f"Already being passed to the {TEAM_NAMES[team]}: the case id follows in a moment."
-        return text, [section(escape(text))]
-    text = f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
+    text = phrases.passed_on(case_id, team, again=again)
     detail = (
         f"{text} They'll reply to you here in Slack by direct message. "
         "You can add a note for them, or ask them not to see your name: they are shown the "

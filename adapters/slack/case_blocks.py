@@ -1,7 +1,8 @@
 """Block Kit for cases: the team's case card, SLA reminders and App Home.
 
-Case buttons carry the case id as their value: ``case_claim``, ``case_reply`` and
-``case_resolve`` for reviewers (``case_amend``, for the asker, is in ``blocks``).
+Case buttons carry the case id as their value: ``case_claim``, ``case_reply``,
+``case_resolve`` and ``case_reopen`` for reviewers, as the core offers them on the case
+(:attr:`bot.case_views.CaseView.actions`); ``case_amend``, for the asker, is in ``blocks``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from typing import Any
 from adapters.slack.blocks import HELP, Block, Message, actions, button, context, section
 from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
+from bot import phrases
 from bot.case_views import CaseView
 from bot.models import TEAM_NAMES, Team
 
 View = dict[str, Any]
 
-STATUS = {
-    "open": ":large_yellow_circle: Open, waiting for someone to claim it",
-    "reopened": ":large_yellow_circle: Reopened, waiting for someone to claim it",
-    "claimed": ":large_blue_circle: Claimed",
-    "answered": ":speech_balloon: Answered",
-    "resolved": ":white_check_mark: Resolved",
+EMOJI = {
+    "open": ":large_yellow_circle:",
+    "reopened": ":large_yellow_circle:",
+    "claimed": ":large_blue_circle:",
+    "answered": ":speech_balloon:",
+    "resolved": ":white_check_mark:",
 }
 PLATFORMS = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
 HOME_CASES = 20
@@ -31,23 +33,25 @@ FIELD_LIMIT = 2000
 OWN_CASES = 10
 
 
+LABELS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
 CARD = "card"
 """The block id prefix of the buttons on a case's own card (others are in lists)."""
 
 
 def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
-    """Claim, Reply, Resolve; ``on_card`` marks the card's own, whose message shows the case."""
-    waiting = case.status in ("open", "reopened")
+    """The steps the core offers on the case now (``case_claim``, ``case_reply``...), Claim
+    first; ``on_card`` marks the card's own, whose message shows the case."""
     return actions(
-        button("case_claim", "Claim", case.id, "primary" if waiting else None),
-        button("case_reply", "Reply", case.id),
-        button("case_resolve", "Resolve", case.id),
+        *(
+            button(f"case_{step}", LABELS[step], case.id, "primary" if step == "claim" else None)
+            for step in case.actions
+        ),
         block_id=f"{CARD if on_card else 'list'}:{case.id}",
     )
 
 
 def status_line(case: CaseView) -> str:
-    line = STATUS[case.status]
+    line = f"{EMOJI[case.status]} {phrases.STATUS[case.status]}"
     if case.claimed_by and case.status in ("claimed", "answered", "resolved"):
         line += f" · {who(case.claimed_by)}"
     return line
@@ -93,7 +97,7 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
 
 def reminder(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Message:
     """SLA reminder: the team's cases nobody has claimed in time, each with its buttons."""
-    text = f"{len(cases)} case(s) for the {TEAM_NAMES[team]} unclaimed for over {sla_hours:g} hours"
+    text = phrases.reminder_heading(team, len(cases), sla_hours)
     blocks: list[Block] = [section(f":alarm_clock: *{escape(text)}*")]
     for case in cases[:HOME_CASES]:
         blocks += [_summary(case), case_buttons(case)]

@@ -33,8 +33,6 @@ class SlackBot:
             rather than at the delivery loop's next tick).
         threads: ``(channel, thread_ts)`` of threads the bot has answered in, whose later
             messages are follow-up questions.
-        escalations: the case opened for ``(answer id, team, user)``, so that a double
-            click on an escalate button does not open a second case.
         answering: answers worked out at once, one per CPU core. The others wait their turn
             without holding the GIL, which leaves the event loop free to acknowledge new
             requests (with 40 concurrent mentions on 2 cores, ack p95 fell from about 0.9 s
@@ -45,7 +43,6 @@ class SlackBot:
     notifier: SlackNotifier
     deliver_soon: Callable[[], None]
     threads: Recent = field(default_factory=Recent)
-    escalations: Recent = field(default_factory=Recent)
     answering: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(max(os.cpu_count() or 1, 1))
     )

@@ -12,8 +12,8 @@ from typing import Any
 
 from adapters.slack.blocks import Block, context, section
 from adapters.slack.mrkdwn import escape, quote, truncate
+from bot import phrases
 from bot.case_views import CaseView
-from bot.models import TEAM_NAMES
 
 View = dict[str, Any]
 
@@ -100,10 +100,9 @@ def amend_modal(case: CaseView) -> View:
     }
 
 
-def saved_view(case: CaseView) -> View:
+def saved_view(case: CaseView, *, withheld_now: bool) -> View:
     """What the asker's modal shows once saved."""
-    said = f"Saved. The {TEAM_NAMES[case.team]} sees your note on {case.id}"
-    said += ", and no longer sees your name." if case.anonymous else "."
+    said = phrases.added_to_case(case, withheld_now=withheld_now)
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": f"Added to {case.id}"},

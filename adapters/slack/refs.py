@@ -3,7 +3,7 @@
 A conversation reference is what the core stores with a case so that a reviewer's reply can
 reach the asker later (``Question.conversation``). Slack's is ``slack:`` followed by compact
 JSON: ``slack:{"user":"U123","channel":"C456","thread_ts":"1712.0001"}``. The ``slack:``
-prefix lets :class:`adapters.server.PlatformDispatch` pick this platform; the user is always
+prefix lets :class:`adapters.delivery.PlatformDispatch` pick this platform; the user is always
 there (a reply always goes to the asker's DM); ``channel`` and ``thread_ts`` only when the
 question was asked in a thread the asker can see (never for a private ``/policy`` answer).
 A reference that is just ``slack:U123`` (a case logged from the CLI for a Slack user) works too.
@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 from adapters.slack.mrkdwn import escape_fit
 
@@ -88,32 +89,19 @@ class ConversationRef:
 
 
 class Recent:
-    """A bounded, thread-safe memory of recent keys and their values (event ids, answered
-    threads, escalations); the oldest are forgotten first."""
+    """A bounded, thread-safe memory of recent keys (event ids, answered threads); the least
+    recently used are forgotten first."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self._seen: OrderedDict[Hashable, str] = OrderedDict()
-        self._size = size
+        self._seen: LRUCache[Hashable, bool] = LRUCache(size)
         self._lock = threading.Lock()
 
-    def add(self, key: Hashable, value: str = "") -> bool:
-        """Remember ``key``; False (and the old value kept) when it was already remembered."""
+    def add(self, key: Hashable) -> bool:
+        """Remember ``key``; False when it was already remembered (it counts as a use)."""
         with self._lock:
-            if key in self._seen:
-                self._seen.move_to_end(key)
-                return False
-            self._seen[key] = value
-            while len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-            return True
-
-    def get(self, key: Hashable) -> str | None:
-        with self._lock:
-            return self._seen.get(key)
-
-    def set(self, key: Hashable, value: str) -> None:
-        with self._lock:
-            self._seen[key] = value
+            known = self._seen.get(key, False)
+            self._seen[key] = True
+            return not known
 
     def forget(self, key: Hashable) -> None:
         with self._lock:

@@ -1,7 +1,8 @@
-"""Reviewers' side: Claim, Reply (a modal) and Resolve on case cards and in App Home.
+"""Reviewers' side: a case's buttons (Claim, Reply in a modal, Resolve, Reopen) on case cards
+and in App Home.
 
-The core decides who may act (:meth:`bot.cases.CaseService.may_act` and the checks inside each
-step); a refusal reaches the one error handler, which shows it to the presser alone.
+Each button is one call on the core: it decides who may act and what each status allows,
+and its refusals reach the one error handler, which shows them to the presser alone.
 """
 
 from __future__ import annotations
@@ -22,12 +23,9 @@ from adapters.slack.mrkdwn import mentions
 from adapters.slack.notifier import CardLocation
 from adapters.slack.refs import person
 from bot.case_views import CaseView
-from bot.cases import CaseService
-from bot.errors import NotAuthorizedError, PolicyBotError
-from bot.models import TEAM_NAMES, TEAMS, Team
+from bot.errors import PolicyBotError
 
 Body = dict[str, Any]
-LIVE = ("open", "reopened", "claimed", "answered")
 
 
 def card_location(body: Body) -> CardLocation | None:
@@ -43,24 +41,15 @@ def card_location(body: Body) -> CardLocation | None:
 def register(app: App, bot: SlackBot) -> None:
     """Add the reviewer listeners and App Home to ``app``."""
 
-    def cases() -> CaseService:  # looked up each time: the database may come back later
-        return bot.assistant.work.cases
-
     def on_step(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
         ack()
-        user = body["user"]["id"]
-        step = cases().claim if action["action_id"] == "case_claim" else cases().resolve
-        case = step(action["value"], by=person(user))
+        user, step = body["user"]["id"], action["action_id"].removeprefix("case_")
+        case = bot.assistant.act(action["value"], step, by=person(user))
         after(client, user, case, card_location(body))
 
     def on_reply(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
         ack()
-        user = body["user"]["id"]
-        case = cases().get(action["value"])
-        if not cases().may_act(person(user), case.team):
-            raise NotAuthorizedError(
-                f"Only the {TEAM_NAMES[case.team]} reviewers and admins may reply to {case.id}."
-            )
+        case = bot.assistant.may(action["value"], "reply", by=person(body["user"]["id"]))
         where = card_location(body)
         metadata = {"case": case.id, **({"channel": where[0], "ts": where[1]} if where else {})}
         client.views_open(trigger_id=body["trigger_id"], view=reply_modal(case, metadata))
@@ -72,7 +61,7 @@ def register(app: App, bot: SlackBot) -> None:
         text = view["state"]["values"]["reply"]["text"].get("value") or ""
         user = body["user"]["id"]
         try:
-            case = cases().reply(metadata["case"], text, by=person(user))
+            case = bot.assistant.act(metadata["case"], "reply", by=person(user), text=text)
         except PolicyBotError as exc:  # shown on the form, which keeps the reviewer's text
             ack(response_action="errors", errors={"reply": mentions(str(exc))})
             return
@@ -90,7 +79,7 @@ def register(app: App, bot: SlackBot) -> None:
         if where is None:  # pressed in App Home (or a reminder): show the new state there
             publish_home(bot, client, user)
 
-    app.action(re.compile(r"^case_(claim|resolve)$"))(after_ack(on_step))
+    app.action(re.compile(r"^case_(claim|resolve|reopen)$"))(after_ack(on_step))
     app.action("case_reply")(after_ack(on_reply))
     app.view("case_reply")(after_ack(on_reply_submit))
     app.event("app_home_opened")(on_home)
@@ -100,13 +89,7 @@ def publish_home(bot: SlackBot, client: WebClient, user: str) -> None:
     """App Home for ``user``: their own cases, and their teams' live cases if they review."""
     who = person(user)
     try:
-        service = bot.assistant.work.cases
-        own = list(service.asked_by(who))
-        teams: dict[Team, list[CaseView]] = {}
-        for team in TEAMS:
-            if service.may_act(who, team):
-                live = [case for status in LIVE for case in service.list(team, status)]
-                teams[team] = sorted(live, key=lambda case: case.created_at)
+        own, teams = bot.assistant.my_cases(who), bot.assistant.team_cases(who)
     except PolicyBotError:  # no case database: the home tab still explains how to ask
         own, teams = [], {}
     client.views_publish(user_id=user, view=home_view(own, teams))

@@ -1,9 +1,9 @@
-"""Card buttons: escalate, add to a case and feedback (staff); claim, reply and resolve
-(reviewers).
+"""Card buttons: escalate, add to a case and feedback (staff); claim, reply, resolve and
+reopen (reviewers).
 
 Each button's ``data`` names its ``action`` (see :mod:`adapters.teams.cards` and
-:mod:`adapters.teams.case_cards`). The core decides what is allowed; a refusal from it comes
-back as a polite message in the same conversation.
+:mod:`adapters.teams.case_cards`) and becomes one call on the core, which decides what is
+allowed and words its refusals; :func:`adapters.teams.app.on_turn_error` shows them.
 """
 
 from __future__ import annotations
@@ -15,23 +15,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
 from adapters.teams.case_cards import REPLY_INPUT, case_message
 from adapters.teams.identity import configured_people, is_personal, person_id, question_from
-from adapters.teams.lru import LRU
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send, update
+from bot import phrases
 from bot.assistant import Assistant
-from bot.case_views import CaseView, parse_ref
-from bot.errors import NotAuthorizedError
-from bot.models import TEAM_NAMES
+from bot.case_views import CaseView
+from bot.models import Question
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-REMEMBERED = 4096
-"""Escalations remembered, to recognise a repeated click."""
 PASSED_ON = "I've passed this to a team; details are in our private chat."
 """What a channel or group chat sees of an escalation: nothing about the case or the note."""
 PASSED_ON_UNREACHABLE = (
@@ -39,7 +37,7 @@ PASSED_ON_UNREACHABLE = (
     "Open a chat with me to hear back."
 )
 UNKNOWN = "Sorry, I don't recognise that button. Please ask your question again."
-_VERBS = {"claim": "claim", "reply": "reply to", "resolve": "resolve"}
+CASE_STEPS = frozenset({"claim", "reply", "resolve", "reopen"})
 
 
 def _flag(value: object) -> bool:
@@ -52,13 +50,15 @@ class CardActions:
     Args:
         assistant: the core.
         notifier: remembers case cards and people's names.
+        deliver_soon: delivers what a step queued (a case card, a reply) at once.
     """
 
-    def __init__(self, assistant: Assistant, notifier: TeamsNotifier) -> None:
+    def __init__(
+        self, assistant: Assistant, notifier: TeamsNotifier, deliver_soon: Callable[[], None]
+    ) -> None:
         self._assistant = assistant
         self._notifier = notifier
-        self._escalated: LRU[tuple[str, str, str], asyncio.Future[str]] = LRU(REMEMBERED)
-        """(answer id, team, asker) -> the case id an escalation opened ("" if it failed)."""
+        self._deliver_soon = deliver_soon
 
     async def handle(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """Run the action a card button submitted."""
@@ -69,8 +69,8 @@ class CardActions:
             await self._add_to_case(context, data)
         elif action == "feedback":
             await self._feedback(context, data)
-        elif action in _VERBS:
-            await self._case_action(context, action, data)
+        elif action in CASE_STEPS:
+            await self._case_step(context, action, data)
         else:
             log.warning("teams: unknown card action %r", action[:40])
             await send(context, UNKNOWN)
@@ -84,111 +84,68 @@ class CardActions:
         return person_id(context.activity.from_property, people)
 
     async def _escalate(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        team, answer_id = str(data.get("team", "")), str(data.get("answer_id", ""))
+        """Open the case (the core opens one however often the button is pressed) and send
+        the receipt again each time."""
+        team = str(data.get("team", ""))
         asker = question_from(context.activity, "", self._assistant.settings)
-        # A double click, or Teams resending a slow turn, must not open a second case: the
-        # key is reserved before the core is called, so a concurrent click waits for it.
-        key = (answer_id, team, asker.user_id)
-        while (pending := self._escalated.get(key)) is not None:
-            case_id = await asyncio.shield(pending)
-            if case_id:
-                get = functools.partial(self._assistant.work.cases.get, case_id)
-                case = await self._run(get)
-                break
-            # The first attempt failed (and was forgotten): this click tries again.
-        else:
-            reserved: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-            self._escalated[key] = reserved
-            escalate = functools.partial(
-                self._assistant.escalate,
-                answer_id,
-                team,
-                asker=asker,
-                note=str(data.get(f"note_{team}") or ""),
-                anonymous=_flag(data.get(f"anonymous_{team}", False)),
-            )
-            try:
-                case = await self._run(escalate)
-            except BaseException:
-                if self._escalated.get(key) is reserved:
-                    del self._escalated[key]
-                reserved.set_result("")
-                raise
-            reserved.set_result(case.id)
-        await self._receipt(context, case, asker.conversation)
+        escalate = functools.partial(
+            self._assistant.escalate,
+            str(data.get("answer_id", "")),
+            team,
+            asker=asker,
+            note=str(data.get(f"note_{team}") or ""),
+            anonymous=_flag(data.get(f"anonymous_{team}", False)),
+        )
+        done = await self._run(escalate)
+        if not done.again:
+            self._deliver_soon()  # the team's case card
+        await self._receipt(context, escalated_message(done.case, again=done.again), asker)
 
-    async def _receipt(self, context: TurnContext, case: CaseView, conversation: str) -> None:
+    async def _receipt(self, context: TurnContext, receipt: Activity, asker: Question) -> None:
         """The receipt names the case and repeats the asker's note: in a channel or group
         chat it goes to the asker's personal chat, and the channel sees only a neutral line."""
         if is_personal(context.activity):
-            await send(context, escalated_message(case, personal=True))
+            await send(context, receipt)
             return
         try:
-            await self._notifier.send_privately(
-                conversation, escalated_message(case, personal=True)
-            )
+            await self._notifier.send_privately(asker.conversation, receipt)
         except Exception:
-            log.warning("teams: could not send the receipt of %s privately", case.id, exc_info=True)
+            log.warning("teams: could not send an escalation receipt privately", exc_info=True)
             await send(context, PASSED_ON_UNREACHABLE)
             return
         await send(context, PASSED_ON)
 
     async def _add_to_case(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """The asker adds a note, or withholds their name, after the case was opened."""
-        case_id, by = str(data.get("case_id", "")), self._person(context)
         anonymous = _flag(data.get(ANONYMOUS_INPUT))
         add = functools.partial(
-            self._assistant.work.cases.asker_update,
-            case_id,
-            by=by,
+            self._assistant.add_to_case,
+            str(data.get("case_id", "")),
+            by=self._person(context),
             note=str(data.get(NOTE_INPUT) or ""),
             anonymous=anonymous,
         )
-        try:
-            case = await self._run(add)
-        except NotAuthorizedError:
-            await send(context, f"Sorry, only the person who asked can add to {case_id}.")
-            return
+        case = await self._run(add)
+        self._deliver_soon()
         await self._redraw_quietly(self._notifier.update_case_card(case), case)
-        done = [f"Thank you: {case.id} is updated."]
-        if anonymous:
-            done.append(
-                "The team no longer sees your name on it, but they may have seen it before "
-                "you chose this."
-            )
-        await send(context, " ".join(done))
+        await send(context, phrases.added_to_case(case, withheld_now=anonymous))
 
     async def _feedback(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        record = functools.partial(
-            self._assistant.feedback,
-            str(data.get("answer_id", "")),
-            _flag(data.get("helpful")),
-            rater=self._person(context),
-        )
-        await self._run(record)
-        await send(context, "Thank you for the feedback.")
+        answer_id, helpful = str(data.get("answer_id", "")), _flag(data.get("helpful"))
+        rater = self._person(context)
+        await self._run(lambda: self._assistant.feedback(answer_id, helpful, rater=rater))
+        await send(context, phrases.feedback_thanks(helpful))
 
-    async def _case_action(
-        self, context: TurnContext, action: str, data: Mapping[str, Any]
-    ) -> None:
-        case_id, by = str(data.get("case_id", "")), self._person(context)
-        cases = self._assistant.work.cases
-        if action == "claim":
-            work = functools.partial(cases.claim, case_id, by=by)
-        elif action == "reply":
-            work = functools.partial(cases.reply, case_id, str(data.get(REPLY_INPUT) or ""), by=by)
-        else:
-            work = functools.partial(cases.resolve, case_id, by=by)
-        try:
-            case = await self._run(work)
-        except NotAuthorizedError:
-            team = TEAM_NAMES[parse_ref(case_id)[0]]
-            await send(
-                context,
-                f"Sorry, only the {team} reviewers (and PolicyBot admins) can "
-                f"{_VERBS[action]} {case_id}.",
-            )
-            return
+    async def _case_step(self, context: TurnContext, action: str, data: Mapping[str, Any]) -> None:
+        step = functools.partial(
+            self._assistant.act,
+            str(data.get("case_id", "")),
+            action,
+            by=self._person(context),
+            text=str(data.get(REPLY_INPUT) or ""),
+        )
+        case = await self._run(step)
+        self._deliver_soon()  # a reply for the asker, a reopened case for the team
         if not await self._redraw_quietly(self._redraw(context, case), case):
             await send(context, f"{case.id} is now {case.status}, but I couldn't update its card.")
 

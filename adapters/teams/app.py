@@ -20,19 +20,18 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity, ActivityTypes
 
+from adapters.delivery import DELIVERIES
 from adapters.teams.bot import TeamsBot
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
+from bot import phrases
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.errors import ConfigError, PolicyBotError
 
 log = logging.getLogger(__name__)
 
-APOLOGY = (
-    "Sorry, something went wrong on my side and I couldn't finish that. Please try again in "
-    "a minute. If it's urgent, contact the HR Advisory team or the Communications team directly."
-)
+APOLOGY = f"{phrases.APOLOGY} {phrases.REACH_A_PERSON}"
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,8 @@ def mount_teams(
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
     notifier = TeamsNotifier(adapter, settings)
-    endpoint = MessagesEndpoint(
-        adapter, TeamsBot(assistant, notifier), auth_required=bool(config.APP_ID)
-    )
+    bot = TeamsBot(assistant, notifier, app[DELIVERIES].soon)
+    endpoint = MessagesEndpoint(adapter, bot, auth_required=bool(config.APP_ID))
     app.router.add_post("/api/messages", endpoint.handle)
     app.on_startup.append(notifier.start)
     return notifier

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -47,13 +48,16 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     Args:
         assistant: answers, escalations, feedback, reloads.
         notifier: learns service URLs and names from each activity; case cards.
+        deliver_soon: delivers what a button queued, at once.
     """
 
-    def __init__(self, assistant: Assistant, notifier: TeamsNotifier) -> None:
+    def __init__(
+        self, assistant: Assistant, notifier: TeamsNotifier, deliver_soon: Callable[[], None]
+    ) -> None:
         super().__init__()
         self._assistant = assistant
         self._notifier = notifier
-        self._actions = CardActions(assistant, notifier)
+        self._actions = CardActions(assistant, notifier, deliver_soon)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         self._notifier.learn(turn_context.activity)

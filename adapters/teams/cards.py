@@ -20,8 +20,10 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
+from bot import phrases
 from bot.case_views import MAX_NOTE, CaseView
-from bot.models import TEAM_NAMES, TEAMS, Answer, Citation, Team
+from bot.models import TEAM_NAMES, Answer, Citation, Team
+from bot.offers import answer_offers
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -130,17 +132,13 @@ def feedback_action(helpful: bool, answer_id: str) -> Card:
 
 
 def answer_actions(answer: Answer) -> list[Card]:
-    """Feedback and escalation; the suggested team first, asking a person first when the
-    documents do not cover the question, feedback first otherwise."""
-    if not answer.question.strip() or not answer.id:
-        return []  # nothing was asked: nothing to rate or hand over
-    suggested = answer.escalation.team if answer.escalation.suggested else None
-    teams = sorted(TEAMS, key=lambda team: team != suggested)
-    ask = [escalate_action(team, answer.id, suggested=team == suggested) for team in teams]
-    rate = [feedback_action(True, answer.id), feedback_action(False, answer.id)]
-    if suggested:
-        return [ask[0], *rate, *ask[1:]]
-    return [*ask, *rate] if not answer.answered else [*rate, *ask]
+    """Feedback and escalation, as the core offers them (:func:`bot.offers.answer_offers`)."""
+    return [
+        escalate_action(offer.team, answer.id, suggested=offer.suggested)
+        if offer.team
+        else feedback_action(offer.helpful, answer.id)
+        for offer in answer_offers(answer)
+    ]
 
 
 def answer_message(answer: Answer) -> Activity:
@@ -184,14 +182,15 @@ def _im_back(value: str) -> Card:
     return {"type": "imBack", "value": value}
 
 
-def escalated_message(case: CaseView, *, personal: bool) -> Activity:
-    """The receipt for an escalation: the case id, and what happens next."""
+def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
+    """The receipt for an escalation, in the asker's personal chat: the case id, and what
+    happens next; ``again`` when they had passed the question on before."""
     name = TEAM_NAMES[case.team]
-    where = "here" if personal else "in a private chat with me"
-    lines = [f"I've passed your question to the {name} as case **{case.id}**."]
+    receipt = phrases.passed_on(case.id, case.team, again=again)
+    lines = [receipt]
     if case.anonymous:
         lines.append("They see your question without your name.")
-    lines.append(f"Their reply will come to you {where}. Quote {case.id} if you contact them.")
+    lines.append(f"Their reply will come to you here. Quote {case.id} if you contact them.")
     body = [text(" ".join(lines))]
     if case.note:
         body.append(text(f"Your note: {escape(case.note)}", isSubtle=True))
@@ -202,8 +201,7 @@ def escalated_message(case: CaseView, *, personal: bool) -> Activity:
         )
     data = {"action": "add_to_case", "case_id": case.id}
     add = {"type": "Action.Submit", "title": f"Add to {case.id}", "data": data}
-    summary = f"Passed to the {name} as case {case.id}."
-    return message(card(body, [add], speak=plain(" ".join(lines))), summary)
+    return message(card(body, [add], speak=plain(" ".join(lines))), receipt)
 
 
 def _input_text(input_id: str, label: str) -> Card:

@@ -2,8 +2,9 @@
 asker receives: the team's reply.
 
 Everything is built from a :class:`~bot.case_views.CaseView`, which names nobody on an
-anonymous case. Case card buttons carry ``{"action": "claim" | "reply" | "resolve",
-"case_id": ...}``; the reply text is the ``reply_text`` input.
+anonymous case. Case card buttons are the steps the core offers on the case
+(:attr:`bot.case_views.CaseView.actions`) and carry ``{"action": "claim" | "reply" |
+"resolve" | "reopen", "case_id": ...}``; the reply text is the ``reply_text`` input.
 """
 
 from __future__ import annotations
@@ -15,17 +16,13 @@ from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
-from bot.case_views import MAX_TEXT, WAITING, CaseView
+from bot import phrases
+from bot.case_views import MAX_TEXT, CaseView
 from bot.models import TEAM_NAMES, Team
 
 REPLY_INPUT = "reply_text"
-_STATUS = {
-    "open": "Open: waiting for a reviewer",
-    "claimed": "Claimed",
-    "answered": "Answered",
-    "resolved": "Resolved",
-    "reopened": "Reopened: waiting for a reviewer",
-}
+LABELS = {"claim": "Claim", "reply": "Send reply", "resolve": "Resolve", "reopen": "Reopen"}
+STYLES = {"claim": {"style": "positive"}}
 
 
 CARD_BUDGET = 24_000
@@ -52,7 +49,7 @@ def _submit(title: str, action: str, case_id: str, **options: str) -> Card:
 
 
 def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
-    """The card for a case as it is now; its buttons follow its status. Long texts and old
+    """The card for a case as it is now, with the steps the core offers. Long texts and old
     replies are cut until the card fits in a Teams message (:data:`CARD_BUDGET`)."""
     for limit, replies in _FITTINGS:
         made = _case_card(case, names, limit=limit, replies=replies)
@@ -69,7 +66,7 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
     else:
         asker = _who(case.asker, names)
     facts = [
-        {"title": "Status", "value": _STATUS.get(case.status, case.status)},
+        {"title": "Status", "value": phrases.STATUS[case.status]},
         {"title": "Asked by", "value": asker},
         {"title": "Claimed by", "value": _who(case.claimed_by, names)},
         {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
@@ -101,8 +98,8 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
         body.append(text(f"Reply from {_who(event.by, names)}: {said}"))
     if case.status == "answered" and case.pending_deliveries:
         body.append(text("The reply is on its way to the asker.", isSubtle=True))
-    actions: list[Card] = []
-    if case.status != "resolved":
+    steps = case.actions
+    if "reply" in steps:
         body.append(
             {
                 "type": "Input.Text",
@@ -112,9 +109,7 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
                 "maxLength": MAX_TEXT,
             }
         )
-        if case.status in WAITING:
-            actions.append(_submit("Claim", "claim", case.id, style="positive"))
-        actions += [_submit("Send reply", "reply", case.id), _submit("Resolve", "resolve", case.id)]
+    actions = [_submit(LABELS[step], step, case.id, **STYLES.get(step, {})) for step in steps]
     speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
     return card(body, actions, speak=shorten(plain(speak), limit))
 
@@ -125,16 +120,16 @@ def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:
     return message(case_card(case, names), summary)
 
 
-def reminder_message(team: Team, cases: Sequence[CaseView]) -> Activity:
+def reminder_message(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Activity:
     """An SLA reminder: the team's cases that nobody has claimed in time."""
-    lines = [f"These {TEAM_NAMES[team]} cases are still waiting for a reviewer:"]
+    lines = [f"{phrases.reminder_heading(team, len(cases), sla_hours)}:"]
     lines += [f"- **{case.id}**: {plain(case.question)[:120]}" for case in cases]
     return MessageFactory.text("\n".join(lines))
 
 
 def reply_message(case: CaseView, reply: str) -> Activity:
     """A reviewer's reply, as the asker receives it."""
-    heading = f"**The {TEAM_NAMES[case.team]} replied** to your question (case {case.id}):"
+    heading = f"**{phrases.reply_heading(case)}:**"
     activity = MessageFactory.text(f"{heading}\n\n{reply}")
     activity.summary = plain(f"{heading} {reply}")[:300]
     return activity

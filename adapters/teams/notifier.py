@@ -28,6 +28,7 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
+from cachetools import LRUCache
 
 from adapters.teams.case_cards import case_message, reminder_message, reply_message
 from adapters.teams.identity import (
@@ -38,7 +39,6 @@ from adapters.teams.identity import (
     person_id,
     reference_from,
 )
-from adapters.teams.lru import LRU
 from adapters.teams.sending import proactive, send, update
 from bot.case_views import CaseView
 from bot.config import Settings
@@ -76,15 +76,16 @@ class TeamsNotifier:
             "communications": settings.get("TEAMS_COMMS_CHANNEL"),
         }
         self._service_url = settings.get("TEAMS_SERVICE_URL")
+        self._sla_hours = settings.sla_hours
         self._learned_url = ""
         self._bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._configured = configured_people(settings)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.cards: LRU[str, tuple[str, str]] = LRU(REMEMBERED_CARDS)
+        self.cards: LRUCache[str, tuple[str, str]] = LRUCache(REMEMBERED_CARDS)
         """Case id -> (conversation id, activity id) of its latest card."""
-        self.names: LRU[str, str] = LRU(REMEMBERED_NAMES)
+        self.names: LRUCache[str, str] = LRUCache(REMEMBERED_NAMES)
         """``teams:<id>`` -> display name, as seen on incoming activities."""
-        self._chats: LRU[tuple[str, str, str], str] = LRU(REMEMBERED_CHATS)
+        self._chats: LRUCache[tuple[str, str, str], str] = LRUCache(REMEMBERED_CHATS)
         """(user, tenant, service URL) -> the serialised reference of a chat opened with them."""
 
     async def start(self, _app: web.Application) -> None:
@@ -119,7 +120,8 @@ class TeamsNotifier:
         self._wait(lambda: self._deliver(conversation_ref, case, text))
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
-        self._wait(lambda: self._post(self._channel(team), reminder_message(team, cases)))
+        message = reminder_message(team, cases, self._sla_hours)
+        self._wait(lambda: self._post(self._channel(team), message))
 
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop

@@ -3,8 +3,8 @@ proactive turns (messages the bot starts, outside a conversation turn).
 
 botbuilder's connector client does not retry a throttled (429) call at all, and retries a 5xx
 only for some methods. Every message this adapter sends or updates goes through
-:func:`with_retries`: a bounded number of attempts, waiting as long as ``Retry-After`` asks
-(within a cap) or else backing off exponentially.
+:func:`with_retries` (tenacity): a bounded number of attempts, waiting as long as
+``Retry-After`` asks (within a cap) or else backing off exponentially.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 log = logging.getLogger(__name__)
 
@@ -59,42 +60,47 @@ def retryable(error: BaseException) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
-async def with_retries(
-    call: Callable[[], Awaitable[T]],
-    *,
-    what: str,
-    attempts: int = ATTEMPTS,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-) -> T:
-    """Run ``call``, again after a 429 or 5xx, at most ``attempts`` times in all.
+def _wait(state: RetryCallState) -> float:
+    """As long as ``Retry-After`` asks, or else an exponential backoff; within the cap."""
+    error = state.outcome.exception() if state.outcome else None
+    asked = retry_after(error) if error else None
+    backoff = BASE_DELAY * 2 ** (state.attempt_number - 1)
+    return min(asked if asked is not None else backoff, MAX_DELAY)
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], *, what: str) -> T:
+    """Run ``call``, again after a 429 or 5xx, at most :data:`ATTEMPTS` times in all.
 
     Args:
         call: makes the request (a new coroutine each time).
         what: what is being sent, for the log.
-        attempts: the most calls made.
-        sleep: waits between attempts (tests may pass a recorder).
 
     Raises:
         Exception: the last error, or at once one that is not worth retrying.
     """
-    for attempt in range(1, attempts + 1):
-        try:
+
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "teams: %s got HTTP %s (attempt %d of %d); retrying in %.1f s",
+            what,
+            status_of(error) if error else None,
+            state.attempt_number,
+            ATTEMPTS,
+            state.upcoming_sleep,
+        )
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(ATTEMPTS),
+        retry=retry_if_exception(retryable),
+        wait=_wait,
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
             return await call()
-        except Exception as error:
-            if attempt == attempts or not retryable(error):
-                raise
-            asked = retry_after(error)
-            wait = min(asked if asked is not None else BASE_DELAY * 2 ** (attempt - 1), MAX_DELAY)
-            log.warning(
-                "teams: %s got HTTP %s (attempt %d of %d); retrying in %.1f s",
-                what,
-                status_of(error),
-                attempt,
-                attempts,
-                wait,
-            )
-            await sleep(wait)
-    raise AssertionError("unreachable")  # the loop returns or raises
+    raise AssertionError("unreachable")  # tenacity returns or re-raises above
 
 
 async def send(context: TurnContext, activity: Activity | str) -> str:

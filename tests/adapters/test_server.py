@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.server import RELOAD_LOCK, PlatformDispatch, create_app
+from adapters.delivery import PlatformDispatch
+from adapters.server import RELOAD_LOCK, create_app
 from bot.assistant import Assistant
 from bot.case_views import CaseView
 from bot.casework import Casework

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
-from bot.errors import EscalationError
+from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Question
 
 QUESTION = "A journalist has just phoned me asking about a Council decision. What should I do?"
@@ -34,7 +35,7 @@ def test_an_answer_from_before_a_restart_can_still_be_escalated(
     answer = Assistant(real_bot, work).ask(Question(text=QUESTION, user_id="slack:U1"))
     restarted = Assistant(real_bot, work)  # nothing in memory
 
-    case = restarted.escalate(answer.id, "communications", asker=asker("slack:U1"))
+    case = restarted.escalate(answer.id, "communications", asker=asker("slack:U1")).case
 
     assert case.question == QUESTION
     assert case.answer == answer.text
@@ -63,3 +64,94 @@ def test_the_question_is_kept_as_asked(real_bot: PolicyBot, work: Casework) -> N
     answer = Assistant(real_bot, work).ask(Question(text=text, user_id="slack:U1"))
     assert answer.question == text
     assert not answer.notices
+
+
+HR = "slack:UHR"
+PEOPLE = {"hr_reviewers": frozenset({HR}), "admins": frozenset({"cli:admin"})}
+
+
+@pytest.fixture
+def assistant(real_bot: PolicyBot, tmp_path: Path) -> Iterator[Assistant]:
+    casework = Casework.open(Settings(data_dir=tmp_path / "people", **PEOPLE))
+    yield Assistant(real_bot, casework)
+    casework.close()
+
+
+def test_escalating_again_gives_the_same_case(assistant: Assistant) -> None:
+    answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+    first = assistant.escalate(answer.id, "hr", asker=asker("slack:U1"))
+    again = assistant.escalate(answer.id, "hr", asker=asker("slack:U1"), note="ignored")
+    assert (first.again, again.again) == (False, True)
+    assert again.case.id == first.case.id == "HR-0001" and again.case.note == ""
+    # after a restart, too: the core remembers in the database, not in the process
+    assert (
+        Assistant(assistant.engine, assistant.casework)
+        .escalate(answer.id, "hr", asker=asker("slack:U1"))
+        .again
+    )
+    assert [c.id for c in assistant.my_cases("slack:U1")] == ["HR-0001"]
+
+
+def test_a_failed_question_is_escalated_once(assistant: Assistant) -> None:
+    ask = functools.partial(assistant.escalate_question, "Why?", "communications")
+    first, again = ask(asker=asker("slack:U1")), ask(asker=asker("slack:U1"))
+    assert first.case.id == again.case.id == "COM-0001" and again.again
+    assert (first.case.question, first.case.answer) == ("Why?", "")
+    assert ask(asker=asker("slack:U2")).case.id == "COM-0002"
+
+
+def test_case_steps_are_checked_and_refusals_are_worded_for_people(assistant: Assistant) -> None:
+    answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+    case = assistant.escalate(answer.id, "hr", asker=asker("slack:U1")).case
+    assert case.actions == ("claim", "reply")
+    with pytest.raises(NotAuthorizedError) as refused:
+        assistant.act(case.id, "claim", by="slack:U1")
+    assert str(refused.value) == (
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001."
+    )
+    with pytest.raises(NotAuthorizedError, match="can reply to HR-0001"):
+        assistant.may(case.id, "reply", by="slack:U1")
+    assert assistant.may(case.id, "reply", by=HR) == case
+    with pytest.raises(EscalationError, match="don't know how to 'delete'"):
+        assistant.act(case.id, "delete", by=HR)
+
+    replied = assistant.act(case.id, "reply", by=HR, text="Call me")  # claims it on the way
+    assert (replied.status, replied.claimed_by, replied.actions) == (
+        "answered",
+        HR,
+        ("reply", "resolve"),
+    )
+    assert [e.action for e in replied.events] == ["opened", "claimed", "replied"]
+    assert assistant.act(case.id, "resolve", by=HR).actions == ("reopen",)
+    reopened = assistant.act(case.id, "reopen", by="cli:admin", text="asker wrote back")
+    assert reopened.status == "reopened" and reopened.events[-1].text == "asker wrote back"
+    with pytest.raises(NotAuthorizedError, match="only the person who asked can add to HR-0001"):
+        assistant.add_to_case(case.id, by=HR, note="not mine")
+    assert assistant.add_to_case(case.id, by="slack:U1", anonymous=True).anonymous
+
+
+def test_my_cases_and_my_teams_cases(assistant: Assistant) -> None:
+    answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+    mine = assistant.escalate(answer.id, "hr", asker=asker("slack:U1")).case
+    assistant.escalate(answer.id, "communications", asker=asker("slack:U1"))
+    assert [c.id for c in assistant.my_cases("slack:U1")] == ["COM-0001", "HR-0001"]
+    assert assistant.my_cases(HR) == []
+    assert assistant.team_cases("slack:U1") == {}
+    assert {team: [c.id for c in cases] for team, cases in assistant.team_cases(HR).items()} == {
+        "hr": [mine.id]
+    }
+    assert set(assistant.team_cases("cli:admin")) == {"hr", "communications"}
+    assistant.act(mine.id, "claim", by=HR)
+    assistant.act(mine.id, "resolve", by=HR)
+    assert assistant.team_cases(HR) == {"hr": []}  # resolved cases leave the list
+
+
+def test_a_case_held_for_the_askers_choice_is_not_listed_to_the_team(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+    case = assistant.escalate(answer.id, "hr", asker=asker("slack:U1"), await_choice=True).case
+    assert assistant.team_cases(HR) == {"hr": []}  # its card is held: nor is it listed
+    assert [c.id for c in assistant.my_cases("slack:U1")] == [case.id]  # the asker sees it
+    assistant.keep_name(case.id, by="slack:U1")
+    assert [c.id for c in assistant.team_cases(HR)["hr"]] == [case.id]

@@ -75,7 +75,6 @@ def test_a_second_reply_is_allowed_and_notes_go_anywhere(work: Casework) -> None
 @pytest.mark.parametrize(
     ("steps", "action", "message"),
     [
-        ([], "reply", "HR-0001 is open: claim it before you reply to it"),
         ([], "resolve", "HR-0001 is open: claim it before you resolve it"),
         ([], "reopen", "HR-0001 is open: only an answered or resolved case can be reopened"),
         (["claim"], "claim", "HR-0001 is already claimed by slack:UHR1"),
@@ -84,7 +83,7 @@ def test_a_second_reply_is_allowed_and_notes_go_anywhere(work: Casework) -> None
         (["claim", "resolve"], "reply", "HR-0001 is resolved: reopen it before you reply to it"),
         (["claim", "resolve"], "resolve", "HR-0001 is already resolved"),
         (["claim", "resolve"], "claim", "HR-0001 is resolved: only an open or reopened case"),
-        (["claim", "reply", "reopen"], "reply", "HR-0001 is reopened: claim it before"),
+        (["claim", "reply", "reopen"], "resolve", "HR-0001 is reopened: claim it before"),
     ],
 )
 def test_refused_transitions_say_what_to_do(

@@ -62,7 +62,7 @@ def test_only_the_asker_may_add_to_a_case(work: Casework) -> None:
     before = work.cases.get(case_id)
     for person in (OTHER, HR, ""):
         with pytest.raises(
-            NotAuthorizedError, match=f"Only the person who asked may add to {case_id}"
+            NotAuthorizedError, match=f"only the person who asked can add to {case_id}"
         ):
             work.cases.asker_update(case_id, by=person, anonymous=True)
     assert work.cases.get(case_id) == before

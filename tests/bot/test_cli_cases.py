@@ -101,8 +101,8 @@ def test_open_says_the_announcement_is_queued(cli) -> None:
     [
         (("escalations", "show", "HR-0404"), "no case HR-0404"),
         (("escalations", "claim", "XX-1", "--by", HR), "not a case id"),
-        (("escalations", "claim", "HR-0001", "--by", COMMS), "may not claim HR-0001"),
-        (("escalations", "reply", "HR-0001", "--by", HR, "x"), "claim it before"),
+        (("escalations", "claim", "HR-0001", "--by", COMMS), "PolicyBot admins can claim HR-0001"),
+        (("escalations", "resolve", "HR-0001", "--by", HR), "claim it before"),
         (("escalations", "list", "--team", "legal"), "unknown team"),
         (("escalations", "export", "--format", "xml"), "unknown format"),
         (("audit", "--since", "last tuesday"), "is not a date"),
@@ -214,3 +214,18 @@ def test_the_policybot_entry_point_has_these_commands(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_a_reply_on_an_unclaimed_case_claims_it(cli) -> None:
+    _ok(cli("escalations", "open", "--team", "hr", "--asker", STAFF, "Help?"))
+    out = _ok(cli("escalations", "reply", "HR-0001", "--by", HR, "Call me on 1234"))
+    assert "Reply on HR-0001 recorded and claimed by slack:UHR1" in out
+    shown = json.loads(_ok(cli("escalations", "show", "HR-0001", "--json")))
+    assert (shown["status"], shown["claimed_by"]) == ("answered", HR)
+    assert [(e["by"], e["action"]) for e in shown["events"]] == [
+        (STAFF, "opened"),
+        (HR, "claimed"),
+        (HR, "replied"),
+    ]
+    out = _ok(cli("escalations", "reply", "HR-0001", "--by", HR, "And again"))
+    assert "claimed by" not in out

@@ -13,6 +13,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from adapters.slack import mount
 from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.config import Settings
+from bot.db import utcnow
 from bot.engine import PolicyBot
 from bot.models import Answer, Question
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, FakeSlack
@@ -70,6 +72,19 @@ def slack_settings(data_dir: Path, **extra: str) -> Settings:
     )
 
 
+class LaterClock:
+    """The real time, which a test can move on (to see what happens two minutes later)."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.ahead
+
+    def advance(self, **delta: float) -> None:
+        self.ahead += timedelta(**delta)
+
+
 @dataclass
 class Slack:
     """Sends what Slack sends, signed, and reads what reached the fake Slack."""
@@ -78,6 +93,7 @@ class Slack:
     fake: FakeSlack
     assistant: Assistant
     engine: ScriptedEngine
+    clock: LaterClock
     secret: str = SECRET
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -289,11 +305,12 @@ async def start_slack(
             knowledge_dir=real_bot.settings.knowledge_dir,
         ),
     )
-    assistant = Assistant(engine, Casework.open(settings))  # type: ignore[arg-type]
+    clock = LaterClock()
+    assistant = Assistant(engine, Casework.open(settings, clock=clock))  # type: ignore[arg-type]
     app: web.Application = create_app(assistant, [mount])
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    return Slack(client, fake, assistant, engine), client
+    return Slack(client, fake, assistant, engine, clock), client
 
 
 @pytest.fixture

@@ -49,6 +49,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.errors: dict[str, str] = {}
+        self.throttled: dict[str, int] = {}
+        """Method -> how many of its next calls get HTTP 429 (``Retry-After: 0``)."""
         self.socket_acks: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -124,6 +126,11 @@ class FakeSlack:
                     args[key] = json.loads(args[key])
         args["_token"] = request.headers.get("Authorization", "").removeprefix("Bearer ")
         call = Call(method, args)
+        if self.throttled.get(method):
+            self.throttled[method] -= 1
+            call.result = {"ok": False, "error": "ratelimited"}
+            self.calls.append(call)
+            return web.json_response(call.result, status=429, headers={"Retry-After": "0"})
         if method in self.errors:
             call.result = {"ok": False, "error": self.errors[method]}
         else:

@@ -45,10 +45,10 @@ async def test_the_suggested_team_comes_first_and_primary(slack: Slack) -> None:
     await slack.mention("A journalist rang me about a post I made.")
     (reply,) = await slack.fake.wait_for("chat.postMessage")
     ids_styles = [(action, style) for action, style, _ in buttons(reply)]
-    assert ids_styles == [
+    assert ids_styles == [  # as in Teams: the suggested team, then feedback, then the other
+        ("escalate_communications", "primary"),
         ("feedback_up", None),
         ("feedback_down", None),
-        ("escalate_communications", "primary"),
         ("escalate_hr", None),
     ]
     assert "Communications team can help" in reply.text
@@ -184,3 +184,12 @@ async def test_policy_reload_is_for_admins(slack: Slack) -> None:
     done = (await slack.fake.wait_for("response_url", count=2, timeout=60))[1]
     assert done.args["response_type"] == "in_channel"
     assert f"reloaded by <@{ADMIN}>" in done.text and "knowledge version" in done.text
+
+
+async def test_an_answer_slack_throttles_is_posted_after_its_retry_after(slack: Slack) -> None:
+    slack.fake.throttled["chat.postMessage"] = 1
+    ts = await slack.mention("Can I use Facebook at lunchtime?")
+    refused, posted = await slack.fake.wait_for("chat.postMessage", count=2)
+    assert refused.result == {"ok": False, "error": "ratelimited"}
+    assert posted.result["ok"] and posted.args["thread_ts"] == ts
+    assert "lunch break" in posted.args["text"]

@@ -99,8 +99,10 @@ def test_a_very_long_answer_fits_block_kit() -> None:
     assert sections[0].startswith("*Clause*")
     answer_sections = [s for s in sections if s.startswith("*Clause*")]
     assert answer_sections[-1].endswith("…")  # cut, and says so
-    assert [e["action_id"] for e in blocks[-2]["elements"]][2:] == [
-        "escalate_hr",
+    assert [e["action_id"] for e in blocks[-2]["elements"]] == [
+        "escalate_hr",  # suggested: first
+        "feedback_up",
+        "feedback_down",
         "escalate_communications",
     ]
     assert blocks[-1]["elements"][0]["action_id"] == "share_answer"

@@ -157,8 +157,11 @@ async def start_teams(
     *,
     mount_teams: Callable[..., Any] = mount,
     before: Callable[[FakeConnector], None] | None = None,
+    deliver_at_once: bool = False,
 ) -> AsyncIterator[Teams]:
-    """Start the fake connector and the bot's server; yield them; stop both."""
+    """Start the fake connector and the bot's server; yield them; stop both. The tests
+    deliver the outbox by hand (:meth:`Teams.flush`), as the server's timer would, unless
+    ``deliver_at_once``."""
     connector = FakeConnector()
     if before:
         before(connector)
@@ -166,7 +169,7 @@ async def start_teams(
     await connector_server.start_server()
     casework = Casework.open(Settings(data_dir=data_dir, **PEOPLE))
     assistant = Assistant(engine, casework)
-    app = create_app(assistant, [mount_teams])
+    app = create_app(assistant, [mount_teams], deliver_at_once=deliver_at_once)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:

@@ -4,11 +4,13 @@ Reply and Resolve, the reply relayed to the asker's personal chat, and refusals.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.teams.sending import ATTEMPTS
+from bot.engine import PolicyBot
 from tests.adapters.teams.conftest import (
     ASKER,
     GENERAL,
@@ -19,6 +21,7 @@ from tests.adapters.teams.conftest import (
     TENANT,
     Teams,
     card_text,
+    start_teams,
 )
 from tests.adapters.teams.fake_connector import Call
 
@@ -62,7 +65,7 @@ async def test_escalating_opens_a_case_and_confirms_it_with_its_id(teams: Teams)
         teams, JOURNALIST, "communications", note_communications="They want a quote by 5pm"
     )
     shown = card_text(receipt.card)
-    assert "COM-0001" in shown and "Communications team" in shown
+    assert "Passed to the Communications team as case COM-0001." in shown
     assert "Their reply will come to you here" in shown
     assert "COM-0001" in receipt.body["summary"]
     case = teams.assistant.work.cases.get("COM-0001")
@@ -74,7 +77,8 @@ async def test_escalating_opens_a_case_and_confirms_it_with_its_id(teams: Teams)
     suggested = teams.connector.sent()[0].card["actions"][0]
     await teams.press(suggested["card"]["actions"][0]["data"])
     assert len(teams.assistant.work.cases.list()) == 1
-    assert "COM-0001" in card_text(teams.connector.sent()[-1].card)
+    again = card_text(teams.connector.sent()[-1].card)
+    assert "Already passed to the Communications team as case COM-0001." in again
 
 
 async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
@@ -87,11 +91,10 @@ async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
     assert "HR-0001 · HR Advisory team" in shown and "abused online" in shown
     assert "Asked by: Jo Bloggs" in shown and "Status: Open: waiting for a reviewer" in shown
     actions = card.card["actions"]
-    assert [a["title"] for a in actions] == ["Claim", "Send reply", "Resolve"]
+    assert [a["title"] for a in actions] == ["Claim", "Send reply"]
     assert [a["data"] for a in actions] == [
         {"action": "claim", "case_id": "HR-0001"},
         {"action": "reply", "case_id": "HR-0001"},
-        {"action": "resolve", "case_id": "HR-0001"},
     ]
     assert any(item.get("id") == "reply_text" for item in card.card["body"])
 
@@ -115,8 +118,18 @@ async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
 
     await teams.press(**reviewer_press("resolve", card))
     resolved = teams.connector.updates()[-1]
-    assert "Status: Resolved" in card_text(resolved.card) and "actions" not in resolved.card
+    assert "Status: Resolved" in card_text(resolved.card)
+    assert [a["data"] for a in resolved.card["actions"]] == [
+        {"action": "reopen", "case_id": "HR-0001"}
+    ]
+    assert not any(item.get("id") == "reply_text" for item in resolved.card["body"])
     assert teams.assistant.work.cases.get("HR-0001").status == "resolved"
+
+    await teams.press(**reviewer_press("reopen", card))
+    reopened = teams.connector.updates()[-1]
+    assert "Status: Reopened" in card_text(reopened.card)
+    assert [a["title"] for a in reopened.card["actions"]] == ["Claim", "Send reply"]
+    assert teams.assistant.work.cases.get("HR-0001").status == "reopened"
 
 
 async def test_only_the_teams_reviewers_may_act_on_a_case(teams: Teams) -> None:
@@ -125,7 +138,7 @@ async def test_only_the_teams_reviewers_may_act_on_a_case(teams: Teams) -> None:
     await teams.press(**reviewer_press("claim", card, sender=OUTSIDER))
     refusal = teams.connector.sent()[-1]
     assert refusal.text == (
-        "Sorry, only the HR Advisory team reviewers (and PolicyBot admins) can claim HR-0001."
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001."
     )
     assert refusal.conversation == HR_THREAD
     assert teams.connector.updates() == []
@@ -187,7 +200,10 @@ async def test_feedback_buttons_record_the_vote(teams: Teams) -> None:
     await teams.say("How many hashtags should I use in a post?")
     not_helpful = teams.connector.sent()[0].card["actions"][1]
     await teams.press(not_helpful["data"])
-    assert teams.connector.sent()[-1].text == "Thank you for the feedback."
+    assert teams.connector.sent()[-1].text == (
+        "Thank you for the feedback. "
+        "If you need a person, ask the HR Advisory team or the Communications team."
+    )
     summary = teams.assistant.work.feedback.summary()
     assert (summary.helpful, summary.not_helpful) == (0, 1)
 
@@ -218,3 +234,35 @@ async def test_a_card_that_cannot_be_redrawn_does_not_undo_the_action(teams: Tea
     said = teams.connector.sent()[-1]
     assert said.text == "HR-0001 is now claimed, but I couldn't update its card."
     assert teams.assistant.work.cases.get("HR-0001").status == "claimed"
+
+
+async def _until(found: Any, timeout: float = 10.0) -> Any:
+    """Poll ``found()`` until it gives something (a background delivery has happened)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := found()):
+        assert asyncio.get_running_loop().time() < deadline, "nothing was delivered"
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def test_cards_and_replies_go_out_at_once_without_waiting_for_the_timer(
+    teams_engine: PolicyBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adapters.server as server
+
+    monkeypatch.setattr(server, "TICK_SECONDS", 3600.0)  # only the step's own delivery
+    async for running in start_teams(teams_engine, tmp_path, deliver_at_once=True):
+        await _escalate_and_reply(running)
+
+
+async def _escalate_and_reply(teams: Teams) -> None:
+    await ask_and_escalate(teams, ABUSE, "hr")
+    [card] = await _until(
+        lambda: [c for c in teams.connector.sent() if c.conversation == HR_CHANNEL]
+    )
+    await teams.press(**reviewer_press("reply", card, reply_text="We'll call you today."))
+    relayed = await _until(
+        lambda: [c for c in teams.connector.sent() if "call you today" in c.text]
+    )
+    assert [c.conversation for c in relayed] == [PERSONAL]
+    await _until(lambda: teams.assistant.case("HR-0001").pending_deliveries == 0)

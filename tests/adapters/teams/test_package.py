@@ -1,4 +1,4 @@
-"""``policybot teams-package``: the zip an admin uploads, and the icons the project draws."""
+"""``policybot teams-package``: the zip an admin uploads, with the committed icons."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from adapters.teams import icons
 from bot.cli import app
 
 APP_ID = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
-MANIFEST_DIR = Path(__file__).resolve().parents[3] / "manifest" / "teams"
 
 
 def package(tmp_path: Path, *args: str) -> tuple[int, str, Path]:
@@ -98,8 +96,3 @@ def test_bad_options_are_refused_with_a_reason(
     code, output, zip_path = package(tmp_path, *args)
     assert code == 1 and message in output
     assert not zip_path.exists()
-
-
-def test_the_committed_icons_are_the_ones_the_project_draws() -> None:
-    assert (MANIFEST_DIR / "color.png").read_bytes() == icons.color_icon()
-    assert (MANIFEST_DIR / "outline.png").read_bytes() == icons.outline_icon()

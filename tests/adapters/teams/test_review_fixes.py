@@ -11,10 +11,10 @@ import time
 from typing import Any
 
 import pytest
+from cachetools import LRUCache
 
 from adapters.teams.cards import escape
 from adapters.teams.case_cards import CARD_BUDGET
-from adapters.teams.lru import LRU
 from tests.adapters.teams.conftest import GENERAL, HR_CHANNEL, Teams, card_text
 from tests.adapters.teams.test_cases import ABUSE, ask_and_escalate, posted_case_card
 
@@ -178,23 +178,11 @@ async def test_a_case_with_long_replies_still_fits_in_a_teams_message(teams: Tea
     assert kept[-1] == long_replies[-1]  # the core keeps the whole text
 
 
-def test_the_lru_evicts_the_oldest_entry_first() -> None:
-    lru: LRU[str, int] = LRU(3)
-    for n, key in enumerate("abc"):
-        lru[key] = n
-    assert lru["a"] == 0  # a use: "b" is now the oldest
-    lru["d"] = 3
-    assert list(lru) == ["c", "a", "d"]
-    for n in range(10):
-        lru[f"k{n}"] = n
-    assert list(lru) == ["k7", "k8", "k9"]
-
-
 @pytest.mark.asyncio
 async def test_the_adapters_memories_are_bounded(teams: Teams) -> None:
     notifier = teams.notifier
-    assert isinstance(notifier.cards, LRU) and isinstance(notifier.names, LRU)
-    limit = notifier.names.limit
+    assert isinstance(notifier.cards, LRUCache) and isinstance(notifier.names, LRUCache)
+    limit = int(notifier.names.maxsize)
     for n in range(limit + 10):
         notifier.names[f"teams:29:{n}"] = f"Person {n}"
     assert len(notifier.names) == limit

@@ -1,0 +1,71 @@
+"""What PolicyBot says to people, worded once for every platform.
+
+Adapters render these plain sentences as Block Kit, Adaptive Cards or terminal text (adding
+only their own markup, emoji or mentions), so that staff and reviewers read the same words in
+Slack and in Teams. Refusals are worded where they are raised (:mod:`bot.case_rules`,
+:mod:`bot.engine`); these are the rest: the apology, thanks, case statuses and headings.
+"""
+
+from __future__ import annotations
+
+from bot.case_views import CaseView, Status
+from bot.models import TEAM_NAMES, Team
+
+APOLOGY = (
+    "Sorry, something went wrong on my side and I couldn't finish that. "
+    "Please try again in a minute."
+)
+"""The one reply to an unexpected failure: never its details."""
+REACH_A_PERSON = (
+    "If it can't wait, contact the HR Advisory team or the Communications team directly."
+)
+FEEDBACK_THANKS = "Thank you for the feedback."
+ASK_A_PERSON = "If you need a person, ask the HR Advisory team or the Communications team."
+
+STATUS: dict[Status, str] = {
+    "open": "Open: waiting for a reviewer",
+    "claimed": "Claimed",
+    "answered": "Answered",
+    "resolved": "Resolved",
+    "reopened": "Reopened: waiting for a reviewer",
+}
+
+
+def passed_on(case_id: str, team: Team, *, again: bool = False) -> str:
+    """The asker's receipt for an escalation; ``again`` when they had passed it on before."""
+    return f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
+
+
+def feedback_thanks(helpful: bool) -> str:
+    """The thanks for a vote; after "not helpful", the way to a person too."""
+    return FEEDBACK_THANKS if helpful else f"{FEEDBACK_THANKS} {ASK_A_PERSON}"
+
+
+def added_to_case(case: CaseView, *, withheld_now: bool) -> str:
+    """The asker's confirmation after adding a note or withholding their name.
+
+    Args:
+        case: the case after the change.
+        withheld_now: the asker has just asked for their name to be withheld.
+    """
+    said = f"Thank you: {case.id} is updated."
+    team = TEAM_NAMES[case.team]
+    if withheld_now and case.announcing:  # the card waited for this choice
+        said += f" The {team} will not see your name."
+    elif withheld_now:
+        said += (
+            f" The {team} no longer sees your name on it, but they may have seen it before "
+            "you chose this."
+        )
+    return said
+
+
+def reply_heading(case: CaseView) -> str:
+    """How a reviewer's reply is introduced to the asker."""
+    return f"The {TEAM_NAMES[case.team]} replied to your question (case {case.id})"
+
+
+def reminder_heading(team: Team, count: int, sla_hours: float) -> str:
+    """The first line of an SLA reminder to the team."""
+    cases = "case" if count == 1 else "cases"
+    return f"{count} {cases} for the {TEAM_NAMES[team]} unclaimed for over {sla_hours:g} hours"
