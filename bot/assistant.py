@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
 
+from bot.audit import load_or_create_key
+from bot.audit_spool import AuditSpool
 from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
@@ -35,6 +38,8 @@ from bot.ports import Notifier
 
 log = logging.getLogger(__name__)
 
+#: Seconds between attempts to open a case database that could not be opened.
+RETRY_DATABASE = 10.0
 #: Answers remembered per process, so that a button pressed later can escalate them.
 RECENT_ANSWERS = 2048
 
@@ -66,31 +71,65 @@ class Assistant:
             opened, so that staff still get answers (escalations then say why they fail).
     """
 
-    def __init__(self, engine: PolicyBot, casework: Casework | None) -> None:
+    def __init__(
+        self,
+        engine: PolicyBot,
+        casework: Casework | None,
+        *,
+        spool: AuditSpool | None = None,
+    ) -> None:
         self.engine = engine
         self.casework = casework
+        self.spool = spool
         self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._lock = threading.Lock()
+        self._retried_at = 0.0
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
-        """The engine over the live index and the case work over the configured database."""
+        """The engine over the live index, the case work over the configured database, and
+        the audit spool with its writer running.
+
+        A database that cannot be opened now (locked, down) is tried again on later use,
+        at most every :data:`RETRY_DATABASE` seconds; answers go out meanwhile and their
+        audit rows wait in the spool.
+        """
         try:
             casework: Casework | None = Casework.open(settings)
         except Exception:
-            log.exception("the case database cannot be opened: answering without it")
+            log.exception("the case database cannot be opened: answering without it for now")
             casework = None
-        return cls(PolicyBot(settings), casework)
+        assistant = cls(PolicyBot(settings), casework)
+        key = load_or_create_key(settings.data_dir)
+        assistant.spool = AuditSpool(settings.data_dir, key=key, audit=lambda: assistant.work.audit)
+        assistant.spool.start()
+        return assistant
 
     @property
     def work(self) -> Casework:
         """The case work, or EscalationError when its database is unavailable."""
+        if self.casework is None:
+            self._reconnect()
         if self.casework is None:
             raise EscalationError(
                 "Cases cannot be recorded right now (the database is unavailable); "
                 "please contact the team directly."
             )
         return self.casework
+
+    def _reconnect(self) -> None:
+        """Open the case database again if it failed before, not more often than allowed."""
+        with self._lock:
+            now = time.monotonic()
+            if self.casework is not None or now - self._retried_at < RETRY_DATABASE:
+                return
+            self._retried_at = now
+            try:
+                self.casework = Casework.open(self.settings)
+            except Exception as exc:
+                log.warning("the case database is still unavailable: %s", type(exc).__name__)
+                return
+        log.info("the case database is available again")
 
     @property
     def settings(self) -> Settings:
@@ -101,6 +140,9 @@ class Assistant:
         answer = self.engine.ask(question)
         with self._lock:
             self._recent[answer.id] = (question, answer)
+        if self.spool is not None:  # written behind the answer, whatever the database does
+            self.spool.submit(question, answer, answer.usage)
+            return answer
         try:
             self.work.audit.record(question, answer, usage=answer.usage)
         except Exception:  # the answer matters more than its audit row; the log keeps it
@@ -121,6 +163,11 @@ class Assistant:
             found = self._recent.get(answer_id)
         if found is not None:
             return found
+        if self.spool is not None:
+            try:  # an answer given a moment ago may still be in the spool
+                self.spool.drain()
+            except Exception:
+                log.warning("the audit spool could not be written before a lookup")
         entry = self.work.audit.find(answer_id)
         if entry is None or asker is None:
             raise EscalationError(
@@ -321,6 +368,9 @@ class Assistant:
         )
 
     def close(self) -> None:
+        """Stop the audit writer (what it cannot write stays spooled) and the database."""
+        if self.spool is not None:
+            self.spool.close()
         if self.casework is not None:
             self.casework.close()
 

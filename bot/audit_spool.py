@@ -21,13 +21,15 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from bot.audit import AuditLog, AuditRecord
+from bot.audit import AuditLog, AuditRecord, pseudonymise
+from bot.db import Clock, utcnow
 from bot.models import Answer, LLMUsage, Question
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,24 @@ class AuditSpool:
     """A per-process spool of audit rows and the thread that writes them.
 
     Args:
-        audit: where the rows go.
         data_dir: the data directory (the spool is its ``audit-spool/`` folder).
+        key: the pseudonymisation key: a spooled row already holds the pseudonym.
+        audit: gives the audit log the rows go to; it may raise while the database is
+            unavailable (the rows then wait).
+        clock: the current UTC time (tests pass a fake).
     """
 
-    def __init__(self, audit: AuditLog, data_dir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        key: bytes,
+        audit: Callable[[], AuditLog],
+        clock: Clock = utcnow,
+    ) -> None:
+        self._key = key
         self._audit = audit
+        self._clock = clock
         self.directory = data_dir / SPOOL_DIR
         self.directory.mkdir(parents=True, exist_ok=True)
         self._name = f"{socket.gethostname()}-{os.getpid()}"
@@ -72,7 +86,8 @@ class AuditSpool:
     def submit(self, question: Question, answer: Answer, usage: LLMUsage | None = None) -> None:
         """Spool one question and its answer; never raises, never waits on the database."""
         try:
-            record = self._audit.prepare(question, answer, usage=usage)
+            asker = pseudonymise(self._key, question.user_id)
+            record = AuditRecord.of(question, answer, asker=asker, usage=usage, at=self._clock())
             line = json.dumps(record.to_json(), ensure_ascii=False) + "\n"
             with self._append, self._live.open("a", encoding="utf-8") as spool:
                 spool.write(line)
@@ -99,12 +114,13 @@ class AuditSpool:
     def waiting(self) -> int:
         """Rows spooled and not yet in the database (all processes on this data directory)."""
         total = 0
-        for path in self.directory.glob("*.jsonl"):
-            try:
-                with path.open("rb") as spool:
-                    total += sum(1 for _ in spool)
-            except OSError:
-                continue
+        with self._append:  # not while this process moves its file aside
+            for path in self.directory.glob("*.jsonl"):
+                try:
+                    with path.open("rb") as spool:
+                        total += sum(1 for _ in spool)
+                except OSError:  # written and deleted a moment ago
+                    continue
         return total
 
     def drain(self) -> DrainResult:
@@ -128,7 +144,7 @@ class AuditSpool:
         written = 0
         for path in sorted(self.directory.glob(f"*{_READY}"), key=_age):
             records = _read(path)
-            written += self._audit.record_many(records)
+            written += self._audit().record_many(records)
             path.unlink()
         return written
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot import assistant as assistant_module
+from bot import db
 from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.config import Settings
@@ -155,3 +159,33 @@ def test_a_case_held_for_the_askers_choice_is_not_listed_to_the_team(
     assert [c.id for c in assistant.my_cases("slack:U1")] == [case.id]  # the asker sees it
     assistant.keep_name(case.id, by="slack:U1")
     assert [c.id for c in assistant.team_cases(HR)["hr"]] == [case.id]
+
+
+def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is_lost(
+    real_bot: PolicyBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=real_bot.settings.knowledge_dir)
+    shutil.copytree(real_bot.settings.index_dir, settings.index_dir)
+    Casework.open(settings).close()  # the schema exists; the lock below is the only fault
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(assistant_module, "RETRY_DATABASE", 0.0)
+    holder = sqlite3.connect(str(settings.data_dir / db.SQLITE_FILE))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    assistant = Assistant.open(settings)
+    try:
+        assert assistant.casework is None
+        answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+        assert answer.answered  # staff get their answer meanwhile
+        assert assistant.spool is not None and assistant.spool.waiting == 1
+
+        holder.execute("ROLLBACK")  # the lock is gone: no restart needed
+        case = assistant.escalate(answer.id, "communications").case
+        assistant.spool.drain()
+
+        assert case.id.startswith("COM-")
+        (entry,) = assistant.work.audit.entries()
+        assert entry.answer_id == answer.id and assistant.spool.waiting == 0
+    finally:
+        holder.close()
+        assistant.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.audit import AuditLog
+from bot.audit import AuditLog, load_or_create_key
 from bot.audit_spool import SPOOL_DIR, AuditSpool
 from bot.casework import Casework
 from bot.db import Database
@@ -29,8 +29,12 @@ def unreachable(data_dir: Path) -> AuditLog:
     return AuditLog(Database(engine), key=b"k" * 32)
 
 
+def spool_for(audit: AuditLog, data_dir: Path) -> AuditSpool:
+    return AuditSpool(data_dir, key=load_or_create_key(data_dir), audit=lambda: audit)
+
+
 def test_a_spooled_row_reaches_the_audit_pseudonymised(work: Casework, database: Backend) -> None:
-    spool = AuditSpool(work.audit, database.data_dir)
+    spool = spool_for(work.audit, database.data_dir)
     spool.submit(*exchange("a-1"))
     assert spool.waiting == 1
     spooled = (database.data_dir / SPOOL_DIR).glob("*.jsonl")
@@ -46,7 +50,7 @@ def test_a_spooled_row_reaches_the_audit_pseudonymised(work: Casework, database:
 def test_rows_wait_while_the_database_is_down_and_are_written_when_it_is_back(
     work: Casework, database: Backend
 ) -> None:
-    down = AuditSpool(unreachable(database.data_dir), database.data_dir)
+    down = spool_for(unreachable(database.data_dir), database.data_dir)
     for n in range(3):
         down.submit(*exchange(f"a-{n}"))  # returns at once: nothing waits on the database
     with pytest.raises(Exception, match="unable to open"):
@@ -54,7 +58,7 @@ def test_rows_wait_while_the_database_is_down_and_are_written_when_it_is_back(
     assert down.waiting == 3
 
     # A restart of the process, with the database back.
-    back = AuditSpool(work.audit, database.data_dir)
+    back = spool_for(work.audit, database.data_dir)
     assert back.drain().written == 3
     assert sorted(e.answer_id for e in work.audit.entries()) == ["a-0", "a-1", "a-2"]
 
@@ -62,7 +66,7 @@ def test_rows_wait_while_the_database_is_down_and_are_written_when_it_is_back(
 def test_a_dead_process_spool_is_adopted_and_an_answer_is_never_written_twice(
     work: Casework, database: Backend
 ) -> None:
-    spool = AuditSpool(work.audit, database.data_dir)
+    spool = spool_for(work.audit, database.data_dir)
     spool.submit(*exchange("a-1"))
     work.audit.record(*exchange("a-1"))  # already recorded (a crash after the commit)
     orphan = database.data_dir / SPOOL_DIR / f"{socket.gethostname()}-999999999.jsonl"
@@ -71,14 +75,14 @@ def test_a_dead_process_spool_is_adopted_and_an_answer_is_never_written_twice(
         json.dumps(record.to_json()) + "\n{torn line\n", encoding="utf-8"
     )  # a process that died mid-write
 
-    result = AuditSpool(work.audit, database.data_dir).drain()
+    result = spool_for(work.audit, database.data_dir).drain()
 
     assert result == type(result)(1, 0)
     assert sorted(e.answer_id for e in work.audit.entries()) == ["a-1", "a-2"]
 
 
 def test_the_writer_thread_writes_without_being_asked(work: Casework, database: Backend) -> None:
-    spool = AuditSpool(work.audit, database.data_dir)
+    spool = spool_for(work.audit, database.data_dir)
     spool.start()
     try:
         spool.submit(*exchange("a-1"))
