@@ -39,11 +39,11 @@ def platform_mounts(assistant: Assistant) -> list[Mount]:
     """The chat platforms whose credentials are set, as functions that add their routes."""
     settings = assistant.settings
     mounts: list[Mount] = []
-    if settings.get("SLACK_BOT_TOKEN"):
+    if "slack" in settings.platforms:
         from adapters.slack import mount as mount_slack
 
         mounts.append(mount_slack)
-    if settings.get("MICROSOFT_APP_ID") or settings.get("TEAMS_LOCAL_DEV") == "1":
+    if "teams" in settings.platforms:
         from adapters.teams import mount as mount_teams
 
         mounts.append(mount_teams)
@@ -154,7 +154,7 @@ async def _deliveries(app: web.Application) -> AsyncIterator[None]:
 def serve(assistant: Assistant, *, host: str, port: int) -> None:
     """Run the server until interrupted."""
     mounts = platform_mounts(assistant)
-    if assistant.settings.get("TEAMS_LOCAL_DEV") == "1":  # unauthenticated Teams: loopback only
+    if assistant.settings.teams.unauthenticated:  # loopback only
         from adapters.teams import check_local_dev_host
 
         check_local_dev_host(assistant.settings, host)

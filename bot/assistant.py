@@ -38,6 +38,8 @@ from bot.ports import Notifier
 
 log = logging.getLogger(__name__)
 
+#: Seconds a lookup waits for the audit writer to finish before reading the audit.
+SPOOL_WAIT = 2.0
 #: Seconds between attempts to open a case database that could not be opened.
 RETRY_DATABASE = 10.0
 #: Answers remembered per process, so that a button pressed later can escalate them.
@@ -69,6 +71,9 @@ class Assistant:
         engine: the answer engine.
         casework: cases, outbox, audit and feedback; None when the database cannot be
             opened, so that staff still get answers (escalations then say why they fail).
+        spool: writes audit rows behind the answers (default: written as they are given).
+        reconnect: open the case database again, from the engine's settings, when it was
+            not available (what :meth:`open` asks for).
     """
 
     def __init__(
@@ -77,10 +82,12 @@ class Assistant:
         casework: Casework | None,
         *,
         spool: AuditSpool | None = None,
+        reconnect: bool = False,
     ) -> None:
         self.engine = engine
         self.casework = casework
         self.spool = spool
+        self._reconnects = reconnect
         self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._lock = threading.Lock()
         self._retried_at = 0.0
@@ -99,7 +106,7 @@ class Assistant:
         except Exception:
             log.exception("the case database cannot be opened: answering without it for now")
             casework = None
-        assistant = cls(PolicyBot(settings), casework)
+        assistant = cls(PolicyBot(settings), casework, reconnect=True)
         key = load_or_create_key(settings.data_dir)
         assistant.spool = AuditSpool(settings.data_dir, key=key, audit=lambda: assistant.work.audit)
         assistant.spool.start()
@@ -108,7 +115,7 @@ class Assistant:
     @property
     def work(self) -> Casework:
         """The case work, or EscalationError when its database is unavailable."""
-        if self.casework is None:
+        if self.casework is None and self._reconnects:
             self._reconnect()
         if self.casework is None:
             raise EscalationError(
@@ -165,7 +172,7 @@ class Assistant:
             return found
         if self.spool is not None:
             try:  # an answer given a moment ago may still be in the spool
-                self.spool.drain()
+                self.spool.drain(wait=SPOOL_WAIT)
             except Exception:
                 log.warning("the audit spool could not be written before a lookup")
         entry = self.work.audit.find(answer_id)

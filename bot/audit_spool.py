@@ -123,14 +123,18 @@ class AuditSpool:
                     continue
         return total
 
-    def drain(self) -> DrainResult:
+    def drain(self, *, wait: float = 0.0) -> DrainResult:
         """Write every spooled row to the database, oldest file first.
+
+        Args:
+            wait: seconds to wait while another writer (this process's thread, or another
+                process on this data directory) is writing; by default, none.
 
         Raises:
             Exception: whatever the database raised; the rows not written stay spooled.
         """
         try:
-            with FileLock(str(self.directory / ".writer.lock"), timeout=0):
+            with FileLock(str(self.directory / ".writer.lock"), timeout=wait):
                 written = self._drain_locked()
         except Timeout:  # another process on this data directory is writing
             written = 0

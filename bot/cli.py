@@ -196,6 +196,8 @@ def serve(
         raise typer.Exit(1) from None
     with _errors():
         settings = Settings.from_env()
+        if "slack" in settings.platforms:
+            settings.slack  # noqa: B018 - a Slack set-up that cannot work is told before serving
         assistant = Assistant.open(settings)
         ensure_index(assistant.engine)
         host, port = host or settings.host, port or settings.port
@@ -209,8 +211,9 @@ def serve(
 @app.command()
 def run() -> None:
     """Start the bot: the chat platforms when their credentials are set, else the console."""
-    settings = Settings.from_env()
-    if settings.get("SLACK_BOT_TOKEN") or settings.get("MICROSOFT_APP_ID"):
+    with _errors():
+        platforms = Settings.from_env().platforms
+    if platforms:
         serve(host=None, port=None)
     else:
         chat()

@@ -49,6 +49,110 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")
+
+
+def _text(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, "").strip()
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """The Slack app's settings (``SLACK_*``); Slack is on when the bot token is set."""
+
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    hr_channel: str = ""
+    comms_channel: str = ""
+    #: Another Web API base URL (a test server); empty for Slack's own.
+    api_url: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SlackSettings:
+        """Read ``SLACK_*``.
+
+        Raises:
+            ConfigError: Slack is on without a way to verify requests, or ``SLACK_API_URL``
+                is not an http(s) URL.
+        """
+        slack = cls(
+            bot_token=_text(env, "SLACK_BOT_TOKEN"),
+            signing_secret=_text(env, "SLACK_SIGNING_SECRET"),
+            app_token=_text(env, "SLACK_APP_TOKEN"),
+            hr_channel=_text(env, "SLACK_HR_CHANNEL"),
+            comms_channel=_text(env, "SLACK_COMMS_CHANNEL"),
+            api_url=_text(env, "SLACK_API_URL"),
+        )
+        if slack.api_url and not slack.api_url.startswith(("http://", "https://")):
+            raise ConfigError("SLACK_API_URL must be an http:// or https:// URL")
+        if slack.enabled and not (slack.signing_secret or slack.app_token):
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is required (or SLACK_APP_TOKEN for Socket Mode)"
+            )
+        return slack
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """The Teams bot's settings (``MICROSOFT_*``, ``TEAMS_*``); Teams is on with an app id,
+    or in local development mode (no authentication, loopback only)."""
+
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    tenant_id: str = ""
+    hr_channel: str = ""
+    comms_channel: str = ""
+    service_url: str = ""
+    local_dev: bool = False
+    allow_remote_dev: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id) or self.local_dev
+
+    @property
+    def unauthenticated(self) -> bool:
+        """Local development mode: no app id, so no JWT is checked."""
+        return self.local_dev and not self.app_id
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TeamsSettings:
+        """Read ``MICROSOFT_*`` and ``TEAMS_*``.
+
+        Raises:
+            ConfigError: a flag is neither 1 nor 0.
+        """
+        return cls(
+            app_id=_text(env, "MICROSOFT_APP_ID"),
+            app_password=_text(env, "MICROSOFT_APP_PASSWORD"),
+            tenant_id=_text(env, "MICROSOFT_APP_TENANT_ID"),
+            hr_channel=_text(env, "TEAMS_HR_CHANNEL"),
+            comms_channel=_text(env, "TEAMS_COMMS_CHANNEL"),
+            service_url=_text(env, "TEAMS_SERVICE_URL"),
+            local_dev=_flag(env, "TEAMS_LOCAL_DEV"),
+            allow_remote_dev=_flag(env, "TEAMS_ALLOW_REMOTE_DEV"),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything PolicyBot reads from its environment (see the README for each variable)."""
@@ -98,20 +202,51 @@ class Settings:
             retention_days=_number(env, "POLICYBOT_RETENTION_DAYS", 365.0),
             extra={k: v for k, v in env.items() if k.startswith(_PLATFORM_PREFIXES)},
         )
-        return replace(settings, **overrides) if overrides else settings
+        settings = replace(settings, **overrides) if overrides else settings
+        TeamsSettings.from_env(settings.extra)  # a bad flag is told at start, by its name
+        return settings
+
+    @property
+    def slack(self) -> SlackSettings:
+        """Slack's settings (read from the ``SLACK_*`` variables).
+
+        Raises:
+            ConfigError: they cannot work (see :meth:`SlackSettings.from_env`).
+        """
+        return SlackSettings.from_env(self.extra)
+
+    @property
+    def teams(self) -> TeamsSettings:
+        """Teams' settings (read from the ``MICROSOFT_*`` and ``TEAMS_*`` variables)."""
+        return TeamsSettings.from_env(self.extra)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The chat platforms switched on: ``slack``, ``teams``, both or none."""
+        return tuple(
+            name
+            for name, on in (
+                ("slack", bool(_text(self.extra, "SLACK_BOT_TOKEN"))),
+                ("teams", self.teams.enabled),
+            )
+            if on
+        )
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
     def get(self, name: str, default: str = "") -> str:
-        """A platform or model variable (``SLACK_*``, ``MICROSOFT_*``, ``OPENAI_*`` ...)."""
-        if not name.startswith(_PLATFORM_PREFIXES):
-            raise KeyError(f"{name} is not a platform variable")
+        """A language-model variable (``OPENAI_*``, ``AZURE_OPENAI_*``), read by
+        :class:`~bot.llm_config.LLMConfig`; Slack and Teams have :attr:`slack` and
+        :attr:`teams`."""
+        if not name.startswith(_MODEL_PREFIXES):
+            raise KeyError(f"{name} is not a model variable: use Settings.slack or .teams")
         return self.extra.get(name, default).strip() or default
 
 
-_PLATFORM_PREFIXES = ("SLACK_", "MICROSOFT_", "TEAMS_", "OPENAI_", "AZURE_OPENAI_")
+_MODEL_PREFIXES = ("OPENAI_", "AZURE_OPENAI_")
+_PLATFORM_PREFIXES = ("SLACK_", "MICROSOFT_", "TEAMS_", *_MODEL_PREFIXES)
 
 
 def read_env_file() -> Path | None:

@@ -26,7 +26,6 @@ from adapters.slack.notifier import SlackNotifier
 from adapters.slack.refs import Recent
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
 from bot.assistant import Assistant
-from bot.errors import ConfigError
 
 __all__ = ["mount"]
 
@@ -52,15 +51,9 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
     Raises:
         ConfigError: ``SLACK_SIGNING_SECRET`` is missing in HTTP mode.
     """
-    settings = assistant.settings
-    app_token = settings.get("SLACK_APP_TOKEN")
-    secret = settings.get("SLACK_SIGNING_SECRET")
-    if not app_token and not secret:
-        raise ConfigError("SLACK_SIGNING_SECRET is required (or SLACK_APP_TOKEN for Socket Mode)")
-    client = WebClient(
-        token=settings.get("SLACK_BOT_TOKEN"),
-        base_url=settings.get("SLACK_API_URL", WebClient.BASE_URL),
-    )
+    slack = assistant.settings.slack  # ConfigError, naming the variable, if it cannot work
+    app_token, secret = slack.app_token, slack.signing_secret
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url or WebClient.BASE_URL)
     # A call Slack answers with 429 is made again after its Retry-After (twice at most).
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack-listener")
@@ -77,10 +70,10 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
     notifier = SlackNotifier(
         client,
         {
-            "hr": settings.get("SLACK_HR_CHANNEL"),
-            "communications": settings.get("SLACK_COMMS_CHANNEL"),
+            "hr": slack.hr_channel,
+            "communications": slack.comms_channel,
         },
-        sla_hours=settings.sla_hours,
+        sla_hours=assistant.settings.sla_hours,
     )
     bot = SlackBot(assistant, notifier, deliver_soon=web_app[DELIVERIES].soon)
     seen = Recent()

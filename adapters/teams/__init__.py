@@ -66,9 +66,8 @@ def check_local_dev_host(settings: Settings, host: str) -> None:
     Raises:
         ConfigError: the host is not a loopback address.
     """
-    if settings.get("MICROSOFT_APP_ID") or settings.get("TEAMS_LOCAL_DEV") != "1":
-        return
-    if settings.get("TEAMS_ALLOW_REMOTE_DEV") == "1" or _is_loopback(host):
+    teams = settings.teams
+    if not teams.unauthenticated or teams.allow_remote_dev or _is_loopback(host):
         return
     raise ConfigError(
         f"TEAMS_LOCAL_DEV=1 turns Teams authentication off, so the server listens only on "

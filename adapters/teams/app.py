@@ -46,10 +46,11 @@ class BotConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
         """MultiTenant, or SingleTenant when ``MICROSOFT_APP_TENANT_ID`` is set."""
-        tenant = settings.get("MICROSOFT_APP_TENANT_ID")
+        teams = settings.teams
+        tenant = teams.tenant_id
         return cls(
-            APP_ID=settings.get("MICROSOFT_APP_ID"),
-            APP_PASSWORD=settings.get("MICROSOFT_APP_PASSWORD"),
+            APP_ID=teams.app_id,
+            APP_PASSWORD=teams.app_password,
             APP_TYPE="SingleTenant" if tenant else "MultiTenant",
             APP_TENANTID=tenant,
         )
@@ -62,7 +63,7 @@ def mount_teams(
     settings = assistant.settings
     config = BotConfig.from_settings(settings)
     if not config.APP_ID:
-        if settings.get("TEAMS_LOCAL_DEV") != "1":
+        if not settings.teams.local_dev:
             raise ConfigError("Teams needs MICROSOFT_APP_ID (or TEAMS_LOCAL_DEV=1 to develop)")
         log.warning(
             "TEAMS AUTHENTICATION IS OFF: MICROSOFT_APP_ID is not set and TEAMS_LOCAL_DEV=1. "

@@ -69,13 +69,13 @@ class TeamsNotifier:
 
     def __init__(self, adapter: CloudAdapter, settings: Settings) -> None:
         self._adapter = adapter
-        self._app_id = settings.get("MICROSOFT_APP_ID")
-        self._tenant = settings.get("MICROSOFT_APP_TENANT_ID")
+        self._app_id = settings.teams.app_id
+        self._tenant = settings.teams.tenant_id
         self._channels = {
-            "hr": settings.get("TEAMS_HR_CHANNEL"),
-            "communications": settings.get("TEAMS_COMMS_CHANNEL"),
+            "hr": settings.teams.hr_channel,
+            "communications": settings.teams.comms_channel,
         }
-        self._service_url = settings.get("TEAMS_SERVICE_URL")
+        self._service_url = settings.teams.service_url
         self._sla_hours = settings.sla_hours
         self._learned_url = ""
         self._bot_id = f"28:{self._app_id}" if self._app_id else ""

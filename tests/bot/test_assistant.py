@@ -181,7 +181,7 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
 
         holder.execute("ROLLBACK")  # the lock is gone: no restart needed
         case = assistant.escalate(answer.id, "communications").case
-        assistant.spool.drain()
+        assistant.spool.drain(wait=30)  # after the writer thread, if it is writing now
 
         assert case.id.startswith("COM-")
         (entry,) = assistant.work.audit.entries()
