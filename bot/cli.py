@@ -103,6 +103,28 @@ def reload(
 
 
 @app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check the configuration and every service it names; exit 1 if any check fails."""
+    from adapters.slack import doctor_check as slack_check
+    from adapters.teams import doctor_check as teams_check
+    from bot import doctor as checks
+
+    with _errors():
+        settings = Settings.from_env()
+    probes = [*checks.core_probes(), ("slack", slack_check), ("teams", teams_check)]
+    results = checks.run(settings, probes)
+    if as_json:
+        typer.echo(json.dumps([r.to_json() for r in results], indent=2))
+    else:
+        for result in results:
+            typer.echo(result.line())
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
 def changes(
     since: Annotated[
         str | None,

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.delivery import DELIVERIES, PlatformNotifier
@@ -26,6 +27,9 @@ from adapters.slack.notifier import SlackNotifier
 from adapters.slack.refs import Recent
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
 from bot.assistant import Assistant
+from bot.config import Settings
+from bot.doctor import Check, failed, ok, skipped
+from bot.errors import ConfigError
 
 __all__ = ["mount"]
 
@@ -98,3 +102,25 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
 async def _shutdown(*executors: ThreadPoolExecutor) -> None:
     for executor in executors:
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+def doctor_check(settings: Settings) -> Check:
+    """``policybot doctor``: does Slack accept the bot token (``auth.test``)?"""
+    if "slack" not in settings.platforms:
+        return skipped("slack", "not configured (no SLACK_BOT_TOKEN)")
+    try:
+        slack = settings.slack
+    except ConfigError as exc:
+        return failed("slack", str(exc), "set that variable")
+    base_url = slack.api_url or WebClient.BASE_URL
+    try:
+        who = WebClient(token=slack.bot_token, base_url=base_url, timeout=10).auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        return failed("slack", f"auth.test says {error}", "check SLACK_BOT_TOKEN")
+    except OSError as exc:
+        return failed(
+            "slack", f"cannot reach {base_url}: {exc}", "check the network or HTTPS_PROXY"
+        )
+    mode = "Socket Mode" if slack.socket_mode else "HTTP events"
+    return ok("slack", f"connected as {who.get('user')} in {who.get('team')} ({mode})")

@@ -17,6 +17,7 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.doctor import Check, failed, ok, skipped
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -83,3 +84,30 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
     except ValueError:  # a host name other than localhost may resolve anywhere
         return False
+
+
+def doctor_check(settings: Settings) -> Check:
+    """``policybot doctor``: can the bot get a Bot Framework token with its credentials?"""
+    teams = settings.teams
+    if not teams.enabled:
+        return skipped("teams", "not configured (no MICROSOFT_APP_ID)")
+    if teams.unauthenticated:
+        return skipped("teams", "local development mode: no authentication, loopback only")
+    if not teams.app_password:
+        return failed(
+            "teams", "MICROSOFT_APP_ID is set without its password", "set MICROSOFT_APP_PASSWORD"
+        )
+    from botframework.connector.auth import MicrosoftAppCredentials
+
+    credentials = MicrosoftAppCredentials(
+        teams.app_id, teams.app_password, channel_auth_tenant=teams.tenant_id or None
+    )
+    try:
+        credentials.get_access_token()
+    except Exception as exc:  # msal reports a refused secret, a wrong tenant or no network
+        return failed(
+            "teams",
+            f"no Bot Framework token: {type(exc).__name__}: {exc}"[:300],
+            "check MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID",
+        )
+    return ok("teams", f"app {teams.app_id} gets Bot Framework tokens")

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
 
-from adapters.slack import mount
+from adapters.slack import doctor_check, mount
 from bot.engine import PolicyBot
 from bot.errors import ConfigError
 from bot.models import Answer, Question
@@ -168,3 +168,18 @@ async def test_a_retry_after_we_failed_the_first_delivery_is_answered_once(
     await slack.fake.wait_for("chat.postMessage", answered)
     await slack.fake.settle(0.5)
     assert len(slack.fake.of("chat.postMessage", answered)) == 1  # the 2nd retry: a repeat
+
+
+async def test_doctor_checks_the_token_with_auth_test(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    good = slack_settings(tmp_path, SLACK_API_URL=fake_slack.api_url)
+    loop = asyncio.get_running_loop()
+
+    passed = await loop.run_in_executor(None, doctor_check, good)
+    fake_slack.errors["auth.test"] = "invalid_auth"
+    refused = await loop.run_in_executor(None, doctor_check, good)
+
+    assert passed.status == "ok" and "connected as policybot in Council" in passed.detail
+    assert refused.status == "failed" and "invalid_auth" in refused.detail
+    assert refused.fix == "check SLACK_BOT_TOKEN"
