@@ -1,10 +1,11 @@
 """``policybot serve``: the bot's one HTTP server (aiohttp).
 
-Routes: ``GET /healthz``, ``POST /admin/reload`` (bearer ``POLICYBOT_ADMIN_TOKEN``), and
-whatever the chat platforms mount: ``POST /slack/events`` (``adapters.slack``) and
-``POST /api/messages`` (``adapters.teams``). Escalation notifications (the outbox) and SLA
-reminders are delivered through the platforms' notifiers (:mod:`adapters.delivery`): right
-after the step that queues them, and by a background task every :data:`TICK_SECONDS`.
+Routes: ``GET /healthz``, ``GET /metrics`` (Prometheus), ``POST /admin/reload`` (bearer
+``POLICYBOT_ADMIN_TOKEN``), and whatever the chat platforms mount: ``POST /slack/events``
+(``adapters.slack``) and ``POST /api/messages`` (``adapters.teams``). Escalation
+notifications (the outbox) and SLA reminders are delivered through the platforms' notifiers
+(:mod:`adapters.delivery`): right after the step that queues them, and by a background task
+every :data:`TICK_SECONDS`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 from adapters.delivery import DELIVERIES, Deliveries, PlatformNotifier
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError, ReloadInProgressError
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ def create_app(
     deliveries = Deliveries(assistant, at_once=deliver_at_once)
     app[DELIVERIES] = deliveries
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_post("/admin/reload", admin_reload)
     notifiers = [n for n in (mount(app, assistant) for mount in mounts) if n is not None]
     deliveries.notifiers[:] = notifiers
@@ -102,6 +105,13 @@ async def healthz(request: web.Request) -> web.Response:
         body["llm"] = stats.snapshot()
     body["status"] = "ok" if healthy else "unavailable"
     return web.json_response(body, status=200 if healthy else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of this instance (the outbox backlog is read from the database)."""
+    assistant = request.app[ASSISTANT]
+    body = await asyncio.get_running_loop().run_in_executor(None, assistant.metrics.exposition)
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
 async def admin_reload(request: web.Request) -> web.Response:

@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress, ReloadReport
+from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
 from bot.outbox import FlushResult
 from bot.ports import Notifier
@@ -91,6 +92,13 @@ class Assistant:
         self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._lock = threading.Lock()
         self._retried_at = 0.0
+        self.metrics = Metrics(
+            Readings(
+                backlog=lambda: self.work.outbox.backlog(),
+                knowledge_version=lambda: self.engine.knowledge_version,
+                model=lambda: stats.snapshot() if (stats := self.engine.llm_stats) else None,
+            )
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -145,6 +153,7 @@ class Assistant:
     def ask(self, question: Question) -> Answer:
         """Answer a question and record it, with any model call's cost, in the audit log."""
         answer = self.engine.ask(question)
+        self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)
         if self.spool is not None:  # written behind the answer, whatever the database does
@@ -227,7 +236,7 @@ class Assistant:
         request = CaseRequest.from_answer(
             _team(team), asker or question, answer, note=note, anonymous=anonymous
         )
-        return Escalated.opened(*self.work.cases.open_once(request, held=await_choice))
+        return self._opened(request, await_choice)
 
     def escalate_question(
         self,
@@ -258,7 +267,7 @@ class Assistant:
             note=note,
             anonymous=anonymous,
         )
-        return Escalated.opened(*self.work.cases.open_once(request, held=await_choice))
+        return self._opened(request, await_choice)
 
     def add_to_case(
         self, case_id: str, *, by: str, note: str = "", anonymous: bool = False
@@ -370,9 +379,17 @@ class Assistant:
         progress: Progress | None = None,
     ) -> ReloadReport:
         """Reload the documents (admins only, when asked from a chat platform)."""
-        return self.engine.reload_documents(
+        report = self.engine.reload_documents(
             requested_by, knowledge_dir=knowledge_dir, progress=progress
         )
+        self.metrics.reloaded(report.rebuilt, report.elapsed_s)
+        return report
+
+    def _opened(self, request: CaseRequest, await_choice: bool) -> Escalated:
+        case, created = self.work.cases.open_once(request, held=await_choice)
+        if created:
+            self.metrics.escalated(request.team)
+        return Escalated.opened(case, created)
 
     def close(self) -> None:
         """Stop the audit writer (what it cannot write stays spooled) and the database."""

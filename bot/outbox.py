@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
 from sqlalchemy import func, select, update
@@ -209,6 +209,18 @@ class Outbox:
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
             )
         return int(count or 0)
+
+    def backlog(self) -> tuple[int, datetime | None]:
+        """How many notifications wait, and when the oldest of them was queued."""
+        with self._db.reading() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(OutboxRow.created_at)).where(
+                    OutboxRow.status == "pending"
+                )
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no time zone
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count or 0), oldest
 
     def pending(self) -> list[PendingDelivery]:
         """The notifications waiting for delivery, oldest first."""

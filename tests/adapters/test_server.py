@@ -11,13 +11,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.delivery import PlatformDispatch
-from adapters.server import RELOAD_LOCK, create_app
+from adapters.server import ASSISTANT, RELOAD_LOCK, create_app
 from bot.assistant import Assistant
 from bot.case_views import CaseView
 from bot.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
-from bot.models import Team
+from bot.models import Question, Team
 from tests.fakes import FakeEmbedder
 
 TOKEN = "s3cret-token"
@@ -158,3 +158,25 @@ def test_nothing_to_deliver_to_stays_undelivered() -> None:
         dispatch.post_case(case("slack", "hr"))
     with pytest.raises(LookupError):
         dispatch.deliver_reply("teams:29:x", case("teams"), "hello")
+
+
+async def test_metrics_count_questions_and_escalations_and_read_the_outbox(
+    client: TestClient[Any, Any], real_bot: PolicyBot
+) -> None:
+    assistant: Assistant = client.app[ASSISTANT]
+    answered = assistant.ask(Question("How long are quarantined emails kept?", user_id="slack:U1"))
+    assistant.ask(Question("What's the best pizza near the office?", user_id="slack:U1"))
+    assistant.escalate(answered.id, "hr")
+    assistant.escalate(answered.id, "hr")  # a double click: one case, counted once
+
+    response = await client.get("/metrics")
+    text = await response.text()
+
+    assert response.status == 200 and response.content_type == "text/plain"
+    assert 'policybot_questions_total{answered="true"} 1.0' in text
+    assert 'policybot_questions_total{answered="false"} 1.0' in text
+    assert 'policybot_escalations_total{team="hr"} 1.0' in text
+    assert "policybot_ask_seconds_count 2.0" in text
+    assert "policybot_outbox_pending 1.0" in text  # the new case's announcement
+    assert f'policybot_knowledge_info{{version="{real_bot.knowledge_version}"}} 1.0' in text
+    assert "slack:U1" not in text  # no personal data in a label
