@@ -385,6 +385,40 @@ class Assistant:
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
         return report
 
+    def summary(self) -> list[str]:
+        """What this process runs with, a line each, for the log at start (no secrets)."""
+        settings = self.settings
+        slack, teams = settings.platforms.count("slack"), settings.teams
+        lines = [
+            "Slack: "
+            + (
+                ("on, Socket Mode" if settings.slack.socket_mode else "on, events at /slack/events")
+                if slack
+                else "off (no SLACK_BOT_TOKEN)"
+            ),
+            "Teams: "
+            + (
+                "local development mode: no authentication, loopback only"
+                if teams.unauthenticated
+                else "on, activities at /api/messages"
+                if teams.enabled
+                else "off (no MICROSOFT_APP_ID)"
+            ),
+            "Database: "
+            + (self.casework.db.dialect if self.casework else "unavailable, retried on use"),
+            "Vectors: "
+            + (
+                f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                if settings.chroma_host
+                else "embedded Chroma in the data directory"
+            ),
+            f"Model: {self.engine.model_description}",
+            f"Knowledge version: {self.engine.knowledge_version or 'none yet (run a reload)'}",
+            f"People: {len(settings.admins)} admins, {len(settings.hr_reviewers)} HR and "
+            f"{len(settings.comms_reviewers)} Communications reviewers",
+        ]
+        return lines
+
     def _opened(self, request: CaseRequest, await_choice: bool) -> Escalated:
         case, created = self.work.cases.open_once(request, held=await_choice)
         if created:

@@ -223,6 +223,8 @@ def serve(
         assistant = Assistant.open(settings)
         ensure_index(assistant.engine)
         host, port = host or settings.host, port or settings.port
+        for line in assistant.summary():
+            err.print(line, highlight=False)
         err.print(f"PolicyBot serving on http://{host}:{port} (Ctrl-C stops it)", highlight=False)
         try:
             run_server(assistant, host=host, port=port)

@@ -118,6 +118,14 @@ class PolicyBot:
         return self.phraser.stats if isinstance(self.phraser, OpenAIPhraser) else None
 
     @property
+    def model_description(self) -> str:
+        """Which language model words the answers, for the start-up summary."""
+        if isinstance(self.phraser, OpenAIPhraser):
+            config = self.phraser.config
+            return f"{config.model} at {config.server} (extractive answers on any failure)"
+        return "none: extractive answers"
+
+    @property
     def knowledge_version(self) -> str:
         manifest = self.index.current_manifest()
         return manifest.knowledge_version if manifest else ""

@@ -189,3 +189,17 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
     finally:
         holder.close()
         assistant.close()
+
+
+def test_the_start_up_summary_says_what_runs_and_why_the_rest_does_not(
+    real_bot: PolicyBot, work: Casework
+) -> None:
+    lines = Assistant(real_bot, work).summary()
+    text = "\n".join(lines)
+    assert (
+        "Slack: off (no SLACK_BOT_TOKEN)" in lines and "Teams: off (no MICROSOFT_APP_ID)" in lines
+    )
+    assert "Database: sqlite" in lines and "Model: none: extractive answers" in lines
+    assert f"Knowledge version: {real_bot.knowledge_version}" in lines
+    assert "embedded Chroma" in text and "0 admins" in text
+    assert "Database: unavailable, retried on use" in Assistant(real_bot, None).summary()
