@@ -125,6 +125,18 @@ def doctor(
 
 
 @app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="A new directory for the copy.")],
+) -> None:
+    """Copy the data directory (database, audit key, live index) while the bot runs."""
+    from bot.backup import backup as take_backup
+
+    with _errors():
+        report = take_backup(Settings.from_env(), target)
+    typer.echo(report.summary())
+
+
+@app.command()
 def changes(
     since: Annotated[
         str | None,
