@@ -89,6 +89,15 @@ async def healthz(request: web.Request) -> web.Response:
         retriever_ready = await loop.run_in_executor(None, assistant.engine.retriever)
         body["knowledge_version"] = assistant.engine.knowledge_version
         body["index"] = "ok" if retriever_ready else "unavailable"
+        due = assistant.engine.documents_due()
+        if due:  # still answering: a review date passed is for the admins, not an outage
+            body["documents_due_for_review"] = [
+                {
+                    "document": i.source,
+                    "review_by": i.review_by.isoformat() if i.review_by else None,
+                }
+                for i in due
+            ]
     except PolicyBotError as exc:
         # The details (paths, hosts) go to the log, not to whoever asks /healthz.
         log.warning("health check: the index is unavailable: %s", exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.config import Settings
@@ -19,7 +20,7 @@ from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ok", "failed", "skipped"]
+Status = Literal["ok", "warning", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,29 @@ def check_index(settings: Settings) -> Check:
     return ok("index", f"knowledge version {version}, {chunks} chunks")
 
 
+def check_reviews(settings: Settings) -> Check:
+    from bot.documents import INFO_FILE, due_for_review, read_infos
+    from bot.engine import default_embedder, default_store
+    from bot.index import IndexManager
+
+    embedder, _ = default_embedder(settings)
+    live = IndexManager(
+        settings.index_dir, embedder=embedder, store_factory=default_store(settings)
+    ).current_path()
+    if live is None:
+        return skipped("reviews", "no index yet")
+    due = due_for_review(read_infos(live / INFO_FILE).values(), datetime.now(UTC).date())
+    if due:
+        names = ", ".join(f"{i.source} (due by {i.review_text})" for i in due)
+        return Check(
+            "reviews",
+            "warning",
+            f"past their review date: {names}",
+            "ask each document's owner to review it, then reload the new version",
+        )
+    return ok("reviews", "no document is past its review date")
+
+
 def check_database(settings: Settings) -> Check:
     from bot.db import Database
 
@@ -167,6 +191,7 @@ def core_probes() -> list[tuple[str, Probe]]:
     return [
         ("knowledge", check_knowledge),
         ("index", check_index),
+        ("reviews", check_reviews),
         ("database", check_database),
         ("chroma", check_chroma),
         ("model", check_model),

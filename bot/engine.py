@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.answering import NOT_FOUND, Draft, draft
 from bot.choice import Chooser, Choosers
 from bot.config import Settings
+from bot.documents import DocumentInfo, due_for_review, read_infos, review_notice
 from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
 from bot.errors import EmbedderMismatchError, NotAuthorizedError
 from bot.gate import Gate, Gates
@@ -76,6 +78,8 @@ class _Live:
     router: Router
     gate: Gate
     chooser: Chooser
+    #: Each document's version, owner and review date, by file name.
+    documents: dict[str, DocumentInfo]
 
 
 class PolicyBot:
@@ -171,7 +175,8 @@ class PolicyBot:
             self._current.build.store.close()
         gate = Gates.packaged().for_embedder(embedder.name)
         chooser = Choosers.packaged().for_embedder(embedder.name)
-        self._current = _Live(build, retriever, router, gate, chooser)
+        documents = read_infos(build.documents_path)
+        self._current = _Live(build, retriever, router, gate, chooser, documents)
 
     def ask(self, question: Question | str) -> Answer:
         """Answer a question from the documents; never raises for bad input."""
@@ -212,6 +217,8 @@ class PolicyBot:
             # answer, is nobody's situation: no person is offered for it.
             escalation = Escalation()
         result, usage = self._phrase(cleaned.text, evidence, result)
+        if result.answered and (due := self._due(live, result)):
+            notices.append(review_notice(due))
         escalation = live.router.judged(result.route, escalation)
         return Answer(
             question=cleaned.original,
@@ -226,6 +233,18 @@ class PolicyBot:
             id=answer_id,
             usage=usage,
         )
+
+    def documents_due(self) -> list[DocumentInfo]:
+        """The live documents that are past their review date."""
+        return due_for_review(self._live().documents.values(), datetime.now(UTC).date())
+
+    @staticmethod
+    def _due(live: _Live, result: Draft) -> list[DocumentInfo]:
+        """The documents an answer cites that are past their review date."""
+        today = datetime.now(UTC).date()
+        sources = dict.fromkeys(c.source for c in result.citations)
+        infos = [live.documents[s] for s in sources if s in live.documents]
+        return due_for_review(infos, today)
 
     def _phrase(
         self, question: str, evidence: Evidence, extractive: Draft

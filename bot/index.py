@@ -41,6 +41,13 @@ from bot.changes import (
     read_clauses,
     write_clauses,
 )
+from bot.documents import (
+    DOCUMENTS_FILE,
+    INFO_FILE,
+    document_infos,
+    due_for_review,
+    write_infos,
+)
 from bot.embeddings import Embedder, Vectors
 from bot.errors import (
     DocumentLoadError,
@@ -60,10 +67,10 @@ log = logging.getLogger(__name__)
 #: Admin-editable settings kept in the knowledge directory beside the documents; each
 #: build keeps a copy, so that a build always answers with the settings it was made with.
 #: The clause hints (``hints/*.toml``) are settings too.
-CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE)
+CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE, DOCUMENTS_FILE)
 
 #: Bump when chunking or the embedded text changes, so that a reload rebuilds everything.
-BUILD_FORMAT = "6"
+BUILD_FORMAT = "7"
 
 #: The routing example sentences' vectors, kept in a build for the next reload to reuse.
 EXAMPLE_VECTORS = "routing-examples.npz"
@@ -199,6 +206,10 @@ class Build:
         return self.path / GLOSSARY_FILE
 
     @property
+    def documents_path(self) -> Path:
+        return self.path / INFO_FILE
+
+    @property
     def routing_model_path(self) -> Path:
         return self.path / MODEL_FILE
 
@@ -256,6 +267,11 @@ class IndexManager:
             return self._current_file.read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
             return None
+
+    def current_path(self) -> Path | None:
+        """The live build's directory, or None before the first reload."""
+        build_id = self.current_id()
+        return self._builds / build_id if build_id else None
 
     def current_manifest(self) -> Manifest | None:
         build_id = self.current_id()
@@ -338,6 +354,12 @@ class IndexManager:
             hints = replace(hints, hints=hints.hints + generated)
         clauses = {d.source: len(d.clauses) for d in documents}
         kept = kept_clauses(documents)
+        infos, info_problems = document_infos(documents, knowledge_dir)
+        today = datetime.now(UTC).date()
+        overdue = tuple(
+            f"{i.source} was due for review by {i.review_text}"
+            for i in due_for_review(infos.values(), today)
+        )
         clause_changes: tuple[ClauseChange, ...] = ()
         if previous is not None and (before := read_clauses(self._builds / previous.build_id)):
             clause_changes = compare(before, kept)
@@ -359,6 +381,7 @@ class IndexManager:
                     shutil.copyfile(knowledge_dir / name, path / name)
             _write_chunks(path / "chunks.json", chunks)
             write_clauses(path / CLAUSES_FILE, kept)
+            write_infos(path / INFO_FILE, infos.values())
             self._train_routing(Examples.load(knowledge_dir / ROUTING_FILE), path, previous)
             Manifest(
                 build_id=build_id,
@@ -399,7 +422,7 @@ class IndexManager:
             hints=len(hints.hints),
             hints_embedded=hints_embedded,
             hints_generated=len(generated),
-            warnings=hints.problems,
+            warnings=hints.problems + info_problems + overdue,
             changes=clause_changes,
         )
 

@@ -45,6 +45,7 @@ def test_a_ready_installation_passes_and_says_what_it_skipped(data_dir: Path) ->
     assert {name: c.status for name, c in checks.items()} == {
         "knowledge": "ok",
         "index": "ok",
+        "reviews": "ok",
         "database": "ok",
         "chroma": "skipped",
         "model": "skipped",
@@ -67,6 +68,7 @@ def test_each_broken_dependency_fails_with_its_reason_and_fix(
     assert {name: c.status for name, c in checks.items()} == {
         "knowledge": "ok",
         "index": "failed",
+        "reviews": "skipped",
         "database": "failed",
         "chroma": "failed",
         "model": "failed",
