@@ -3,15 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every dependency pinned: what the tests ran with. `make lock` refreshes it.
+LOCK := requirements.lock
 # `make run` and `make index` read settings from .env when there is one (see .env.example).
 DOTENV := set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: install index run test lint bench clean
+.PHONY: install index run test lint bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,6 +35,12 @@ lint: install
 
 bench: index
 	$(BIN)/python scripts/bench.py
+
+# The newest releases pyproject.toml allows, pinned; run `make test` after it.
+lock: install
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --no-header --no-annotate -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
