@@ -137,6 +137,41 @@ def backup(
 
 
 @app.command()
+def insights(
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date (YYYY-MM-DD); default: all.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+) -> None:
+    """What staff ask, where the documents fail them, and how fast cases are answered."""
+    from datetime import UTC, datetime
+
+    from bot.db import Database
+    from bot.insights import gather, markdown
+
+    if fmt not in {"md", "json"}:
+        err.print(f"[red]error:[/red] unknown format {fmt!r}: use md or json", highlight=False)
+        raise typer.Exit(1)
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError:
+        err.print(f"[red]error:[/red] {since!r} is not a date (YYYY-MM-DD)", highlight=False)
+        raise typer.Exit(1) from None
+    with _errors():
+        settings = Settings.from_env()
+        bot = make_bot()
+        db = Database.open(settings)
+        try:
+            report = gather(db, bot.index.embedder.embed, start)
+        finally:
+            db.close()
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        typer.echo(markdown(report), nl=False)
+
+
+@app.command()
 def changes(
     since: Annotated[
         str | None,
