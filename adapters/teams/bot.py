@@ -9,6 +9,7 @@ installed. ``help`` shows the welcome again; ``reload`` asks the core to reload 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Callable
@@ -60,7 +61,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         self._actions = CardActions(assistant, notifier, deliver_soon)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        self._notifier.learn(turn_context.activity)
+        await asyncio.to_thread(self._notifier.learn, turn_context.activity)
         await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
