@@ -70,3 +70,15 @@ async def test_a_card_posted_by_one_instance_is_updated_by_the_other(
     assert noted.activity_id == card.response_id
     shown = card_text(noted.card)
     assert "It started in May" in shown and "Claimed by: Sam Patel" in shown
+
+
+async def test_a_message_delivered_to_both_instances_is_answered_once(
+    pair: tuple[Teams, Teams],
+) -> None:
+    a, b = pair
+    activity = a.activity("How long are quarantined emails kept?")
+    assert (await a.post(activity)).status == 201
+    assert (await b.post(activity)).status == 201  # the Bot Framework resends it, to B
+    assert (await a.post(activity)).status == 201
+    answers = [c for c in a.connector.cards() if "30 days" in card_text(c.card)]
+    assert len(answers) == 1
