@@ -35,6 +35,7 @@ from bot.index import Progress, ReloadReport
 from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
 from bot.outbox import FlushResult
+from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Assistant:
         self.spool = spool
         self._reconnects = reconnect
         self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
+        self._local_state = PlatformState(MemoryStateStore())
         self._lock = threading.Lock()
         self._retried_at = 0.0
         self.metrics = Metrics(
@@ -149,6 +151,16 @@ class Assistant:
     @property
     def settings(self) -> Settings:
         return self.engine.settings
+
+    @property
+    def state(self) -> PlatformState:
+        """What adapters keep about their platform (event ids seen, threads answered, where
+        case cards are...), shared by every instance on the case database; this process's
+        own memory while the database is unavailable."""
+        try:
+            return self.work.state
+        except EscalationError:
+            return self._local_state
 
     def ask(self, question: Question) -> Answer:
         """Answer a question and record it, with any model call's cost, in the audit log."""

@@ -9,9 +9,10 @@ process that writes the audit must read the same key file (on several hosts: cop
 When a question becomes a case (not an anonymous one), its audit row gets the asker's real id:
 the case holds it anyway, and HR needs to connect the two.
 
-:func:`purge` applies ``POLICYBOT_RETENTION_DAYS`` to the audit, to feedback and to delivered
-notifications. Cases are kept: they are HR and Communications records, with their own
-retention under the Council's records policy, and are closed, not deleted, here.
+:func:`purge` applies ``POLICYBOT_RETENTION_DAYS`` to the audit, to feedback, to delivered
+notifications and to the platform state (:mod:`bot.platform_state`). Cases are kept: they are
+HR and Communications records, with their own retention under the Council's records policy,
+and are closed, not deleted, here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 from bot.case_views import format_ref
 from bot.db import Clock, Database, utcnow
 from bot.models import Answer, LLMUsage, Question
+from bot.platform_state import purge_state
 from bot.storage_models import AuditRow, CaseRow, FeedbackRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -359,23 +361,28 @@ class PurgeResult:
     feedback: int
     deliveries: int
     cutoff: datetime | None
+    #: Platform event ids, threads, card places, names... (see :mod:`bot.platform_state`).
+    platform_state: int = 0
 
 
 def purge(db: Database, retention_days: float, *, now: datetime | None = None) -> PurgeResult:
-    """Delete audit rows, feedback and delivered notifications older than the retention.
+    """Delete audit rows, feedback, delivered notifications and platform state older than
+    the retention, and platform event ids older than a day (whatever the retention).
 
     Args:
         db: the database.
-        retention_days: ``POLICYBOT_RETENTION_DAYS``; 0 or less keeps everything.
+        retention_days: ``POLICYBOT_RETENTION_DAYS``; 0 or less keeps everything but event ids.
         now: the current time (tests pass one).
 
     Returns:
         The counts deleted and the cutoff used. Cases and pending notifications are kept.
     """
-    if retention_days <= 0:
-        return PurgeResult(0, 0, 0, None)
-    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days) if retention_days > 0 else None
     with db.session() as session:
+        state = purge_state(session, now=now, cutoff=cutoff)
+        if cutoff is None:
+            return PurgeResult(0, 0, 0, None, platform_state=state)
         counts = [
             session.execute(statement).rowcount  # type: ignore[attr-defined]
             for statement in (
@@ -384,8 +391,13 @@ def purge(db: Database, retention_days: float, *, now: datetime | None = None) -
                 delete(OutboxRow).where(OutboxRow.status != "pending", OutboxRow.sent_at < cutoff),
             )
         ]
-    log.info("purged %d audit, %d feedback, %d delivery rows before %s", *counts, cutoff)
-    return PurgeResult(int(counts[0]), int(counts[1]), int(counts[2]), cutoff)
+    log.info(
+        "purged %d audit, %d feedback, %d delivery, %d platform state rows before %s",
+        *counts,
+        state,
+        cutoff,
+    )
+    return PurgeResult(int(counts[0]), int(counts[1]), int(counts[2]), cutoff, state)
 
 
 def _case_for_answer(session: Session, answer_id: str) -> tuple[str, str] | None:

@@ -29,6 +29,7 @@ from bot.db import Clock, Database, utcnow
 from bot.feedback import Feedback
 from bot.models import Team
 from bot.outbox import SYSTEM_ACTOR, FlushResult, Outbox, enqueue
+from bot.platform_state import DatabaseStateStore, PlatformState
 from bot.ports import Notifier
 from bot.storage_models import CaseEventRow, CaseRow
 
@@ -101,6 +102,7 @@ class Casework:
         outbox: deliver queued notifications.
         audit: record questions and answers.
         feedback: record and summarise votes.
+        state: the platform state every instance shares (:mod:`bot.platform_state`).
         clock: the current UTC time.
     """
 
@@ -110,6 +112,7 @@ class Casework:
     outbox: Outbox
     audit: AuditLog
     feedback: Feedback
+    state: PlatformState
     clock: Clock = utcnow
     #: When this process last applied the retention (``tick`` does it once a day).
     purged_at: datetime | None = field(default=None, init=False)
@@ -131,6 +134,7 @@ class Casework:
             outbox=Outbox(db, clock=clock),
             audit=audit,
             feedback=Feedback(db, key=key, clock=clock),
+            state=PlatformState(DatabaseStateStore(db, clock=clock)),
             clock=clock,
         )
 

@@ -7,8 +7,9 @@ pending with ``attempts``, ``last_error`` and a ``next_attempt_at`` that backs o
 exponentially up to a cap. Nothing is ever given up on.
 
 Delivery is at least once: a flusher claims a row for a lease before calling the notifier, so
-two flushers never deliver the same row, but a process that dies after the platform accepted
-a message and before the row was marked sent delivers it again once the lease runs out.
+two flushers (threads, or ``serve`` instances on one database) never deliver the same row, but
+a process that dies after the platform accepted a message and before the row was marked sent
+delivers it again once the lease runs out.
 Rows for one destination (a team's channel, one asker) go out in order: a row that is waiting
 holds back the later rows for the same destination.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.case_views import WAITING, CaseView, build_view, format_ref
@@ -262,19 +263,25 @@ class Outbox:
             }
 
     def _claim(self, row_id: int, now: datetime) -> bool:
-        # Only the flusher whose UPDATE still finds the row due gets it: the others see the
-        # lease (PostgreSQL re-checks the WHERE after the row lock; SQLite writes one at a time).
+        # The row is leased by the one flusher that finds it due under its row lock. On
+        # PostgreSQL a row another instance is claiming at this moment is skipped rather than
+        # waited for (FOR UPDATE SKIP LOCKED); once that claim commits, its lease makes the
+        # row not due. SQLite takes one writer at a time (BEGIN IMMEDIATE) and ignores the
+        # clause.
         with self._db.session() as session:
-            result = session.execute(
-                update(OutboxRow)
+            row = session.scalars(
+                select(OutboxRow)
                 .where(
                     OutboxRow.id == row_id,
                     OutboxRow.status == "pending",
                     OutboxRow.next_attempt_at <= now,
                 )
-                .values(next_attempt_at=now + self._lease)
-            )
-        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return False
+            row.next_attempt_at = now + self._lease
+            return True
 
     def _deliver(self, row_id: int, notifier: Notifier) -> Literal["sent", "failed", "skipped"]:
         try:

@@ -6,6 +6,9 @@ case changes: it writes an outbox row in the same transaction as the change, and
 raises means "not delivered": the row stays pending and is retried with backoff.
 
 :class:`Phraser` is how a language model rewrites an extractive answer (``bot/llm.py``).
+
+:class:`StateStore` keeps what every ``serve`` instance must know alike about the chat
+platforms (``bot/platform_state.py``).
 """
 
 from __future__ import annotations
@@ -95,6 +98,31 @@ class RecordingNotifier:
             self.fail_next -= 1
             raise ConnectionError("platform unavailable")
         self.delivered.append(call)
+
+
+class StateStore(Protocol):
+    """Short strings by platform, kind and key, shared by every instance that uses the store.
+
+    Implementations: :class:`bot.platform_state.DatabaseStateStore` (the database) and
+    :class:`bot.platform_state.MemoryStateStore` (one process).
+    """
+
+    def add(self, platform: str, kind: str, key: str, value: str = "") -> bool:
+        """Keep ``value`` unless the key is kept already; True when this call kept it.
+        Atomic: of two callers at once, one only gets True."""
+        ...
+
+    def put(self, platform: str, kind: str, key: str, value: str) -> None:
+        """Keep ``value``, replacing what the key held."""
+        ...
+
+    def get(self, platform: str, kind: str, key: str) -> str | None:
+        """What the key holds, or None."""
+        ...
+
+    def delete(self, platform: str, kind: str, key: str) -> None:
+        """Forget the key (nothing happens when it is not kept)."""
+        ...
 
 
 class Phraser(Protocol):

@@ -183,3 +183,21 @@ class AuditRow(Base):
     llm_latency_ms: Mapped[float | None] = mapped_column(Float)
     #: Why the extractive answer was given although a model was asked; None when it answered.
     llm_fallback: Mapped[str | None] = mapped_column(String(32))
+
+
+class PlatformStateRow(Base):
+    """What every ``serve`` instance must know alike about the chat platforms (see
+    :mod:`bot.platform_state`): event ids seen, threads answered, where case cards are,
+    display names, opened chats and service URLs. One row per platform, kind and key."""
+
+    __tablename__ = "platform_state"
+    __table_args__ = (
+        UniqueConstraint("platform", "kind", "key", name="uq_platform_state_platform_kind_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -24,7 +24,6 @@ from adapters.delivery import DELIVERIES, PlatformNotifier
 from adapters.slack import actions, asking, errors, reviewing
 from adapters.slack.context import SlackBot
 from adapters.slack.notifier import SlackNotifier
-from adapters.slack.refs import Recent
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
 from bot.assistant import Assistant
 from bot.config import Settings
@@ -78,10 +77,10 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
             "communications": slack.comms_channel,
         },
         sla_hours=assistant.settings.sla_hours,
+        state=lambda: assistant.state,
     )
     bot = SlackBot(assistant, notifier, deliver_soon=web_app[DELIVERIES].soon)
-    seen = Recent()
-    app.use(skip_repeats(seen))
+    app.use(skip_repeats(assistant))
     asking.register(app, bot)
     actions.register(app, bot)
     reviewing.register(app, bot)
@@ -92,7 +91,7 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         web_app.cleanup_ctx.append(socket_mode(app, app_token))
     else:
         dispatchers = ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
-        web_app.router.add_post("/slack/events", http_route(app, dispatchers, seen))
+        web_app.router.add_post("/slack/events", http_route(app, dispatchers, assistant))
         web_app.on_cleanup.append(lambda _app: _shutdown(dispatchers))
     web_app.on_cleanup.append(lambda _app: _shutdown(listeners))
     log.info("Slack mounted (%s)", "Socket Mode" if app_token else "POST /slack/events")

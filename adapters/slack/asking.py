@@ -39,7 +39,7 @@ def register(app: App, bot: SlackBot) -> None:
         if ignored(event, context.bot_user_id) or event["channel"].startswith("D"):
             return  # (a DM arrives as message.im, answered once, there)
         thread = event.get("thread_ts") or event["ts"]
-        bot.threads.add((event["channel"], thread))
+        bot.mark_thread(event["channel"], thread)
         answer(bot, client, event, thread, context.bot_user_id)
 
     def on_message(event: Event, client: WebClient, context: BoltContext) -> None:
@@ -51,7 +51,7 @@ def register(app: App, bot: SlackBot) -> None:
         thread = event.get("thread_ts", "")
         mentioned = f"<@{context.bot_user_id}>" in event.get("text", "")
         # A mention in the thread arrives as app_mention too: answer it once, there.
-        if thread and not mentioned and (event["channel"], thread) in bot.threads:
+        if thread and not mentioned and bot.answered_thread(event["channel"], thread):
             answer(bot, client, event, thread, context.bot_user_id, uninvited=True)
 
     def on_policy(

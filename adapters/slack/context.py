@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import Block
 from adapters.slack.notifier import SlackNotifier
-from adapters.slack.refs import ConversationRef, Recent, person
+from adapters.slack.refs import PLATFORM, ConversationRef, person
 from bot.assistant import Assistant
 from bot.models import Answer, Question
 
@@ -31,8 +31,6 @@ class SlackBot:
         notifier: posts cards and replies, and knows where cards are.
         deliver_soon: flushes the outbox in the background (a new case or reply shows at once
             rather than at the delivery loop's next tick).
-        threads: ``(channel, thread_ts)`` of threads the bot has answered in, whose later
-            messages are follow-up questions.
         answering: answers worked out at once, one per CPU core. The others wait their turn
             without holding the GIL, which leaves the event loop free to acknowledge new
             requests (with 40 concurrent mentions on 2 cores, ack p95 fell from about 0.9 s
@@ -42,10 +40,18 @@ class SlackBot:
     assistant: Assistant
     notifier: SlackNotifier
     deliver_soon: Callable[[], None]
-    threads: Recent = field(default_factory=Recent)
     answering: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(max(os.cpu_count() or 1, 1))
     )
+
+    def mark_thread(self, channel: str, thread: str) -> None:
+        """Note a thread the bot answers in: its later messages are follow-up questions, on
+        whichever instance they arrive (the platform state is shared)."""
+        self.assistant.state.mark_thread(PLATFORM, f"{channel}/{thread}")
+
+    def answered_thread(self, channel: str, thread: str) -> bool:
+        """Whether the bot has answered in this thread (on any instance)."""
+        return self.assistant.state.answered_thread(PLATFORM, f"{channel}/{thread}")
 
     def ask(self, text: str, ref: ConversationRef) -> Answer:
         """The core's answer to ``text``, asked by ``ref.user`` where ``ref`` says."""

@@ -1,11 +1,12 @@
 """Case notifications in Slack: the outbox's side (post, reply, remind) and card updates.
 
 Where a case's card is: Slack needs a card's channel and ``ts`` to update it. A button pressed
-on the card carries both, and the reply modal keeps them; :attr:`SlackNotifier.cards`
-remembers the latest card of each case posted or touched by this process, for changes made
-elsewhere (App Home buttons, the asker's note). When a card is not known (the process
-restarted), the updated card is posted again with a remark that earlier ones are out of date:
-reviewers always see the current state, at the cost of an extra message.
+on the card carries both, and the reply modal keeps them; the latest card of each case posted
+or touched is kept in the platform state every instance shares
+(:meth:`bot.platform_state.PlatformState.remember_card`), for changes made elsewhere (App Home
+buttons, the asker's note, another instance). When a card is not known (its place was purged,
+or could not be written), the updated card is posted again with a remark that earlier ones
+are out of date: reviewers always see the current state, at the cost of an extra message.
 
 The asker's choice comes first: the core holds a new case's announcement while its asker may
 still choose, in the "Add a note or stay anonymous" modal, not to show their name (see
@@ -15,11 +16,11 @@ only once they have chosen, or two minutes later.
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from cachetools import LRUCache
 from slack_sdk import WebClient
 
 from adapters.slack.blocks import section
@@ -30,10 +31,12 @@ from bot import phrases
 from bot.case_views import CaseView
 from bot.models import Team
 
+if TYPE_CHECKING:
+    from bot.platform_state import PlatformState
+
 log = logging.getLogger(__name__)
 
 CardLocation = tuple[str, str]
-KNOWN_CARDS = 5000
 
 
 class SlackNotifier:
@@ -43,16 +46,23 @@ class SlackNotifier:
         client: the bot's Web API client.
         channels: the channel id of each team (``SLACK_HR_CHANNEL``, ``SLACK_COMMS_CHANNEL``).
         sla_hours: said in reminders.
+        state: the platform state (``Assistant.state``), where case cards are noted.
     """
 
     platform = PLATFORM
 
-    def __init__(self, client: WebClient, channels: dict[Team, str], *, sla_hours: float) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        channels: dict[Team, str],
+        *,
+        sla_hours: float,
+        state: Callable[[], PlatformState],
+    ) -> None:
         self.client = client
         self.channels = {team: channel for team, channel in channels.items() if channel}
         self.sla_hours = sla_hours
-        self.cards: LRUCache[str, CardLocation] = LRUCache(KNOWN_CARDS)
-        self._lock = threading.Lock()
+        self._state = state
 
     def serves_team(self, team: Team) -> bool:
         return team in self.channels
@@ -84,14 +94,21 @@ class SlackNotifier:
         self.client.chat_postMessage(channel=self.channels[team], text=text, blocks=blocks)
 
     def remember(self, case_id: str, channel: str, ts: str) -> None:
-        """Note where a case's card is (from a button pressed on it)."""
-        with self._lock:
-            self.cards[case_id] = (channel, ts)
+        """Note where a case's card is (from a button pressed on it, or a card posted)."""
+        where = json.dumps({"channel": channel, "ts": ts}, separators=(",", ":"))
+        self._state().remember_card(case_id, PLATFORM, where)
+
+    def card(self, case_id: str) -> CardLocation | None:
+        """Where the latest card of a case is, as far as any instance knows."""
+        known = self._state().card(case_id, PLATFORM)
+        if not known:
+            return None
+        where = json.loads(known)
+        return str(where["channel"]), str(where["ts"])
 
     def refresh_card(self, case: CaseView, where: CardLocation | None = None) -> None:
         """Show the case's current state on its card (see the module docstring)."""
-        with self._lock:
-            where = where or self.cards.get(case.id)
+        where = where or self.card(case.id)
         if where is None:
             if self.serves_team(case.team):
                 self._post_card(

@@ -1,4 +1,4 @@
-"""Who and where in Slack: user ids, conversation references, bounded memories.
+"""Who and where in Slack: user ids and conversation references.
 
 A conversation reference is what the core stores with a case so that a reviewer's reply can
 reach the asker later (``Question.conversation``). Slack's is ``slack:`` followed by compact
@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Hashable
 from dataclasses import dataclass
-
-from cachetools import LRUCache
 
 from adapters.slack.mrkdwn import escape_fit
 
@@ -86,27 +82,3 @@ class ConversationRef:
         if body:
             return cls(body)
         raise ValueError("not a Slack conversation reference")
-
-
-class Recent:
-    """A bounded, thread-safe memory of recent keys (event ids, answered threads); the least
-    recently used are forgotten first."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._seen: LRUCache[Hashable, bool] = LRUCache(size)
-        self._lock = threading.Lock()
-
-    def add(self, key: Hashable) -> bool:
-        """Remember ``key``; False when it was already remembered (it counts as a use)."""
-        with self._lock:
-            known = self._seen.get(key, False)
-            self._seen[key] = True
-            return not known
-
-    def forget(self, key: Hashable) -> None:
-        with self._lock:
-            self._seen.pop(key, None)
-
-    def __contains__(self, key: Hashable) -> bool:
-        with self._lock:
-            return key in self._seen

@@ -8,11 +8,13 @@ when the server starts and closed when it stops; no public URL is needed.
 
 Repeats: Slack retries an event it thinks we missed (``X-Slack-Retry-Num``, in both modes).
 Whatever the retry's reason, it is handled like a first delivery: dropped (acknowledged) only
-when its event id is already remembered, that is when an earlier delivery reached this process
-and was accepted. An HTTP delivery we answered with a 5xx is forgotten again, so that Slack's
-retry (reason ``http_error``) gets the answer the first one could not. A retry of an event
-that reached another process, or this one before a restart, is answered again: a rare second
-answer is better than a lost question.
+when its event id is already recorded, that is when an earlier delivery reached an instance
+(this one or another on the same database, before a restart too) and was accepted. The ids
+are kept in the platform state every instance shares (:meth:`PlatformState.seen`). An HTTP
+delivery we answered with a 5xx is forgotten again, so that Slack's retry (reason
+``http_error``) gets the answer the first one could not. When the state cannot be written
+(the database is down), the event is answered: a rare second answer is better than a lost
+question.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.refs import Recent
+from adapters.slack.refs import PLATFORM
+from bot.assistant import Assistant
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
-def skip_repeats(seen: Recent) -> Callable[..., BoltResponse]:
+def skip_repeats(assistant: Assistant) -> Callable[..., BoltResponse]:
     """A bolt middleware that acknowledges repeated events without handling them."""
 
     # bolt passes the rest of the chain by the name ``next``
@@ -43,7 +46,7 @@ def skip_repeats(seen: Recent) -> Callable[..., BoltResponse]:
         retry = req.headers.get("x-slack-retry-num")
         reason = next_value(req.headers.get("x-slack-retry-reason"))
         event_id = event_of(req)
-        if event_id and not seen.add(event_id):
+        if event_id and assistant.state.seen(PLATFORM, event_id):
             log.info("acknowledged repeated event %s (retry %s, %s)", event_id, retry, reason)
             return BoltResponse(status=200, body="")
         return next()
@@ -64,10 +67,10 @@ def next_value(values: object) -> str:
 
 
 def http_route(
-    app: App, executor: Executor, seen: Recent
+    app: App, executor: Executor, assistant: Assistant
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The aiohttp handler of ``POST /slack/events``; ``seen`` is :func:`skip_repeats`' memory,
-    from which an event we failed (5xx) is forgotten so that Slack's retry is handled."""
+    """The aiohttp handler of ``POST /slack/events``; an event we failed (5xx) is forgotten
+    from the events :func:`skip_repeats` has seen, so that Slack's retry is handled."""
 
     async def slack_events(request: web.Request) -> web.Response:
         headers: dict[str, str | Sequence[str]] = {
@@ -80,10 +83,10 @@ def http_route(
         try:
             response = await loop.run_in_executor(executor, app.dispatch, bolt_request)
         except BaseException:
-            _forget(seen, bolt_request)
+            _forget(assistant, bolt_request)
             raise
         if response.status >= 500:
-            _forget(seen, bolt_request)
+            _forget(assistant, bolt_request)
         return web.Response(
             status=response.status,
             body=(response.body or "").encode(),
@@ -93,11 +96,11 @@ def http_route(
     return slack_events
 
 
-def _forget(seen: Recent, req: BoltRequest) -> None:
+def _forget(assistant: Assistant, req: BoltRequest) -> None:
     event_id = event_of(req)
     if event_id:
         log.info("failed event %s: its retry will be handled", event_id)
-        seen.forget(event_id)
+        assistant.state.forget(PLATFORM, event_id)
 
 
 def connection_check(app: App) -> Callable[[web.Application], AsyncIterator[None]]:

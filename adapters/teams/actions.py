@@ -18,7 +18,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
-from adapters.teams.case_cards import REPLY_INPUT, case_message
+from adapters.teams.case_cards import REPLY_INPUT
 from adapters.teams.identity import configured_people, is_personal, person_id, question_from
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send, update
@@ -164,9 +164,10 @@ class CardActions:
         card_id = context.activity.reply_to_id
         if not card_id:
             if not await self._notifier.update_case_card(case):
-                await send(context, case_message(case, self._notifier.names))
+                await send(context, await self._notifier.case_message(case))
             return
-        self._notifier.cards[case.id] = (context.activity.conversation.id, card_id)
-        activity = case_message(case, self._notifier.names)
+        conversation = context.activity.conversation.id
+        await asyncio.to_thread(self._notifier.remember_card, case.id, conversation, card_id)
+        activity = await self._notifier.case_message(case)
         activity.id = card_id
         await update(context, activity)

@@ -75,7 +75,7 @@ def mount_teams(
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
-    notifier = TeamsNotifier(adapter, settings)
+    notifier = TeamsNotifier(adapter, settings, state=lambda: assistant.state)
     bot = TeamsBot(assistant, notifier, app[DELIVERIES].soon)
     endpoint = MessagesEndpoint(adapter, bot, auth_required=bool(config.APP_ID))
     app.router.add_post("/api/messages", endpoint.handle)

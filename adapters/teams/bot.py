@@ -5,20 +5,28 @@ personal chat; channels and group chats when the bot is @-mentioned (the mention
 the question); card buttons (:mod:`adapters.teams.actions`); a welcome card when the bot is
 installed. ``help`` shows the welcome again; ``reload`` asks the core to reload the documents
 (the core checks that the sender is an admin).
+
+A message activity delivered again (the Bot Framework resends one it thinks was lost, maybe
+to another instance) is handled once: its id is recorded in the platform state every
+instance shares (:meth:`bot.platform_state.PlatformState.seen`), and forgotten again when its
+turn fails, so that a resend gets the answer the first delivery could not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Callable
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams.actions import CardActions
 from adapters.teams.cards import answer_message, welcome_message
 from adapters.teams.identity import (
+    PLATFORM,
     configured_people,
     is_personal,
     mentions_bot,
@@ -42,6 +50,14 @@ def question_text(context: TurnContext) -> str:
     return html.unescape(raw if raw is not None else activity.text or "").strip()
 
 
+def delivery_key(activity: Activity) -> str:
+    """What identifies one message activity however often it is delivered ("" for others):
+    its id, which is unique within its conversation."""
+    if activity.type != ActivityTypes.message or not activity.id or not activity.conversation:
+        return ""
+    return f"{activity.conversation.id}/{activity.id}"
+
+
 class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is untyped
     """PolicyBot in Teams.
 
@@ -60,8 +76,20 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         self._actions = CardActions(assistant, notifier, deliver_soon)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        self._notifier.learn(turn_context.activity)
-        await super().on_turn(turn_context)
+        activity = turn_context.activity
+        key = delivery_key(activity)
+        state = self._assistant.state
+        repeated: bool = await asyncio.to_thread(state.seen, PLATFORM, key) if key else False
+        if repeated:
+            log.info("teams: acknowledged a repeated activity %s", activity.id)
+            return
+        await asyncio.to_thread(self._notifier.learn, activity)
+        try:
+            await super().on_turn(turn_context)
+        except BaseException:
+            if key:
+                await asyncio.to_thread(state.forget, PLATFORM, key)
+            raise
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

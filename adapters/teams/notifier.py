@@ -9,6 +9,12 @@ the server's event loop and waits. A failure raises, so the outbox tries again l
 - A reply goes to the asker's personal chat: the stored reference when they asked there; else
   a one-to-one chat the bot opens with them, never the channel they asked in, where others
   would read it.
+
+What is learned (the service URL and the bot's id from incoming activities, people's display
+names, the chats opened, where each card is) is kept in the platform state every instance on
+the database shares (:class:`bot.platform_state.PlatformState`), so that a card posted by one
+instance is updated by another, and a name seen by one is shown by all. It is read and
+written on worker threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -28,7 +34,6 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
-from cachetools import LRUCache
 
 from adapters.teams.case_cards import case_message, reminder_message, reply_message
 from adapters.teams.identity import (
@@ -44,17 +49,22 @@ from bot.case_views import CaseView
 from bot.config import Settings
 from bot.models import Team
 
+if TYPE_CHECKING:
+    from bot.platform_state import PlatformState
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TIMEOUT = 60.0
 """Seconds a delivery may take, retries included; well inside the outbox's 5-minute lease."""
-REMEMBERED_CARDS = 5000
-"""Case cards whose place is remembered, to update them in place (the oldest go first)."""
-REMEMBERED_NAMES = 5000
-"""Display names remembered (the least recently seen go first)."""
-REMEMBERED_CHATS = 1000
-"""Personal chats the bot opened, remembered so as not to open one per message."""
+# Kinds of platform state (see bot.platform_state); cards use the core's own kind.
+NAME = "name"
+"""``teams:<id>`` -> display name, as seen on incoming activities."""
+CHAT = "chat"
+"""(user, tenant, service URL) -> the serialised reference of a personal chat the bot opened,
+so as not to open one per message."""
+LEARNED = "learned"
+"""``service_url`` and ``bot_id``, from the latest incoming activity."""
 
 
 class TeamsNotifier:
@@ -63,11 +73,14 @@ class TeamsNotifier:
     Args:
         adapter: the botbuilder adapter that sends.
         settings: app id, team channels, service URL, tenant.
+        state: the platform state (``Assistant.state``).
     """
 
     platform = PLATFORM
 
-    def __init__(self, adapter: CloudAdapter, settings: Settings) -> None:
+    def __init__(
+        self, adapter: CloudAdapter, settings: Settings, *, state: Callable[[], PlatformState]
+    ) -> None:
         self._adapter = adapter
         self._app_id = settings.teams.app_id
         self._tenant = settings.teams.tenant_id
@@ -77,36 +90,62 @@ class TeamsNotifier:
         }
         self._service_url = settings.teams.service_url
         self._sla_hours = settings.sla_hours
-        self._learned_url = ""
-        self._bot_id = f"28:{self._app_id}" if self._app_id else ""
+        self._configured_bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._configured = configured_people(settings)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.cards: LRUCache[str, tuple[str, str]] = LRUCache(REMEMBERED_CARDS)
-        """Case id -> (conversation id, activity id) of its latest card."""
-        self.names: LRUCache[str, str] = LRUCache(REMEMBERED_NAMES)
-        """``teams:<id>`` -> display name, as seen on incoming activities."""
-        self._chats: LRUCache[tuple[str, str, str], str] = LRUCache(REMEMBERED_CHATS)
-        """(user, tenant, service URL) -> the serialised reference of a chat opened with them."""
+        self._state = state
 
     async def start(self, _app: web.Application) -> None:
         """Remember the server's event loop (an aiohttp on_startup hook)."""
         self._loop = asyncio.get_running_loop()
 
     def learn(self, activity: Activity) -> None:
-        """Note the service URL, the bot's id and the sender's name from an incoming activity."""
+        """Note the service URL, the bot's id and the sender's name from an incoming activity
+        (blocking: call it on a worker thread). Only what changed is written."""
+        learned: list[tuple[str, str, str]] = []
         if activity.service_url:
-            self._learned_url = activity.service_url
+            learned.append((LEARNED, "service_url", activity.service_url))
         if activity.recipient and activity.recipient.id:
-            self._bot_id = activity.recipient.id
+            learned.append((LEARNED, "bot_id", activity.recipient.id))
         sender = activity.from_property
         if sender and sender.name:
-            self.names[person_id(sender, self._configured)] = sender.name
+            learned.append((NAME, person_id(sender, self._configured), sender.name))
+        state = self._state()
+        for kind, key, value in learned:
+            if state.recall(PLATFORM, kind, key) != value:
+                state.remember(PLATFORM, kind, key, value)
+
+    def names_in(self, case: CaseView) -> dict[str, str]:
+        """The display names of the people a case's card shows (blocking)."""
+        state = self._state()
+        people = {case.asker, case.claimed_by, *(event.by for event in case.events)}
+        names = {p: state.recall(PLATFORM, NAME, p) for p in people if p}
+        return {person: name for person, name in names.items() if name}
+
+    def remember_card(self, case_id: str, conversation_id: str, activity_id: str) -> None:
+        """Note where a case's latest card is (blocking)."""
+        where = json.dumps({"conversation": conversation_id, "activity": activity_id})
+        self._state().remember_card(case_id, PLATFORM, where)
+
+    def card(self, case_id: str) -> tuple[str, str] | None:
+        """(conversation id, activity id) of a case's latest card, if known (blocking)."""
+        known = self._state().card(case_id, PLATFORM)
+        if not known:
+            return None
+        where = json.loads(known)
+        return str(where["conversation"]), str(where["activity"])
 
     def service_url(self) -> str:
-        url = self._service_url or self._learned_url
+        """``TEAMS_SERVICE_URL``, or the latest incoming activity's (blocking)."""
+        url = self._service_url or self._state().recall(PLATFORM, LEARNED, "service_url")
         if not url:
             raise LookupError("no Teams service URL yet: set TEAMS_SERVICE_URL")
         return url
+
+    def bot_id(self) -> str:
+        """The bot's id in conversations, as last seen (blocking)."""
+        learned = self._state().recall(PLATFORM, LEARNED, "bot_id")
+        return learned or self._configured_bot_id
 
     def serves_team(self, team: Team) -> bool:
         return bool(self._channels.get(team))
@@ -143,21 +182,31 @@ class TeamsNotifier:
     async def post_case_card(self, case: CaseView) -> str:
         """Post a case's card to its team's channel; returns the card's activity id."""
         channel = self._channel(case.team)
-        activity_id = await self._post(channel, case_message(case, self.names))
-        self.cards[case.id] = (channel, activity_id)
+        message = await self.case_message(case)
+        activity_id = await self._post(channel, message)
+        await asyncio.to_thread(self.remember_card, case.id, channel, activity_id)
         log.info("teams: posted the card of %s to the %s channel", case.id, case.team)
         return activity_id
 
     async def update_case_card(self, case: CaseView) -> bool:
         """Redraw a case's card where it was posted; False when its id is not known."""
-        if case.id not in self.cards:
+        where = await asyncio.to_thread(self.card, case.id)
+        if where is None:
             return False
-        conversation_id, activity_id = self.cards[case.id]
-        activity = case_message(case, self.names)
+        conversation_id, activity_id = where
+        activity = await self.case_message(case)
         activity.id = activity_id
-        reference = channel_reference(conversation_id, self.service_url(), self._bot_id)
+        reference = await self._reference(conversation_id)
         await self._in(reference, lambda context: update(context, activity))
         return True
+
+    async def case_message(self, case: CaseView) -> Activity:
+        """The case's card as a message, with the names of the people it shows."""
+        return case_message(case, await asyncio.to_thread(self.names_in, case))
+
+    async def _reference(self, conversation_id: str) -> ConversationReference:
+        url, bot_id = await asyncio.to_thread(lambda: (self.service_url(), self.bot_id()))
+        return channel_reference(conversation_id, url, bot_id)
 
     def _channel(self, team: Team) -> str:
         channel = self._channels.get(team)
@@ -166,7 +215,7 @@ class TeamsNotifier:
         return channel
 
     async def _post(self, conversation_id: str, activity: Activity) -> str:
-        reference = channel_reference(conversation_id, self.service_url(), self._bot_id)
+        reference = await self._reference(conversation_id)
         return await self._in(reference, lambda context: send(context, activity))
 
     async def _deliver(self, conversation_ref: str, case: CaseView, text: str) -> None:
@@ -186,19 +235,20 @@ class TeamsNotifier:
             if conversation.conversation_type in (None, "personal") and not conversation.is_group:
                 return reference
             user, tenant = reference.user.id, conversation.tenant_id or self._tenant
-            url = reference.service_url or self.service_url()
+            url = reference.service_url or await asyncio.to_thread(self.service_url)
         else:  # a case logged from the command line names only the asker: teams:<id>
             platform, _, user = conversation_ref.partition(":")
             if platform != PLATFORM or not user:
                 raise LookupError(f"cannot reach {conversation_ref!r} in Teams")
-            tenant, url = self._tenant, self.service_url()
-        key = (user, tenant or "", url)
-        known = self._chats.get(key)
+            tenant, url = self._tenant, await asyncio.to_thread(self.service_url)
+        key = json.dumps([user, tenant or "", url])
+        known = await asyncio.to_thread(self._state().recall, PLATFORM, CHAT, key)
         if known is not None:
             return reference_from(known)
+        bot_id = await asyncio.to_thread(self.bot_id)
         parameters = ConversationParameters(
             is_group=False,
-            bot=ChannelAccount(id=self._bot_id or None),
+            bot=ChannelAccount(id=bot_id or None),
             members=[ChannelAccount(id=user)],
             tenant_id=tenant or None,
             channel_data={"tenant": {"id": tenant}} if tenant else None,
@@ -212,7 +262,8 @@ class TeamsNotifier:
             self._app_id, remember, parameters, channel_id=CHANNEL_ID, service_url=url
         )
         opened[0].activity_id = None
-        self._chats[key] = json.dumps(opened[0].serialize(), separators=(",", ":"))
+        chat = json.dumps(opened[0].serialize(), separators=(",", ":"))
+        await asyncio.to_thread(self._state().remember, PLATFORM, CHAT, key, chat)
         return opened[0]
 
     async def _in(self, reference: ConversationReference, work: Callable[[Any], Awaitable[T]]) -> T:

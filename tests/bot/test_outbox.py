@@ -164,3 +164,24 @@ def test_two_flushers_at_once_deliver_each_row_once(work: Casework) -> None:
     ids = [call.case_ids[0] for call in notifier.delivered]
     assert sorted(ids) == [f"HR-{n:04d}" for n in range(1, 7)]
     assert work.outbox.pending_count() == 0
+
+
+def test_two_instances_flushing_at_once_deliver_each_row_once(
+    database: Backend, work: Casework, clock: FakeClock
+) -> None:
+    for i in range(8):
+        work.cases.open(CaseRequest("hr", STAFF, f"Question {i}"))
+    other = Casework.open(database.settings(), clock=clock)  # a second serve instance
+    try:
+        notifier = _SlowNotifier()
+        flushers = [work, other, work, other]
+        threads = [threading.Thread(target=w.outbox.flush, args=(notifier,)) for w in flushers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    ids = [call.case_ids[0] for call in notifier.delivered]
+    assert sorted(ids) == [f"HR-{n:04d}" for n in range(1, 9)]
+    assert work.outbox.pending_count() == 0

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import pytest
-from cachetools import LRUCache
 
 from adapters.teams.cards import escape
 from adapters.teams.case_cards import CARD_BUDGET
@@ -176,14 +175,3 @@ async def test_a_case_with_long_replies_still_fits_in_a_teams_message(teams: Tea
     assert "Reply 5: " in shown and "…" in shown and "earlier replies not shown" in shown
     kept = [e.text for e in cases.get("HR-0001").events if e.action == "replied"]
     assert kept[-1] == long_replies[-1]  # the core keeps the whole text
-
-
-@pytest.mark.asyncio
-async def test_the_adapters_memories_are_bounded(teams: Teams) -> None:
-    notifier = teams.notifier
-    assert isinstance(notifier.cards, LRUCache) and isinstance(notifier.names, LRUCache)
-    limit = int(notifier.names.maxsize)
-    for n in range(limit + 10):
-        notifier.names[f"teams:29:{n}"] = f"Person {n}"
-    assert len(notifier.names) == limit
-    assert "teams:29:0" not in notifier.names and f"teams:29:{limit + 9}" in notifier.names

@@ -1,0 +1,239 @@
+"""What every ``policybot serve`` instance must know alike about the chat platforms.
+
+Several instances behind one load balancer share one database; a platform may send an event
+to any of them, and retry it on another. What one instance learns, the others must know:
+
+- the event ids seen (Slack retries and replays): the first instance to record an id handles
+  the event, every later delivery of it is a repeat (:meth:`PlatformState.seen`);
+- the threads the bot has answered in, whose later messages are follow-up questions;
+- where each case's card is on each platform, so that any instance can update it;
+- what an adapter learns from incoming messages and needs later for proactive messages
+  (display names, personal chats opened, the service URL).
+
+Values are opaque strings that the adapter writes and reads; the core never looks inside.
+:class:`PlatformState` sits over a :class:`~bot.ports.StateStore`: :class:`DatabaseStateStore`
+(the ``platform_state`` table) when the case database is open, :class:`MemoryStateStore`
+(this process only) when it is not. State is a help, never a reason to fail a person's
+request: a store that fails is logged, and the answer is the one that errs on the side of
+answering (an event not seen before, a card not known).
+
+Old rows go with the retention (:func:`purge_state`, called by :func:`bot.audit.purge`):
+event ids after :data:`EVENTS_KEPT`, everything else ``POLICYBOT_RETENTION_DAYS`` after it was
+last written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from cachetools import LRUCache
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.db import Clock, Database, utcnow
+from bot.ports import StateStore
+from bot.storage_models import PlatformStateRow
+
+log = logging.getLogger(__name__)
+
+EVENT = "event"
+THREAD = "thread"
+CARD = "card"
+
+EVENTS_KEPT = timedelta(days=1)
+"""How long an event id is remembered: Slack retries within the hour."""
+KEY_CHARS = 255
+MEMORY_ROWS = 10_000
+"""Rows a :class:`MemoryStateStore` keeps (the least recently used go first)."""
+
+
+def _key(key: str) -> str:
+    """The stored key: a key too long for the column (a Teams chat) is replaced by its hash."""
+    if len(key) <= KEY_CHARS:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class DatabaseStateStore:
+    """A :class:`~bot.ports.StateStore` in the ``platform_state`` table, shared by every
+    instance on the database.
+
+    Args:
+        db: the case database.
+        clock: the current UTC time (tests pass a fake).
+    """
+
+    def __init__(self, db: Database, *, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def add(self, platform: str, kind: str, key: str, value: str = "") -> bool:
+        # INSERT ... ON CONFLICT DO NOTHING: atomic on both databases, and no failed statement
+        # to roll back; the unique constraint decides which instance was first: the insert
+        # returns the new row's id, or nothing when the key was there already.
+        with self._db.session() as session:
+            insert = _insert(session).values(**self._row(platform, kind, key, value))
+            added = session.execute(
+                insert.on_conflict_do_nothing().returning(PlatformStateRow.id)
+            ).first()
+        return added is not None
+
+    def put(self, platform: str, kind: str, key: str, value: str) -> None:
+        row = self._row(platform, kind, key, value)
+        with self._db.session() as session:
+            insert = _insert(session).values(**row)
+            session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["platform", "kind", "key"],
+                    set_={"value": row["value"], "updated_at": row["updated_at"]},
+                )
+            )
+
+    def get(self, platform: str, kind: str, key: str) -> str | None:
+        with self._db.reading() as session:
+            return session.scalar(
+                select(PlatformStateRow.value).where(*_match(platform, kind, key))
+            )
+
+    def delete(self, platform: str, kind: str, key: str) -> None:
+        with self._db.session() as session:
+            session.execute(delete(PlatformStateRow).where(*_match(platform, kind, key)))
+
+    def _row(self, platform: str, kind: str, key: str, value: str) -> dict[str, Any]:
+        return {
+            "platform": platform,
+            "kind": kind,
+            "key": _key(key),
+            "value": value,
+            "updated_at": self._clock(),
+        }
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(PlatformStateRow)
+
+
+def _match(platform: str, kind: str, key: str) -> tuple[Any, ...]:
+    return (
+        PlatformStateRow.platform == platform,
+        PlatformStateRow.kind == kind,
+        PlatformStateRow.key == _key(key),
+    )
+
+
+class MemoryStateStore:
+    """A :class:`~bot.ports.StateStore` in this process only, bounded: for a process without a
+    database (the database is down, or tests)."""
+
+    def __init__(self, size: int = MEMORY_ROWS) -> None:
+        self._rows: LRUCache[tuple[str, str, str], str] = LRUCache(size)
+        self._lock = threading.Lock()
+
+    def add(self, platform: str, kind: str, key: str, value: str = "") -> bool:
+        with self._lock:
+            if (platform, kind, key) in self._rows:
+                return False
+            self._rows[platform, kind, key] = value
+            return True
+
+    def put(self, platform: str, kind: str, key: str, value: str) -> None:
+        with self._lock:
+            self._rows[platform, kind, key] = value
+
+    def get(self, platform: str, kind: str, key: str) -> str | None:
+        with self._lock:
+            return self._rows.get((platform, kind, key))
+
+    def delete(self, platform: str, kind: str, key: str) -> None:
+        with self._lock:
+            self._rows.pop((platform, kind, key), None)
+
+
+class PlatformState:
+    """The platform state adapters keep (see the module docstring).
+
+    Args:
+        store: where it is kept.
+    """
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    def seen(self, platform: str, event_id: str) -> bool:
+        """Record ``event_id``; True when it was recorded already (by any instance): a repeat.
+
+        A store that fails counts the event as new: a rare second answer is better than a
+        lost question.
+        """
+        try:
+            return not self.store.add(platform, EVENT, event_id)
+        except Exception:
+            log.warning("could not record event %s: handling it", event_id, exc_info=True)
+            return False
+
+    def forget(self, platform: str, event_id: str) -> None:
+        """Forget ``event_id`` (its handling failed, so that the platform's retry is handled)."""
+        self._quietly(lambda: self.store.delete(platform, EVENT, event_id), "forget an event")
+
+    def mark_thread(self, platform: str, thread: str) -> None:
+        """Note a thread the bot has answered in (its later messages are follow-ups)."""
+        self._quietly(lambda: self.store.put(platform, THREAD, thread, ""), "mark a thread")
+
+    def answered_thread(self, platform: str, thread: str) -> bool:
+        """Whether the bot has answered in ``thread``."""
+        return self.recall(platform, THREAD, thread) is not None
+
+    def remember_card(self, case_id: str, platform: str, ref: str) -> None:
+        """Note where the latest card of a case is on ``platform`` (the adapter's reference)."""
+        self.remember(platform, CARD, case_id, ref)
+
+    def card(self, case_id: str, platform: str) -> str | None:
+        """Where the latest card of a case is on ``platform``; None when it is not known."""
+        return self.recall(platform, CARD, case_id)
+
+    def remember(self, platform: str, kind: str, key: str, value: str) -> None:
+        """Keep ``value`` under ``kind`` and ``key`` (a name, a chat, a service URL)."""
+        self._quietly(lambda: self.store.put(platform, kind, key, value), f"remember a {kind}")
+
+    def recall(self, platform: str, kind: str, key: str) -> str | None:
+        """What :meth:`remember` kept, or None (also when the store fails)."""
+        try:
+            return self.store.get(platform, kind, key)
+        except Exception:
+            log.warning("could not read a %s %s", platform, kind, exc_info=True)
+            return None
+
+    @staticmethod
+    def _quietly(write: Any, what: str) -> None:
+        try:
+            write()
+        except Exception:
+            log.warning("could not %s", what, exc_info=True)
+
+
+def purge_state(session: Session, *, now: datetime, cutoff: datetime | None) -> int:
+    """Delete event ids older than :data:`EVENTS_KEPT` and, when ``cutoff`` is given, the
+    other rows last written before it; returns how many rows went."""
+    statements = [
+        delete(PlatformStateRow).where(
+            PlatformStateRow.kind == EVENT, PlatformStateRow.updated_at < now - EVENTS_KEPT
+        )
+    ]
+    if cutoff is not None:
+        statements.append(
+            delete(PlatformStateRow).where(
+                PlatformStateRow.kind != EVENT, PlatformStateRow.updated_at < cutoff
+            )
+        )
+    deleted = 0
+    for statement in statements:
+        result: Any = session.execute(statement)
+        deleted += int(result.rowcount or 0)
+    return deleted
