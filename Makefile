@@ -29,8 +29,8 @@ test: install
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check bot adapters tests scripts
-	$(BIN)/ruff format --check bot adapters tests scripts
+	$(BIN)/ruff check bot adapters policybot tests scripts
+	$(BIN)/ruff format --check bot adapters policybot tests scripts
 	$(BIN)/mypy
 
 bench: index

@@ -23,6 +23,22 @@ def test_importing_every_core_module_loads_no_platform_sdk() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_importing_the_core_loads_no_adapter_and_no_command_line() -> None:
+    """``bot`` sits below ``adapters`` and ``policybot`` (the command line): importing every
+    core module loads neither (issue 11)."""
+    script = (
+        "import importlib, pkgutil, sys, bot\n"
+        "for m in pkgutil.walk_packages(bot.__path__, 'bot.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(','.join(sorted(n for n in sys.modules if n.split('.')[0] in "
+        "('adapters', 'policybot'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
 def test_public_surface_is_sorted_and_complete() -> None:
     import bot
 

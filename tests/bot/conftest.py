@@ -208,11 +208,11 @@ def work(database: Backend, clock: FakeClock) -> Iterator[Casework]:
 
 
 def run_cli(backend: Backend, *args: str, timeout: float = 60) -> tuple[int, str, str]:
-    """Run ``python -m bot.cli_cases ARGS`` in a subprocess; (exit status, stdout, stderr)."""
+    """Run ``python -m policybot.cli_cases ARGS`` in a subprocess; (exit status, stdout, stderr)."""
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli_cases", *args],
+        [sys.executable, "-m", "policybot.cli_cases", *args],
         env=backend.env(),
         cwd=PROJECT_ROOT,
         capture_output=True,

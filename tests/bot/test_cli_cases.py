@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from bot.cases import CaseRequest
 from bot.casework import Casework
-from bot.cli_cases import register
 from bot.models import Answer, Citation, Question
 from bot.ports import RecordingNotifier
+from policybot.cli_cases import register
 from tests.bot.conftest import ADMIN, COMMS, HR, PROJECT_ROOT, STAFF, Backend, run_cli
 
 
@@ -202,7 +202,7 @@ def test_a_reply_queued_by_the_cli_is_delivered_by_a_serving_process(
 
 def test_the_policybot_entry_point_has_these_commands(tmp_path: Path) -> None:
     database = Backend("sqlite", tmp_path / "data")
-    command = [sys.executable, "-c", "from bot.cli import main; main()"]
+    command = [sys.executable, "-c", "from policybot.cli import main; main()"]
     done = subprocess.run(
         [*command, "escalations", "list", "--json"],
         env=database.env(),

@@ -121,7 +121,7 @@ def test_24_cli_processes_open_24_cases(fresh_database: Backend) -> None:
             [
                 sys.executable,
                 "-m",
-                "bot.cli_cases",
+                "policybot.cli_cases",
                 "escalations",
                 "open",
                 "--team",

@@ -70,7 +70,14 @@ def served(real_bot: PolicyBot, tmp_path: Path) -> Iterator[tuple[str, str]]:
         env,
         tmp_path / "fake.log",
     )
-    serve = [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--port", str(port)]
+    serve = [
+        sys.executable,
+        "-c",
+        "from policybot.cli import main; main()",
+        "serve",
+        "--port",
+        str(port),
+    ]
     server = start(serve, env, tmp_path / "server.log")
     try:
         yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{fake_port}"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from policybot.cli import app
 
 APP_ID = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 

@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 
 from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
-from bot import cli_cases
 from bot.config import Settings, read_env_file
 from bot.errors import IndexNotBuiltError, PolicyBotError
+from policybot import cli_cases
 
 if TYPE_CHECKING:
     from bot.engine import PolicyBot

@@ -20,7 +20,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_render as render
 from bot.audit import write_csv
 from bot.case_views import CaseView
 from bot.cases import CaseRequest
@@ -28,6 +27,7 @@ from bot.casework import Casework
 from bot.config import Settings, read_env_file
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES
+from policybot import cli_render as render
 
 QUEUED = "queued for delivery ({what}; `policybot serve` delivers it)"
 
@@ -324,7 +324,7 @@ def _parse_since(raw: str) -> datetime:
 
 
 def main() -> None:
-    """Run these commands on their own (``python -m bot.cli_cases``), without the engine."""
+    """Run these commands on their own (``python -m policybot.cli_cases``), without the engine."""
     read_env_file()
     app = typer.Typer(
         name="policybot", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
