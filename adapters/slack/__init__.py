@@ -91,7 +91,8 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         web_app.cleanup_ctx.append(socket_mode(app, app_token))
     else:
         dispatchers = ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="slack-dispatch")
-        web_app.router.add_post("/slack/events", http_route(app, dispatchers, assistant))
+        route = http_route(app, dispatchers, assistant, signing_secret=secret)
+        web_app.router.add_post("/slack/events", route)
         web_app.on_cleanup.append(lambda _app: _shutdown(dispatchers))
     web_app.on_cleanup.append(lambda _app: _shutdown(listeners))
     log.info("Slack mounted (%s)", "Socket Mode" if app_token else "POST /slack/events")

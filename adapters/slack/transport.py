@@ -28,6 +28,7 @@ from aiohttp import web
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.refs import PLATFORM
 from bot.assistant import Assistant
@@ -55,8 +56,15 @@ def skip_repeats(assistant: Assistant) -> Callable[..., BoltResponse]:
 
 
 def event_of(req: BoltRequest) -> str:
-    """The event id of an Events API request, or ""."""
-    return str(req.body.get("event_id") or "") if isinstance(req.body, dict) else ""
+    """What identifies a delivery, so that a repeat is recognised: the event id of an Events
+    API request, or the trigger id of a slash command (unique to each time it is typed, so a
+    signed request replayed within Slack's five minutes is not answered twice); else ""."""
+    body = req.body if isinstance(req.body, dict) else {}
+    if body.get("event_id"):
+        return str(body["event_id"])
+    if body.get("command") and body.get("trigger_id"):
+        return f"command:{body['trigger_id']}"
+    return ""
 
 
 def next_value(values: object) -> str:
@@ -67,18 +75,35 @@ def next_value(values: object) -> str:
 
 
 def http_route(
-    app: App, executor: Executor, assistant: Assistant
+    app: App, executor: Executor, assistant: Assistant, *, signing_secret: str
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The aiohttp handler of ``POST /slack/events``; an event we failed (5xx) is forgotten
-    from the events :func:`skip_repeats` has seen, so that Slack's retry is handled."""
+    from the events :func:`skip_repeats` has seen, so that Slack's retry is handled.
+
+    The signature is checked before the body is read as JSON or a form, so that nobody
+    without the signing secret can make the server parse anything (or fill its log): an
+    unsigned request gets 401, a signed one that is not Slack's shape 400, each logged in a
+    line without a traceback.
+    """
+    verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
+        raw = await request.read()
+        body = raw.decode("utf-8", errors="replace")
         headers: dict[str, str | Sequence[str]] = {
             name.lower(): request.headers.getall(name) for name in request.headers
         }
-        bolt_request = BoltRequest(
-            body=await request.text(), query=request.query_string, headers=headers
-        )
+        if not verifier.is_valid_request(body, {k: next_value(v) for k, v in headers.items()}):
+            log.warning("refused a Slack request from %s: bad or missing signature", request.remote)
+            return web.Response(status=401)
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # signed, not Slack's
+            log.warning("refused a signed Slack request that bolt cannot read: %s", exc)
+            return web.Response(status=400)
+        if not isinstance(bolt_request.body, dict):
+            log.warning("refused a signed Slack request whose body is not an object")
+            return web.Response(status=400)
         loop = asyncio.get_running_loop()
         try:
             response = await loop.run_in_executor(executor, app.dispatch, bolt_request)

@@ -180,3 +180,11 @@ async def test_metrics_count_questions_and_escalations_and_read_the_outbox(
     assert "policybot_outbox_pending 1.0" in text  # the new case's announcement
     assert f'policybot_knowledge_info{{version="{real_bot.knowledge_version}"}} 1.0' in text
     assert "slack:U1" not in text  # no personal data in a label
+
+
+@pytest.mark.parametrize("value", ["Bearer s3cr\u00e9t", "Bearer \u00ff\u00fe", "\u00e9"])
+async def test_a_reload_with_a_non_ascii_token_is_refused_not_crashed(
+    client: TestClient[Any, Any], value: str
+) -> None:
+    response = await client.post("/admin/reload", headers={"Authorization": value})
+    assert response.status == 401

@@ -185,7 +185,7 @@ class Slack:
             "command": "/policy",
             "text": text,
             "response_url": self.response_url(),
-            "trigger_id": "trig.1",
+            "trigger_id": f"trig.{next(self._ids)}",  # Slack's differs each time
         }
         return await self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 

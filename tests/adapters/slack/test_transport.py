@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -183,3 +184,44 @@ async def test_doctor_checks_the_token_with_auth_test(
     assert passed.status == "ok" and "connected as policybot in Council" in passed.detail
     assert refused.status == "failed" and "invalid_auth" in refused.detail
     assert refused.fix == "check SLACK_BOT_TOKEN"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("payload=%7Bnot%20json", "application/x-www-form-urlencoded"),
+        ("\x00\x01\x02 binary", "application/octet-stream"),
+    ],
+)
+async def test_a_malformed_body_is_refused_without_a_traceback(
+    slack: Slack, body: str, content_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    unsigned_status = (await slack.post(body, content_type, secret="not-the-secret"))[0]
+    status, _, _ = await slack.post(body, content_type)
+
+    assert unsigned_status == 401  # refused before anything is parsed
+    assert 400 <= status < 500
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+
+
+async def test_a_replayed_slash_command_is_answered_once(slack: Slack) -> None:
+    form = urllib.parse.urlencode(
+        {
+            "team_id": "T0001",
+            "channel_id": "CGENERAL",
+            "user_id": STAFF,
+            "command": "/policy",
+            "text": "Can I use Facebook at lunchtime?",
+            "response_url": slack.response_url(),
+            "trigger_id": "trig.replayed",
+        }
+    )
+    first = await slack.post(form, "application/x-www-form-urlencoded")
+    replay = await slack.post(form, "application/x-www-form-urlencoded")  # signed, within 5 min
+
+    assert first[0] == replay[0] == 200
+    await slack.fake.wait_for("response_url")
+    await slack.fake.settle()
+    assert len(slack.fake.of("response_url")) == 1
