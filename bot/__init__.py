@@ -26,9 +26,9 @@ if TYPE_CHECKING:
         PolicyBotError,
         ReloadInProgressError,
     )
-    from bot.index import ReloadReport
     from bot.models import Answer, Citation, Escalation, Question
     from bot.outbox import FlushResult
+    from bot.reload_report import ReloadReport
 
 # Imported on first use: the command line's case commands need none of the engine's
 # numerical libraries, and 24 of them may start at once.

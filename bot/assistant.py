@@ -31,12 +31,13 @@ from bot.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
-from bot.index import Progress, ReloadReport
+from bot.index import Progress
 from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
 from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
+from bot.reload_report import ReloadReport
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,13 @@ from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, 
 from bot.errors import EmbedderMismatchError, NotAuthorizedError
 from bot.gate import Gate, Gates
 from bot.glossary import Glossary
-from bot.index import Build, IndexManager, Progress, ReloadReport, StoreFactory
+from bot.index import Build, IndexManager, Progress, StoreFactory
 from bot.llm import LLMStats, OpenAIPhraser, phraser_from_settings
 from bot.llm_embeddings import openai_embedder
 from bot.llm_hints import hint_writer_from_settings
 from bot.models import Answer, Escalation, LLMUsage, Question
 from bot.questions import clean
+from bot.reload_report import ReloadReport
 from bot.retrieval import Evidence, Retriever
 from bot.routing import Router, RoutingModel
 from bot.store import ChromaStore

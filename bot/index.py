@@ -20,12 +20,10 @@ import os
 import secrets
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +57,7 @@ from bot.glossary import GLOSSARY_FILE
 from bot.hints import HINTS_DIR, Hint, hint_files, read_hints
 from bot.llm_hints import HintWriter, generate_hints
 from bot.models import Chunk
+from bot.reload_report import DocumentChange, ReloadReport
 from bot.routing import MODEL_FILE, ROUTING_FILE, Examples, fit
 from bot.store import ChromaStore
 
@@ -74,9 +73,6 @@ BUILD_FORMAT = "7"
 
 #: The routing example sentences' vectors, kept in a build for the next reload to reuse.
 EXAMPLE_VECTORS = "routing-examples.npz"
-
-#: Clause changes a reload's summary lists (``policybot changes`` lists them all).
-SUMMARY_CHANGES = 10
 
 #: Clauses embedded between two progress reports.
 EMBED_STEP = 32
@@ -116,80 +112,6 @@ class Manifest:
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class DocumentChange:
-    source: str
-    status: str  # added | changed | removed | unchanged
-    clauses: int
-
-
-@dataclass(frozen=True)
-class ReloadReport:
-    """What a reload did, for the admin who asked for it."""
-
-    knowledge_version: str
-    previous_version: str | None
-    rebuilt: bool
-    documents: tuple[DocumentChange, ...]
-    skipped: tuple[str, ...] = ()
-    chunks: int = 0
-    embedded: int = 0
-    reused: int = 0
-    elapsed_s: float = 0.0
-    settings_changed: tuple[str, ...] = ()
-    hints: int = 0
-    hints_embedded: int = 0
-    hints_generated: int = 0
-    warnings: tuple[str, ...] = ()
-    #: The clauses added, removed and changed since the previous build.
-    changes: tuple[ClauseChange, ...] = ()
-
-    def summary(self) -> str:
-        """A few plain lines: the diff, then the counts."""
-        lines = []
-        for status in ("added", "changed", "removed"):
-            names = [d.source for d in self.documents if d.status == status]
-            if names:
-                lines.append(f"{status.capitalize()}: {', '.join(names)}")
-        if self.settings_changed:
-            lines.append(f"Changed settings: {', '.join(self.settings_changed)}")
-        if not lines:
-            lines.append("No changes: the index is up to date.")
-        live = [d for d in self.documents if d.status != "removed"]
-        clauses = sum(d.clauses for d in live)
-        generated = f", {self.hints_generated} written by the model" if self.hints_generated else ""
-        hints = (
-            f", {self.hints} clause hints ({self.hints_embedded} embedded{generated})"
-            if self.hints
-            else ""
-        )
-        work = f" ({self.embedded} embedded, {self.reused} reused){hints}" if self.rebuilt else ""
-        lines.append(
-            f"{len(live)} documents, {clauses} clauses, {self.chunks} chunks{work} "
-            f"in {self.elapsed_s:.2f} s; knowledge version {self.knowledge_version}."
-        )
-        if self.changes:
-            counts = Counter(c.kind for c in self.changes)
-            lines.append(
-                f"Clauses: {counts['changed']} changed, {counts['added']} added, "
-                f"{counts['removed']} removed (`policybot changes` lists them)."
-            )
-            lines.extend(f"  {c.summary}" for c in self.changes[:SUMMARY_CHANGES])
-            if len(self.changes) > SUMMARY_CHANGES:
-                lines.append(f"  … and {len(self.changes) - SUMMARY_CHANGES} more")
-        lines.extend(f"Warning: {w}" for w in self.warnings)
-        if self.skipped:
-            skipped = ", ".join(self.skipped)
-            lines.append(f"Skipped (not a type read here, or a link out of the folder): {skipped}")
-        return "\n".join(lines)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["documents"] = [asdict(d) for d in self.documents]
-        data["changes"] = [{**asdict(c), "summary": c.summary} for c in self.changes]
-        return data
 
 
 @dataclass

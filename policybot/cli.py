@@ -20,7 +20,7 @@ from policybot import cli_cases
 
 if TYPE_CHECKING:
     from bot.engine import PolicyBot
-    from bot.index import ReloadReport
+    from bot.reload_report import ReloadReport
 
 app = typer.Typer(
     name="policybot",

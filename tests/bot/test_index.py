@@ -30,8 +30,9 @@ from bot.errors import (
     ReloadInProgressError,
 )
 from bot.glossary import GLOSSARY_FILE
-from bot.index import IndexManager, ReloadReport, StoreFactory
+from bot.index import IndexManager, StoreFactory
 from bot.models import Chunk
+from bot.reload_report import ReloadReport
 from bot.store import ChromaStore
 from tests.conftest import KNOWLEDGE
 from tests.fakes import FakeEmbedder
