@@ -121,18 +121,24 @@ def database_url() -> Iterator[str]:
                 pytest.fail(f"{reason} (POLICYBOT_REQUIRE_POSTGRES=1)")
             pytest.skip(reason)
         base = server.url
-    name = f"e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    # A schema of its own, as the storage tests do (a given server needs no CREATE DATABASE).
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    admin_sql(base, f'CREATE SCHEMA "{schema}"')
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        yield url.render_as_string(hide_password=False)
+        admin_sql(base, f'DROP SCHEMA "{schema}" CASCADE')
     finally:
-        admin.dispose()
         if server is not None:
             server.stop()
+
+
+def admin_sql(base_url: str, statement: str) -> None:
+    import psycopg
+
+    dsn = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -380,6 +386,7 @@ def env_for(
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
+        "LANG": "C.UTF-8",
         "POLICYBOT_ENV_FILE": "",
         "POLICYBOT_DATA_DIR": str(data_dir),
         "POLICYBOT_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
