@@ -17,7 +17,10 @@ resends to the *other* instance, and the test checks what reached the fakes:
   against a Slack that answers errors, loses nothing: B delivers both, once each.
 
 ``pytest tests/e2e -s`` prints the figures. Skipped, with the reason, only when no PostgreSQL
-server can be started (failed instead under ``POLICYBOT_REQUIRE_POSTGRES=1``, as in CI).
+server can be started (failed instead under ``POLICYBOT_REQUIRE_POSTGRES=1``, as in CI); a
+``chroma run`` that will not start fails it, as in ``tests/bot/test_store.py`` (the CLI is a
+locked dependency). The longest wait is the product's own: the failed delivery is due again
+after the outbox's 30 s back-off and B's timer comes round every 20 s.
 """
 
 from __future__ import annotations
