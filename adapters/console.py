@@ -19,7 +19,7 @@ from bot.models import TEAM_NAMES, Answer, Question
 HELP = (
     "Ask a question about the Electronic Communication and Social Media Policy, e.g. "
     "“Can I use Facebook at lunchtime?”. Commands: /escalate hr|communications [note], "
-    "/feedback up|down [comment], /help, /quit."
+    "/feedback up|down [comment], /help (or help), /quit (or quit, exit)."
 )
 
 
@@ -90,8 +90,12 @@ class ConsoleChat:
     def handle(self, line: str) -> bool:
         """Answer one line; False when the user wants to leave."""
         command, _, rest = line.strip().partition(" ")
-        if command in {"/quit", "/exit", "/q"}:
+        # A bare "quit" or "help" is what people type first; it is never a policy question.
+        bare = line.strip().lower().rstrip("!.?")
+        if command in {"/quit", "/exit", "/q"} or bare in {"quit", "exit", "bye"}:
             return False
+        if bare in {"help", "?"}:
+            command = "/help"
         try:
             if command in {"/help", "/?"}:
                 self.say(HELP)
@@ -120,9 +124,15 @@ class ConsoleChat:
         case = escalated.case
         self.say(
             f"{'Already passed' if escalated.again else 'Passed'} to the {TEAM_NAMES[case.team]} "
-            f"as case {case.id}; they see it in their channel. "
+            f"as case {case.id} ({self._where_seen()}). "
             f"Follow it with `policybot escalations show {case.id}`."
         )
+
+    def _where_seen(self) -> str:
+        """Where the team will see the case: its chat channel, or only the command line."""
+        if self.assistant.settings.platforms:
+            return "they see it in their channel"
+        return "no chat platform is set up, so the team sees it with `policybot escalations list`"
 
     def _feedback(self, rest: str) -> None:
         vote, _, comment = rest.strip().partition(" ")

@@ -48,6 +48,8 @@ def test_escalating_the_last_answer_opens_a_case_for_the_team(assistant: Assista
     chat.say("A journalist has just phoned me about a Council decision. What should I do?")
     said = chat.say("/escalate communications they want a quote by 5pm")
     assert "Communications team" in said and "COM-0001" in said
+    # No chat platform is configured here: the console says where the team will see it.
+    assert "policybot escalations list" in said and "their channel" not in said
     case = assistant.work.cases.get("COM-0001")
     assert case.team == "communications"
     assert case.note == "they want a quote by 5pm"
@@ -85,6 +87,13 @@ def test_unknown_commands_and_quit(assistant: Assistant) -> None:
     chat = Transcript(assistant)
     assert "Unknown command /frobnicate" in chat.say("/frobnicate")
     assert chat.chat.handle("/quit") is False
+
+
+def test_bare_help_and_quit_are_commands_not_questions(assistant: Assistant) -> None:
+    chat = Transcript(assistant)
+    assert "Commands:" in chat.say("help") and chat.chat.last is None
+    assert "Commands:" in chat.say("Help?")
+    assert chat.chat.handle("quit") is False and chat.chat.handle("exit") is False
 
 
 def test_answers_still_come_when_the_case_database_is_down(real_bot: PolicyBot) -> None:
