@@ -122,17 +122,12 @@ class ConsoleChat:
             return
         escalated = self.assistant.escalate(self.last.id, team, note=note.strip())
         case = escalated.case
+        on_a_platform = bool(self.assistant.settings.platforms)
         self.say(
-            f"{'Already passed' if escalated.again else 'Passed'} to the {TEAM_NAMES[case.team]} "
-            f"as case {case.id} ({self._where_seen()}). "
+            f"{phrases.passed_on(case.id, case.team, again=escalated.again)} "
+            f"{phrases.where_seen(on_a_platform)} "
             f"Follow it with `policybot escalations show {case.id}`."
         )
-
-    def _where_seen(self) -> str:
-        """Where the team will see the case: its chat channel, or only the command line."""
-        if self.assistant.settings.platforms:
-            return "they see it in their channel"
-        return "no chat platform is set up, so the team sees it with `policybot escalations list`"
 
     def _feedback(self, rest: str) -> None:
         vote, _, comment = rest.strip().partition(" ")

@@ -15,17 +15,15 @@ fitted on the signals that do not depend on the model.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from bot.embeddings import Vectors
-from bot.linear import Logistic
+from bot.linear import Logistic, PerEmbedder
 from bot.retrieval import Evidence
 
 CHOICE_FILE = "choice.json"
@@ -114,33 +112,12 @@ class Chooser:
         return cls(Logistic.from_json(data, FEATURES))
 
 
-@dataclass(frozen=True)
-class Choosers:
+class Choosers(PerEmbedder[Chooser]):
     """The shipped choosers: the full one for the model it was fitted with, the lexical one
     for any other."""
-
-    embedder: str
-    full: Chooser
-    lexical: Chooser
-
-    def for_embedder(self, name: str) -> Chooser:
-        return self.full if name == self.embedder else self.lexical
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "embedder": self.embedder,
-            "full": self.full.to_json(),
-            "lexical": self.lexical.to_json(),
-        }
 
     @classmethod
     @lru_cache(maxsize=1)
     def packaged(cls) -> Choosers:
         """The choosers shipped in ``bot/data`` (fitted on the tune split), read once."""
-        text = resources.files("bot").joinpath("data", CHOICE_FILE).read_text(encoding="utf-8")
-        data = json.loads(text)
-        return cls(
-            str(data["embedder"]),
-            Chooser.from_json(data["full"]),
-            Chooser.from_json(data["lexical"]),
-        )
+        return cls.read_packaged(CHOICE_FILE, Chooser.from_json)

@@ -13,10 +13,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.config import Settings
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.index import IndexManager
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +82,20 @@ def check_knowledge(settings: Settings) -> Check:
     return ok("knowledge", f"{len(documents)} documents in {folder}")
 
 
-def check_index(settings: Settings) -> Check:
+def _index(settings: Settings) -> tuple[IndexManager, Callable[[], str]]:
+    """The index of these settings (nothing loaded: no model, no store), and how to name
+    the embedding model they ask for."""
     from bot.engine import default_embedder, default_store
     from bot.index import IndexManager
 
     embedder, name = default_embedder(settings)
-    index = IndexManager(
-        settings.index_dir, embedder=embedder, store_factory=default_store(settings)
-    )
-    manifest = index.current_manifest()  # reads the manifest only: no model, no store
+    store = default_store(settings)
+    return IndexManager(settings.index_dir, embedder=embedder, store_factory=store), name
+
+
+def check_index(settings: Settings) -> Check:
+    index, name = _index(settings)
+    manifest = index.current_manifest()
     if manifest is None:
         return failed("index", "the documents are not indexed yet", "run `policybot reload`")
     if manifest.embedder != name():
@@ -102,13 +110,8 @@ def check_index(settings: Settings) -> Check:
 
 def check_reviews(settings: Settings) -> Check:
     from bot.documents import INFO_FILE, due_for_review, read_infos
-    from bot.engine import default_embedder, default_store
-    from bot.index import IndexManager
 
-    embedder, _ = default_embedder(settings)
-    live = IndexManager(
-        settings.index_dir, embedder=embedder, store_factory=default_store(settings)
-    ).current_path()
+    live = _index(settings)[0].current_path()
     if live is None:
         return skipped("reviews", "no index yet")
     due = due_for_review(read_infos(live / INFO_FILE).values(), datetime.now(UTC).date())

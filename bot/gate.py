@@ -16,18 +16,15 @@ depend on it (keywords, the share of rare words, agreement, length), fitted the 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.embeddings import Vectors
-from bot.linear import Logistic
+from bot.linear import Logistic, PerEmbedder
 from bot.retrieval import Evidence
 
 GATE_FILE = "gate.json"
@@ -94,29 +91,12 @@ class Gate:
         return cls(Logistic.from_json(data, FEATURES), float(data.get("threshold", 0.5)))
 
 
-@dataclass(frozen=True)
-class Gates:
+class Gates(PerEmbedder[Gate]):
     """The shipped gates: the full one for the model it was fitted with, the lexical one
     for any other."""
-
-    embedder: str
-    full: Gate
-    lexical: Gate
-
-    def for_embedder(self, name: str) -> Gate:
-        return self.full if name == self.embedder else self.lexical
-
-    def save(self, path: Path) -> None:
-        data = {"embedder": self.embedder, "full": self.full.to_json()}
-        data["lexical"] = self.lexical.to_json()
-        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
     @lru_cache(maxsize=1)
     def packaged(cls) -> Gates:
         """The gates shipped in ``bot/data`` (fitted on the tune split), read once."""
-        text = resources.files("bot").joinpath("data", GATE_FILE).read_text(encoding="utf-8")
-        data = json.loads(text)
-        return cls(
-            str(data["embedder"]), Gate.from_json(data["full"]), Gate.from_json(data["lexical"])
-        )
+        return cls.read_packaged(GATE_FILE, Gate.from_json)

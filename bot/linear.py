@@ -7,9 +7,12 @@ arithmetic, so scikit-learn is never imported to answer a question.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
@@ -69,3 +72,35 @@ class Logistic:
             weights=regression.coef_[0].astype(np.float32),
             bias=float(regression.intercept_[0]),
         )
+
+
+class _Fitted(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+M = TypeVar("M", bound=_Fitted)
+
+
+@dataclass(frozen=True)
+class PerEmbedder(Generic[M]):
+    """A model fitted with the signals of one embedding model (``full``), and its twin fitted
+    on the signals that mean the same whatever model made the vectors (``lexical``)."""
+
+    embedder: str
+    full: M
+    lexical: M
+
+    def for_embedder(self, name: str) -> M:
+        """The model to serve an index made by the embedding model ``name``."""
+        return self.full if name == self.embedder else self.lexical
+
+    def save(self, path: Path) -> None:
+        data = {"embedder": self.embedder, "full": self.full.to_json()}
+        data["lexical"] = self.lexical.to_json()
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def read_packaged(cls, name: str, parse: Any) -> Self:
+        """The pair shipped as ``bot/data/<name>``; ``parse`` reads one model's JSON."""
+        data = json.loads(resources.files("bot").joinpath("data", name).read_text("utf-8"))
+        return cls(str(data["embedder"]), parse(data["full"]), parse(data["lexical"]))

@@ -36,6 +36,13 @@ def passed_on(case_id: str, team: Team, *, again: bool = False) -> str:
     return f"{'Already passed' if again else 'Passed'} to the {TEAM_NAMES[team]} as case {case_id}."
 
 
+def where_seen(on_a_platform: bool) -> str:
+    """Where the team will see a new case: its chat channel, or only the command line."""
+    if on_a_platform:
+        return "The team sees it in their channel."
+    return "No chat platform is set up, so the team sees it with `policybot escalations list`."
+
+
 def feedback_thanks(helpful: bool) -> str:
     """The thanks for a vote; after "not helpful", the way to a person too."""
     return FEEDBACK_THANKS if helpful else f"{FEEDBACK_THANKS} {ASK_A_PERSON}"

@@ -15,7 +15,6 @@ them against the search's own first. The test split is never read.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -78,7 +77,7 @@ def main(split: Path) -> None:
         fit_chooser(found, choice.LEXICAL),
     )
     target = ROOT / "bot" / "data" / choice.CHOICE_FILE
-    target.write_text(json.dumps(choosers.to_json(), indent=1) + "\n", encoding="utf-8")
+    choosers.save(target)
     print(f"wrote {target.relative_to(ROOT)}")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import Settings
 from bot.engine import PolicyBot
+from tests.postgres import PostgresUnavailable, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -47,3 +48,27 @@ def real_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyBot]:
     bot = PolicyBot(Settings(data_dir=data, knowledge_dir=KNOWLEDGE))
     bot.reload_documents()
     yield bot
+
+
+# Read once, before any test's environment cleaning can hide them.
+GIVEN_URL = os.environ.get("POLICYBOT_TEST_DATABASE_URL", "").strip()
+REQUIRE_POSTGRES = os.environ.get("POLICYBOT_REQUIRE_POSTGRES", "").strip() == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The base URL of a PostgreSQL server for this run (skips or fails when there is none)."""
+    if GIVEN_URL:
+        yield GIVEN_URL
+        return
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        reason = f"PostgreSQL unavailable: {exc}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{reason} (POLICYBOT_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    try:
+        yield server.url
+    finally:
+        server.stop()

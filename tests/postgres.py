@@ -51,7 +51,8 @@ def _major(name: str) -> int:
     return int(name) if re.fullmatch(r"\d+", name) else -1
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for the servers tests start)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -63,7 +64,7 @@ class PostgresServer:
 
     bindir: Path
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="policybot-pg-")))
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     _run_as: list[str] = field(default_factory=list)
 
     @property
@@ -133,3 +134,23 @@ def start_server() -> PostgresServer:
         server.stop()
         raise PostgresUnavailable(str(exc)) from exc
     return server
+
+
+def create_schema(base_url: str, schema: str) -> str:
+    """Create ``schema`` and return a URL whose connections use it (``search_path``)."""
+    from sqlalchemy.engine import make_url
+
+    admin_sql(base_url, f'CREATE SCHEMA "{schema}"')
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def admin_sql(base_url: str, statement: str) -> None:
+    """Run one statement on the server, outside any transaction."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url).set(drivername="postgresql")
+    dsn = url.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]

@@ -20,17 +20,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.casework import Casework
 from bot.config import Settings
 from bot.db import Database, normalise_url
 from bot.storage_models import Base
-from tests.postgres import PostgresUnavailable, start_server
+from tests.postgres import admin_sql, create_schema
 
-# Read once, before any test's environment cleaning can hide them.
-GIVEN_URL = os.environ.get("POLICYBOT_TEST_DATABASE_URL", "").strip()
-REQUIRE_POSTGRES = os.environ.get("POLICYBOT_REQUIRE_POSTGRES", "").strip() == "1"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 HR = "slack:UHR1"
@@ -77,25 +73,6 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """The base URL of a PostgreSQL server for this run (skips or fails when there is none)."""
-    if GIVEN_URL:
-        yield GIVEN_URL
-        return
-    try:
-        server = start_server()
-    except PostgresUnavailable as exc:
-        reason = f"PostgreSQL unavailable: {exc}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"{reason} (POLICYBOT_REQUIRE_POSTGRES=1)")
-        pytest.skip(reason)
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
 @dataclass
 class Backend:
     """One database for one test: settings for in-process use, env for subprocesses."""
@@ -135,13 +112,13 @@ _BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.server)]
 def postgres_shared(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A schema migrated once for the run; :func:`database` empties it before each test."""
     schema = f"t_shared_{uuid.uuid4().hex[:8]}"
-    url = _create_schema(postgres_url, schema)
+    url = create_schema(postgres_url, schema)
     settings = Settings(data_dir=tmp_path_factory.mktemp("pg-shared"), database_url=url)
     Database.open(settings).close()
     try:
         yield url
     finally:
-        _admin_sql(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
+        admin_sql(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=_BACKENDS)
@@ -174,27 +151,11 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[B
         return
     base = request.getfixturevalue("postgres_url")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    url = _create_schema(base, schema)
+    url = create_schema(base, schema)
     try:
         yield Backend("postgresql", data_dir, url)
     finally:
-        _admin_sql(base, f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _create_schema(base_url: str, schema: str) -> str:
-    """Create ``schema`` and return a URL whose connections use it (``search_path``)."""
-    _admin_sql(base_url, f'CREATE SCHEMA "{schema}"')
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
-def _admin_sql(base_url: str, statement: str) -> None:
-    import psycopg
-
-    url = make_url(base_url).set(drivername="postgresql")
-    dsn = url.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
+        admin_sql(base, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from bot.errors import KnowledgeStoreError
 from bot.models import Chunk
 from bot.store import ChromaStore
 from tests.fakes import FakeEmbedder
+from tests.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = "electronic-communication-and-social-media-policy.md"
@@ -88,12 +88,6 @@ def vectors_of(chunks: list[Chunk]) -> np.ndarray:
 
 
 # --- a real Chroma server -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -30,7 +30,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -46,20 +45,17 @@ import pytest
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.db import normalise_url
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, Call, FakeSlack
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.bot.test_store import ChromaServer, start_chroma_server
-from tests.postgres import PostgresUnavailable, start_server
+from tests.postgres import admin_sql, create_schema, free_port
 
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-GIVEN_URL = os.environ.get("POLICYBOT_TEST_DATABASE_URL", "").strip()
-REQUIRE_POSTGRES = os.environ.get("POLICYBOT_REQUIRE_POSTGRES", "").strip() == "1"
 START_TIMEOUT = 120.0
 WAIT = 20.0
 
@@ -76,12 +72,6 @@ ANONYMOUS = {
     "note": {"text": {"type": "plain_text_input", "value": "It happens every evening"}},
     "anonymous": {"choice": {"type": "checkboxes", "selected_options": [{"value": "anonymous"}]}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def until(found: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
@@ -111,37 +101,12 @@ async def quiet(fakes: list[Any], for_seconds: float = 0.6) -> None:
 
 
 @pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    """A fresh database on the run's PostgreSQL server (skips, or fails in CI, without one)."""
-    if GIVEN_URL:
-        base, server = GIVEN_URL, None
-    else:
-        try:
-            server = start_server()
-        except PostgresUnavailable as exc:
-            reason = f"PostgreSQL unavailable: {exc}"
-            if REQUIRE_POSTGRES:
-                pytest.fail(f"{reason} (POLICYBOT_REQUIRE_POSTGRES=1)")
-            pytest.skip(reason)
-        base = server.url
-    # A schema of its own, as the storage tests do (a given server needs no CREATE DATABASE).
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A schema of its own on the run's PostgreSQL server, as the storage tests use."""
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
-    admin_sql(base, f'CREATE SCHEMA "{schema}"')
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-        admin_sql(base, f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        if server is not None:
-            server.stop()
-
-
-def admin_sql(base_url: str, statement: str) -> None:
-    import psycopg
-
-    dsn = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
+    url = create_schema(postgres_url, schema)
+    yield url
+    admin_sql(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="module")

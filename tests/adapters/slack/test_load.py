@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,16 +28,11 @@ from slack_sdk.signature import SignatureVerifier
 from bot.engine import PolicyBot
 from tests.adapters.slack.conftest import SECRET
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER
+from tests.postgres import free_port
 
 MENTIONS = 40
 ROOT = Path(__file__).resolve().parents[3]
 QUESTIONS = ROOT / "eval" / "tune" / "colloquial.jsonl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], fraction: float) -> float:
