@@ -4,7 +4,10 @@ A case change and its notification are written in one transaction (:func:`enqueu
 crash between the database and the chat platform loses nothing: the row stays ``pending``
 until :meth:`Outbox.flush` delivers it. A delivery that fails (the notifier raises) stays
 pending with ``attempts``, ``last_error`` and a ``next_attempt_at`` that backs off
-exponentially up to a cap. Nothing is ever given up on.
+exponentially up to a cap. Nothing is given up on that could still go out: the one
+exception is a reply to an asker no chat platform can ever reach (they asked from the command
+line), which is marked ``undeliverable`` at once, with the reason, and never retried; they read
+the reply with ``policybot escalations show``.
 
 Delivery is at least once: a flusher claims a row for a lease before calling the notifier, so
 two flushers (threads, or ``serve`` instances on one database) never deliver the same row, but
@@ -19,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,6 +38,9 @@ log = logging.getLogger(__name__)
 Kind = Literal["post_case", "deliver_reply", "remind"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
+UNREACHABLE_PLATFORMS = frozenset({"cli"})
+"""Where askers can only come back for a reply themselves: no notifier reaches them."""
+UNDELIVERABLE: Final = "undeliverable"
 ASKER_CHOICE = timedelta(minutes=2)
 """How long a new case's announcement may wait for its asker to choose whether the team sees
 their name (:func:`release_held`). Shorter than :data:`LEASE`, so that a held row and a row
@@ -121,6 +127,7 @@ class PendingDelivery:
     attempts: int
     last_error: str | None
     next_attempt_at: datetime
+    status: str = "pending"
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ class FlushResult:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    undeliverable: int = 0
     pending: int = 0
 
 
@@ -140,6 +148,8 @@ class _Call:
     conversation_ref: str = ""
     text: str = ""
     team: str = ""
+    unreachable: str = ""
+    """Why no notifier can ever deliver it (empty when one can)."""
 
 
 class Outbox:
@@ -191,7 +201,7 @@ class Outbox:
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
-        counts = {"sent": 0, "failed": 0, "skipped": 0}
+        counts = {"sent": 0, "failed": 0, "skipped": 0, UNDELIVERABLE: 0}
         held: set[str] = set()
         for row_id, destination, due in rows:
             if destination in held or due > now or not self._claim(row_id, now):
@@ -223,11 +233,13 @@ class Outbox:
             oldest = oldest.replace(tzinfo=UTC)
         return int(count or 0), oldest
 
-    def pending(self) -> list[PendingDelivery]:
-        """The notifications waiting for delivery, oldest first."""
+    def pending(self, *, undeliverable: bool = False) -> list[PendingDelivery]:
+        """The notifications waiting for delivery, oldest first; with ``undeliverable``, also
+        those that no platform can ever deliver (each with its reason in ``last_error``)."""
+        wanted = ("pending", UNDELIVERABLE) if undeliverable else ("pending",)
         with self._db.session() as session:
             rows = session.scalars(
-                select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+                select(OutboxRow).where(OutboxRow.status.in_(wanted)).order_by(OutboxRow.id)
             ).all()
             refs = {row.case_id: _case_ref(session, row.case_id) for row in rows}
         return [
@@ -238,6 +250,7 @@ class Outbox:
                 attempts=row.attempts,
                 last_error=row.last_error,
                 next_attempt_at=row.next_attempt_at,
+                status=row.status,
             )
             for row in rows
         ]
@@ -283,13 +296,18 @@ class Outbox:
             row.next_attempt_at = now + self._lease
             return True
 
-    def _deliver(self, row_id: int, notifier: Notifier) -> Literal["sent", "failed", "skipped"]:
+    def _deliver(
+        self, row_id: int, notifier: Notifier
+    ) -> Literal["sent", "failed", "skipped", "undeliverable"]:
         try:
             with self._db.session() as session:
                 call = _prepare(session, session.get_one(OutboxRow, row_id))
             if call is None:
                 self._mark(row_id, "skipped", None)
                 return "skipped"
+            if call.unreachable:
+                self._mark(row_id, UNDELIVERABLE, call.unreachable)
+                return UNDELIVERABLE
             _call(notifier, call)
         except Exception as exc:  # any failure means "try again later", never "drop it"
             self._mark(row_id, "pending", f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS])
@@ -315,15 +333,19 @@ class Outbox:
                     error,
                 )
                 return
-            row.sent_at = now
-            if status == "sent" and row.kind == "deliver_reply" and row.case_id is not None:
+            row.sent_at = now  # done with (sent, skipped or undeliverable): purged by age
+            if status == UNDELIVERABLE:
+                row.last_error = error
+                log.info("delivery %s (%s) is undeliverable: %s", row.id, row.kind, error)
+            if row.kind == "deliver_reply" and row.case_id is not None and status != "skipped":
+                delivered = status == "sent"
                 session.add(
                     CaseEventRow(
                         case_id=row.case_id,
                         at=now,
                         by=SYSTEM_ACTOR,
-                        action="delivered",
-                        text="reply delivered to the asker",
+                        action="delivered" if delivered else "undelivered",
+                        text="reply delivered to the asker" if delivered else error or "",
                     )
                 )
 
@@ -350,7 +372,19 @@ def _prepare(session: Session, row: OutboxRow) -> _Call | None:
         return _Call("post_case", (view,))
     if row.kind == "deliver_reply":
         ref = case.conversation_ref or case.asker_id
-        return _Call("deliver_reply", (view,), conversation_ref=ref, text=payload["text"])
+        unreachable = ""
+        if case.platform in UNREACHABLE_PLATFORMS:
+            unreachable = (
+                "the asker used the command line, which no chat platform reaches: they read "
+                f"the reply with `policybot escalations show {view.id}`"
+            )
+        return _Call(
+            "deliver_reply",
+            (view,),
+            conversation_ref=ref,
+            text=payload["text"],
+            unreachable=unreachable,
+        )
     raise ValueError(f"outbox row {row.id} has an unknown kind {row.kind!r}")
 
 
