@@ -4,10 +4,9 @@ A case change and its notification are written in one transaction (:func:`enqueu
 crash between the database and the chat platform loses nothing: the row stays ``pending``
 until :meth:`Outbox.flush` delivers it. A delivery that fails (the notifier raises) stays
 pending with ``attempts``, ``last_error`` and a ``next_attempt_at`` that backs off
-exponentially up to a cap. Nothing is given up on that could still go out: the one
-exception is a reply to an asker no chat platform can ever reach (they asked from the command
-line), which is marked ``undeliverable`` at once, with the reason, and never retried; they read
-the reply with ``policybot escalations show``.
+exponentially up to a cap. Nothing is given up on. A reply to an asker no chat platform can
+ever reach (they asked from the command line) is not attempted at all: it is queued already
+``undeliverable``, with the reason, and they read the reply with ``policybot escalations show``.
 
 Delivery is at least once: a flusher claims a row for a lease before calling the notifier, so
 two flushers (threads, or ``serve`` instances on one database) never deliver the same row, but
@@ -75,18 +74,34 @@ def enqueue(
         "deliver_reply": f"asker:{case.id}",
         "post_case": f"case:{case.id}",
     }.get(kind, f"team:{case.team}")
-    session.add(
-        OutboxRow(
-            kind=kind,
-            destination=destination,
-            case_id=case.id,
-            team=case.team,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now + ASKER_CHOICE if held else now,
+    row = OutboxRow(
+        kind=kind,
+        destination=destination,
+        case_id=case.id,
+        team=case.team,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now + ASKER_CHOICE if held else now,
+    )
+    if kind == "deliver_reply" and case.platform in UNREACHABLE_PLATFORMS:
+        reason = unreachable_reason(format_ref(case.team, case.number))
+        row.status, row.last_error, row.sent_at = UNDELIVERABLE, reason, now
+        session.add(
+            CaseEventRow(
+                case_id=case.id, at=now, by=SYSTEM_ACTOR, action="undelivered", text=reason
+            )
         )
+        log.info("the reply on case %s is undeliverable: the asker used the command line", case.id)
+    session.add(row)
+
+
+def unreachable_reason(ref: str) -> str:
+    """Why a reply to an asker on the command line is not sent, and where they read it."""
+    return (
+        "the asker used the command line, which no chat platform reaches: they read the "
+        f"reply with `policybot escalations show {ref}`"
     )
 
 
@@ -137,7 +152,6 @@ class FlushResult:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
-    undeliverable: int = 0
     pending: int = 0
 
 
@@ -148,8 +162,6 @@ class _Call:
     conversation_ref: str = ""
     text: str = ""
     team: str = ""
-    unreachable: str = ""
-    """Why no notifier can ever deliver it (empty when one can)."""
 
 
 class Outbox:
@@ -201,7 +213,7 @@ class Outbox:
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
-        counts = {"sent": 0, "failed": 0, "skipped": 0, UNDELIVERABLE: 0}
+        counts = {"sent": 0, "failed": 0, "skipped": 0}
         held: set[str] = set()
         for row_id, destination, due in rows:
             if destination in held or due > now or not self._claim(row_id, now):
@@ -296,18 +308,13 @@ class Outbox:
             row.next_attempt_at = now + self._lease
             return True
 
-    def _deliver(
-        self, row_id: int, notifier: Notifier
-    ) -> Literal["sent", "failed", "skipped", "undeliverable"]:
+    def _deliver(self, row_id: int, notifier: Notifier) -> Literal["sent", "failed", "skipped"]:
         try:
             with self._db.session() as session:
                 call = _prepare(session, session.get_one(OutboxRow, row_id))
             if call is None:
                 self._mark(row_id, "skipped", None)
                 return "skipped"
-            if call.unreachable:
-                self._mark(row_id, UNDELIVERABLE, call.unreachable)
-                return UNDELIVERABLE
             _call(notifier, call)
         except Exception as exc:  # any failure means "try again later", never "drop it"
             self._mark(row_id, "pending", f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS])
@@ -333,19 +340,15 @@ class Outbox:
                     error,
                 )
                 return
-            row.sent_at = now  # done with (sent, skipped or undeliverable): purged by age
-            if status == UNDELIVERABLE:
-                row.last_error = error
-                log.info("delivery %s (%s) is undeliverable: %s", row.id, row.kind, error)
-            if row.kind == "deliver_reply" and row.case_id is not None and status != "skipped":
-                delivered = status == "sent"
+            row.sent_at = now
+            if status == "sent" and row.kind == "deliver_reply" and row.case_id is not None:
                 session.add(
                     CaseEventRow(
                         case_id=row.case_id,
                         at=now,
                         by=SYSTEM_ACTOR,
-                        action="delivered" if delivered else "undelivered",
-                        text="reply delivered to the asker" if delivered else error or "",
+                        action="delivered",
+                        text="reply delivered to the asker",
                     )
                 )
 
@@ -372,19 +375,7 @@ def _prepare(session: Session, row: OutboxRow) -> _Call | None:
         return _Call("post_case", (view,))
     if row.kind == "deliver_reply":
         ref = case.conversation_ref or case.asker_id
-        unreachable = ""
-        if case.platform in UNREACHABLE_PLATFORMS:
-            unreachable = (
-                "the asker used the command line, which no chat platform reaches: they read "
-                f"the reply with `policybot escalations show {view.id}`"
-            )
-        return _Call(
-            "deliver_reply",
-            (view,),
-            conversation_ref=ref,
-            text=payload["text"],
-            unreachable=unreachable,
-        )
+        return _Call("deliver_reply", (view,), conversation_ref=ref, text=payload["text"])
     raise ValueError(f"outbox row {row.id} has an unknown kind {row.kind!r}")
 
 

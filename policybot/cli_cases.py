@@ -27,6 +27,7 @@ from bot.casework import Casework
 from bot.config import Settings, read_env_file
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES
+from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
 from policybot import cli_render as render
 
 QUEUED = "queued for delivery ({what}; `policybot serve` delivers it)"
@@ -178,7 +179,12 @@ def reply_case(
         before = work.cases.get(case_id).claimed_by
         case = work.cases.reply(case_id, text, by=by)
     claimed = f" and claimed by {case.claimed_by}" if before is None else ""
-    message = f"Reply on {case.id} recorded{claimed}; {QUEUED.format(what='reply to the asker')}."
+    if case.platform in UNREACHABLE_PLATFORMS:
+        message = f"Reply on {case.id} recorded{claimed}; {unreachable_reason(case.id)}."
+    else:
+        message = (
+            f"Reply on {case.id} recorded{claimed}; {QUEUED.format(what='reply to the asker')}."
+        )
     _echo_case(case, message, as_json)
 
 
