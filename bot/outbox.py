@@ -4,7 +4,9 @@ A case change and its notification are written in one transaction (:func:`enqueu
 crash between the database and the chat platform loses nothing: the row stays ``pending``
 until :meth:`Outbox.flush` delivers it. A delivery that fails (the notifier raises) stays
 pending with ``attempts``, ``last_error`` and a ``next_attempt_at`` that backs off
-exponentially up to a cap. Nothing is ever given up on.
+exponentially up to a cap. Nothing is given up on. A reply to an asker no chat platform can
+ever reach (they asked from the command line) is not attempted at all: it is queued already
+``undeliverable``, with the reason, and they read the reply with ``policybot escalations show``.
 
 Delivery is at least once: a flusher claims a row for a lease before calling the notifier, so
 two flushers (threads, or ``serve`` instances on one database) never deliver the same row, but
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 Kind = Literal["post_case", "deliver_reply", "remind"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
+UNREACHABLE_PLATFORMS = frozenset({"cli"})
+"""Where askers can only come back for a reply themselves: no notifier reaches them."""
+UNDELIVERABLE: Final = "undeliverable"
 ASKER_CHOICE = timedelta(minutes=2)
 """How long a new case's announcement may wait for its asker to choose whether the team sees
 their name (:func:`release_held`). Shorter than :data:`LEASE`, so that a held row and a row
@@ -69,18 +74,34 @@ def enqueue(
         "deliver_reply": f"asker:{case.id}",
         "post_case": f"case:{case.id}",
     }.get(kind, f"team:{case.team}")
-    session.add(
-        OutboxRow(
-            kind=kind,
-            destination=destination,
-            case_id=case.id,
-            team=case.team,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now + ASKER_CHOICE if held else now,
+    row = OutboxRow(
+        kind=kind,
+        destination=destination,
+        case_id=case.id,
+        team=case.team,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now + ASKER_CHOICE if held else now,
+    )
+    if kind == "deliver_reply" and case.platform in UNREACHABLE_PLATFORMS:
+        reason = unreachable_reason(format_ref(case.team, case.number))
+        row.status, row.last_error, row.sent_at = UNDELIVERABLE, reason, now
+        session.add(
+            CaseEventRow(
+                case_id=case.id, at=now, by=SYSTEM_ACTOR, action="undelivered", text=reason
+            )
         )
+        log.info("the reply on case %s is undeliverable: the asker used the command line", case.id)
+    session.add(row)
+
+
+def unreachable_reason(ref: str) -> str:
+    """Why a reply to an asker on the command line is not sent, and where they read it."""
+    return (
+        "the asker used the command line, which no chat platform reaches: they read the "
+        f"reply with `policybot escalations show {ref}`"
     )
 
 
@@ -121,6 +142,7 @@ class PendingDelivery:
     attempts: int
     last_error: str | None
     next_attempt_at: datetime
+    status: str = "pending"
 
 
 @dataclass(frozen=True)
@@ -223,11 +245,13 @@ class Outbox:
             oldest = oldest.replace(tzinfo=UTC)
         return int(count or 0), oldest
 
-    def pending(self) -> list[PendingDelivery]:
-        """The notifications waiting for delivery, oldest first."""
+    def pending(self, *, undeliverable: bool = False) -> list[PendingDelivery]:
+        """The notifications waiting for delivery, oldest first; with ``undeliverable``, also
+        those that no platform can ever deliver (each with its reason in ``last_error``)."""
+        wanted = ("pending", UNDELIVERABLE) if undeliverable else ("pending",)
         with self._db.session() as session:
             rows = session.scalars(
-                select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+                select(OutboxRow).where(OutboxRow.status.in_(wanted)).order_by(OutboxRow.id)
             ).all()
             refs = {row.case_id: _case_ref(session, row.case_id) for row in rows}
         return [
@@ -238,6 +262,7 @@ class Outbox:
                 attempts=row.attempts,
                 last_error=row.last_error,
                 next_attempt_at=row.next_attempt_at,
+                status=row.status,
             )
             for row in rows
         ]

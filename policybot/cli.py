@@ -16,7 +16,8 @@ from rich.console import Console
 from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
 from bot.config import Settings, read_env_file
 from bot.errors import IndexNotBuiltError, PolicyBotError
-from policybot import cli_cases
+from policybot import cli_cases, logs
+from policybot.logs import LogFormat
 
 if TYPE_CHECKING:
     from bot.engine import PolicyBot
@@ -36,12 +37,16 @@ log = logging.getLogger("policybot")
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="POLICYBOT_LOG_FORMAT",
+            help="text, or json: one JSON object per line, for log collectors.",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(verbose=verbose, form=log_format)
 
 
 @contextmanager
@@ -271,8 +276,8 @@ def serve(
         ensure_index(assistant.engine)
         host, port = host or settings.host, port or settings.port
         for line in assistant.summary():
-            err.print(line, highlight=False)
-        err.print(f"PolicyBot serving on http://{host}:{port} (Ctrl-C stops it)", highlight=False)
+            logs.tell(line)
+        logs.tell(f"PolicyBot serving on http://{host}:{port} (Ctrl-C stops it)")
         try:
             run_server(assistant, host=host, port=port)
         finally:

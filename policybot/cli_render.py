@@ -16,6 +16,7 @@ from bot.audit import AuditEntry, spreadsheet_safe
 from bot.case_views import CaseView
 from bot.feedback import FeedbackSummary
 from bot.models import TEAM_NAMES
+from bot.outbox import UNREACHABLE_PLATFORMS
 
 CASE_CSV_FIELDS = (
     "id",
@@ -78,6 +79,8 @@ def case_lines(case: CaseView) -> list[str]:
         lines.append(f"  {when(event.at)}  {event.action:<9} {who}{text}")
     if case.pending_deliveries:
         lines.append(f"{case.pending_deliveries} notification(s) queued for delivery.")
+    if case.platform in UNREACHABLE_PLATFORMS and any(e.action == "replied" for e in case.events):
+        lines.append("The asker used the command line: replies are read here, not sent to them.")
     return lines
 
 
