@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from bot import phrases
 from tests.adapters.slack.conftest import COMMS, STAFF, Slack, posted_message
-from tests.adapters.slack.test_escalation import flush_outbox
 from tests.adapters.slack.fake_slack import Call
+from tests.adapters.slack.test_escalation import flush_outbox
 
 SITUATION = "A journalist rang me about a post I made."
 RULE = "Can I use Facebook at lunchtime?"
