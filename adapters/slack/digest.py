@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import logging
 
-from adapters.slack.blocks import Block, context, section
+from adapters.slack.blocks import Block, section
 from adapters.slack.context import SlackBot
 from adapters.slack.mrkdwn import escape
-from bot.digest import Digest
+from bot.digest import DIGEST_DAYS, LINK_DAYS, Digest
 from bot.errors import NotAuthorizedError, PolicyBotError
 
 log = logging.getLogger(__name__)
 
 
 def digest_blocks(digest: Digest) -> list[Block]:
-    """A header, the digest's lines and where the full report is."""
+    """A header, then the digest's lines and where the full report is: two blocks, so that
+    App Home stays within Slack's 100 however many cases it lists."""
     since = f"{digest.since:%d %b %Y}"
     lines = "\n".join(f"• {escape(line)}" for line in digest.lines)
     if digest.link:
-        full = f"<{digest.link}|Open the full report, with charts> (the link works for 7 days)"
+        full = f"<{digest.link}|Open the full report, with charts> (the link works for {LINK_DAYS} days)"
     else:
         full = escape(digest.full_report)
     return [
-        {"type": "header", "text": {"type": "plain_text", "text": "Insights: the last 7 days"}},
-        section(f"*Since {since}*\n{lines}"),
-        context(full),
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"Insights: the last {DIGEST_DAYS} days"},
+        },
+        section(f"*Since {since}*\n{lines}\n\n{full}"),
     ]
 
 

@@ -33,9 +33,8 @@ async def test_an_admin_sees_the_digest_and_its_link_opens_the_report(slack: Sla
     (link,) = [
         word.split("|")[0].lstrip("<")
         for block in home.blocks
-        if block["type"] == "context"
-        for element in block["elements"]
-        for word in element["text"].split()
+        if block["type"] == "section"
+        for word in block["text"]["text"].split()
         if word.startswith(f"<{URL}/insights/")
     ]
     path = link.removeprefix(URL)
