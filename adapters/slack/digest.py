@@ -24,7 +24,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
     since = f"{digest.since:%d %b %Y}"
     lines = "\n".join(f"• {escape(line)}" for line in digest.lines)
     if digest.link:
-        full = f"<{digest.link}|Open the full report, with charts> (the link works for {LINK_DAYS} days)"
+        full = f"<{digest.link}|Open the full report, with charts> "
+        full += f"(the link works for {LINK_DAYS} days)"
     else:
         full = escape(digest.full_report)
     return [
