@@ -3,10 +3,12 @@
 :class:`Assistant` joins the answer engine (:class:`~bot.engine.PolicyBot`) and the case
 work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
 answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
-reopen), feedback, reload, "my cases" and "my team's cases", and delivering the outbox. Each
-case it returns carries the steps its buttons offer (:attr:`CaseView.actions`). Who may act is
-checked here, in the core, and refusals (``PolicyBotError``) are worded for the person, so an
-adapter shows them as they are.
+reopen), feedback, reload, "my cases" and "my team's cases", the admins' insights digest
+(:attr:`Assistant.reports`), and delivering the outbox. An answer to a personal situation
+told in public comes back ``private`` (:mod:`bot.privacy`). Each case it returns carries the
+steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked here, in the core,
+and refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they
+are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
 staff from their answer.
