@@ -3,10 +3,12 @@
 :class:`Assistant` joins the answer engine (:class:`~bot.engine.PolicyBot`) and the case
 work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
 answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
-reopen), feedback, reload, "my cases" and "my team's cases", and delivering the outbox. Each
-case it returns carries the steps its buttons offer (:attr:`CaseView.actions`). Who may act is
-checked here, in the core, and refusals (``PolicyBotError``) are worded for the person, so an
-adapter shows them as they are.
+reopen), feedback, reload, "my cases" and "my team's cases", the admins' insights digest
+(:attr:`Assistant.reports`), and delivering the outbox. An answer to a personal situation
+told in public comes back ``private`` (:mod:`bot.privacy`). Each case it returns carries the
+steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked here, in the core,
+and refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they
+are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
 staff from their answer.
@@ -29,6 +31,7 @@ from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
+from bot.digest import Reports
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress
@@ -37,6 +40,7 @@ from bot.models import TEAMS, Answer, Citation, Question, Team
 from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
+from bot.privacy import answer_privately
 from bot.reload_report import ReloadReport
 
 log = logging.getLogger(__name__)
@@ -163,9 +167,28 @@ class Assistant:
         except EscalationError:
             return self._local_state
 
+    @property
+    def reports(self) -> Reports:
+        """Insights for admins: the weekly digest (admins only) and the full report's page
+        its link opens (:mod:`bot.digest`).
+
+        Raises:
+            EscalationError: the database is unavailable.
+        """
+        work, index = self.work, self.engine.index
+        return Reports(
+            self.settings, work.db, lambda texts: index.embedder.embed(texts), self.state
+        )
+
     def ask(self, question: Question) -> Answer:
-        """Answer a question and record it, with any model call's cost, in the audit log."""
-        answer = self.engine.ask(question)
+        """Answer a question and record it, with any model call's cost, in the audit log.
+
+        A personal situation told in public comes back ``private`` (:mod:`bot.privacy`): the
+        adapter sends it to the asker alone.
+        """
+        answer = answer_privately(
+            question, self.engine.ask(question), enabled=self.settings.private_situations
+        )
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)

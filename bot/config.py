@@ -53,13 +53,23 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
     if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
     raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    """An http(s) base URL, without its trailing slash; "" when unset."""
+    raw = env.get(name, "").strip().rstrip("/")
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, not {raw!r}")
+    return raw
 
 
 def _text(env: Mapping[str, str], name: str) -> str:
@@ -172,6 +182,12 @@ class Settings:
     port: int = 8080
     sla_hours: float = 8.0
     retention_days: float = 365.0
+    #: A personal situation told in a channel or group chat is answered privately
+    #: (``POLICYBOT_PRIVATE_SITUATIONS``, default on).
+    private_situations: bool = True
+    #: The address browsers reach ``policybot serve`` at (``POLICYBOT_PUBLIC_URL``), for
+    #: links to the full insights report; empty: no links.
+    public_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -200,6 +216,8 @@ class Settings:
             admin_token=env.get("POLICYBOT_ADMIN_TOKEN", "").strip(),
             sla_hours=_number(env, "POLICYBOT_SLA_HOURS", 8.0),
             retention_days=_number(env, "POLICYBOT_RETENTION_DAYS", 365.0),
+            private_situations=_flag(env, "POLICYBOT_PRIVATE_SITUATIONS", default=True),
+            public_url=_url(env, "POLICYBOT_PUBLIC_URL"),
             extra={k: v for k, v in env.items() if k.startswith(_PLATFORM_PREFIXES)},
         )
         settings = replace(settings, **overrides) if overrides else settings

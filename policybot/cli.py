@@ -146,7 +146,9 @@ def insights(
     since: Annotated[
         str | None, typer.Option("--since", help="From this date (YYYY-MM-DD); default: all.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, json, or html (one file with charts).")
+    ] = "md",
 ) -> None:
     """What staff ask, where the documents fail them, and how fast cases are answered."""
     from datetime import UTC, datetime
@@ -154,8 +156,10 @@ def insights(
     from bot.db import Database
     from bot.insights import gather, markdown
 
-    if fmt not in {"md", "json"}:
-        err.print(f"[red]error:[/red] unknown format {fmt!r}: use md or json", highlight=False)
+    if fmt not in {"md", "json", "html"}:
+        err.print(
+            f"[red]error:[/red] unknown format {fmt!r}: use md, json or html", highlight=False
+        )
         raise typer.Exit(1)
     try:
         start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
@@ -172,6 +176,10 @@ def insights(
             db.close()
     if fmt == "json":
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    elif fmt == "html":
+        from bot.insights_html import render
+
+        typer.echo(render(report), nl=False)
     else:
         typer.echo(markdown(report), nl=False)
 
@@ -191,8 +199,10 @@ def changes(
     changed, with the words that changed."""
     from bot.changes import markdown, read_log
 
-    if fmt not in {"md", "json"}:
-        err.print(f"[red]error:[/red] unknown format {fmt!r}: use md or json", highlight=False)
+    if fmt not in {"md", "json", "html"}:
+        err.print(
+            f"[red]error:[/red] unknown format {fmt!r}: use md, json or html", highlight=False
+        )
         raise typer.Exit(1)
     try:
         sets = read_log(Settings.from_env().index_dir, since)

@@ -23,6 +23,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 
+from adapters.teams import digest
 from adapters.teams.actions import CardActions
 from adapters.teams.cards import answer_message, welcome_message
 from adapters.teams.identity import (
@@ -34,6 +35,7 @@ from adapters.teams.identity import (
     question_from,
 )
 from adapters.teams.notifier import TeamsNotifier
+from adapters.teams.private import reply_privately
 from adapters.teams.sending import send, while_typing
 from bot.assistant import Assistant
 
@@ -104,6 +106,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
             await send(turn_context, welcome_message())
         elif command in RELOAD_WORDS:
             await self._reload(turn_context)
+        elif command in digest.WORDS:  # admins only, checked in the core
+            await digest.send_digest(turn_context, self._assistant, self._notifier)
         else:
             await self._ask(turn_context, text)
 
@@ -118,6 +122,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def _ask(self, context: TurnContext, text: str) -> None:
         question = question_from(context.activity, text, self._assistant.settings)
         answer = await while_typing(context, lambda: self._assistant.ask(question))
+        if answer.private:  # the asker's own situation: theirs alone (adapters.teams.private)
+            await reply_privately(context, self._notifier, question, answer)
+            return
         await send(context, answer_message(answer))
 
     async def _reload(self, context: TurnContext) -> None:

@@ -20,7 +20,9 @@ async def press_on_card(slack: Slack, action: str, card: Call, user: str) -> Non
 
 
 async def test_a_reviewer_claims_replies_and_resolves_from_the_card(slack: Slack) -> None:
-    _, card, thread = await escalate(slack)
+    # A rule question, answered in its channel thread (a personal situation would have been
+    # answered by DM, and so would the reply: tests/adapters/slack/test_private.py).
+    _, card, thread = await escalate(slack, question="Can I use Facebook at lunchtime?")
     await press_on_card(slack, "case_claim", card, HR)
     (claimed,) = await slack.fake.wait_for("chat.update")
     assert (claimed.args["channel"], claimed.args["ts"]) == (HR_CHANNEL, card.result["ts"])
