@@ -47,6 +47,7 @@ QUOTED_CHARS = 1500
 MUTE_HINT = {"slack": "type `/policy mute`", "teams": "send me `mute`"}
 UNMUTE_HINT = {"slack": "`/policy unmute`", "teams": "`unmute`"}
 NOT_ADMIN = "Sorry, only PolicyBot admins can announce policy changes."
+CANCELLED = "Nothing was announced."
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,14 @@ class Announced:
     id: int
     by: str
     messages: int
+
+    def summary(self) -> str:
+        """For the admin: what was queued."""
+        where = " and ".join(c.title() for c in self.preview.channels) or "no channel"
+        return (
+            f"Announced the changes up to knowledge version {self.preview.version}: posted in "
+            f"the announcement channel ({where}); {self.messages} direct messages queued."
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {**self.preview.to_json(), "announced": True, "id": self.id, "by": self.by}
@@ -305,15 +314,13 @@ class Announcements:
         return sets, start
 
     def _channels(self) -> tuple[str, ...]:
-        slack, teams = self._settings.slack, self._settings.teams
-        return tuple(
-            name
-            for name, channel in (
-                ("slack", slack.announce_channel),
-                ("teams", teams.announce_channel),
-            )
-            if channel
-        )
+        """The platforms switched on that have an announcement channel."""
+        settings = self._settings
+        channels = {
+            "slack": settings.slack.announce_channel if "slack" in settings.platforms else "",
+            "teams": settings.teams.announce_channel if "teams" in settings.platforms else "",
+        }
+        return tuple(name for name, channel in channels.items() if channel)
 
     def _audience(self, session: Session, sets: list[ChangeSet]) -> Audience:
         """Who would be told of which change (reading inside ``session``)."""

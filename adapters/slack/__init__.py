@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.delivery import DELIVERIES, PlatformNotifier
-from adapters.slack import actions, asking, errors, reviewing
+from adapters.slack import actions, announcing, asking, errors, reviewing
 from adapters.slack.context import SlackBot
 from adapters.slack.notifier import SlackNotifier
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
@@ -78,9 +78,11 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
         },
         sla_hours=assistant.settings.sla_hours,
         state=lambda: assistant.state,
+        announce_channel=slack.announce_channel,
     )
     bot = SlackBot(assistant, notifier, deliver_soon=web_app[DELIVERIES].soon)
     app.use(skip_repeats(assistant))
+    announcing.register(app, bot)  # before asking: its /policy listener takes the rest
     asking.register(app, bot)
     actions.register(app, bot)
     reviewing.register(app, bot)

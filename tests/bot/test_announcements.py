@@ -19,6 +19,7 @@ from tests.bot.conftest import ADMIN, Backend, FakeClock
 
 POLICY = "electronic-communication-and-social-media-policy.md"
 CHANNELS = {"SLACK_ANNOUNCE_CHANNEL": "C0ANNOUNCE", "TEAMS_ANNOUNCE_CHANNEL": "19:news@thread"}
+PLATFORMS = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "MICROSOFT_APP_ID": "app"}
 CHANGED = ClauseChange(
     "changed",
     POLICY,
@@ -33,7 +34,7 @@ ADDED = ClauseChange("added", POLICY, "The Policy", "19.1", "New rule", new="A n
 
 
 def open_work(database: Backend, clock: FakeClock, **overrides: object) -> Casework:
-    settings = database.settings(extra=CHANNELS, **overrides)
+    settings = database.settings(extra={**CHANNELS, **PLATFORMS}, **overrides)
     return Casework.open(settings, clock=clock)
 
 
@@ -258,3 +259,14 @@ def test_the_settings_are_read_and_checked() -> None:
     with pytest.raises(ConfigError, match="TEAMS_ANNOUNCE_CHANNEL must be a channel"):
         Settings.from_env({"TEAMS_ANNOUNCE_CHANNEL": "General"})
     assert Settings.from_env(CHANNELS).slack.announce_channel == "C0ANNOUNCE"
+
+
+def test_only_platforms_switched_on_get_the_post(database: Backend, clock: FakeClock) -> None:
+    work = Casework.open(database.settings(extra=CHANNELS), clock=clock)
+    try:
+        reload_log(work, CHANGED)
+        preview = work.announcements.preview()
+        assert preview.channels == ()
+        assert "No announcement channel is set" in preview.summary()
+    finally:
+        work.close()
