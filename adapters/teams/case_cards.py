@@ -133,10 +133,3 @@ def reply_message(case: CaseView, reply: str) -> Activity:
     activity = MessageFactory.text(f"{heading}\n\n{reply}")
     activity.summary = plain(f"{heading} {reply}")[:300]
     return activity
-
-
-def text_message(markdown: str) -> Activity:
-    """A message of the core's neutral markdown as it is (a policy-change announcement)."""
-    activity = MessageFactory.text(markdown)
-    activity.summary = plain(markdown)[:300]
-    return activity

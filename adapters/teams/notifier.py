@@ -35,12 +35,8 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from adapters.teams.case_cards import (
-    case_message,
-    reminder_message,
-    reply_message,
-    text_message,
-)
+from adapters.teams.announcing import text_message
+from adapters.teams.case_cards import case_message, reminder_message, reply_message
 from adapters.teams.identity import (
     CHANNEL_ID,
     PLATFORM,
