@@ -13,14 +13,12 @@ Who is told: people who asked, in the last ``POLICYBOT_NOTIFY_DAYS`` (default 30
 nobody) and before the reload that changed it, a question whose answer cited a clause since
 changed or removed; who can be reached (they asked in Slack or Teams, see
 :mod:`bot.contacts`); who has not muted these messages. The message names the clause, not
-their question, and goes to them alone.
+their question, and goes to them alone (:mod:`bot.notices`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,62 +27,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.audit import PSEUDONYM_PREFIX
-from bot.changes import ChangeSet, ClauseChange, difference, read_log
+from bot.changes import ChangeSet, ClauseChange, read_log
 from bot.config import Settings
-from bot.contacts import Contact, ContactBook
+from bot.contacts import ContactBook
 from bot.db import Clock, Database, utcnow
 from bot.errors import AnnouncementError, NotAuthorizedError
+from bot.notices import Audience, Notice, audience
 from bot.outbox import enqueue_message
-from bot.storage_models import AnnouncementRow, AuditRow, ChangeNoticeRow
+from bot.storage_models import AnnouncementRow, ChangeNoticeRow
 
 log = logging.getLogger(__name__)
 
 #: Changes listed in an announcement; the rest are counted.
 SHOWN_CHANGES = 30
-#: Characters of a clause's new text quoted in a direct message.
-QUOTED_CHARS = 1500
-MUTE_HINT = {"slack": "type `/policy mute`", "teams": "send me `mute`"}
-UNMUTE_HINT = {"slack": "`/policy unmute`", "teams": "`unmute`"}
 NOT_ADMIN = "Sorry, only PolicyBot admins can announce policy changes."
 CANCELLED = "Nothing was announced."
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One direct message to send: one person, one clause change."""
-
-    contact: Contact
-    change: ClauseChange
-    version: str
-    asked_at: datetime
-
-    @property
-    def key(self) -> str:
-        return change_key(self.version, self.change)
-
-    @property
-    def text(self) -> str:
-        return notice_text(self.change, self.version, self.asked_at, self.contact.platform)
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Whom the direct messages of an announcement reach, counted."""
-
-    notices: tuple[Notice, ...] = ()
-    unreachable: int = 0
-    muted: int = 0
-    told_before: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "messages": len(self.notices),
-            "people": len({n.contact.person for n in self.notices}),
-            "unreachable": self.unreachable,
-            "muted": self.muted,
-            "already_told": self.told_before,
-        }
 
 
 @dataclass(frozen=True)
@@ -323,63 +280,11 @@ class Announcements:
         return tuple(name for name, channel in channels.items() if channel)
 
     def _audience(self, session: Session, sets: list[ChangeSet]) -> Audience:
-        """Who would be told of which change (reading inside ``session``)."""
         days = self._settings.notify_days
         if days <= 0 or not sets:
             return Audience()
-        asked = _askers_by_clause(session, self._clock() - timedelta(days=days))
-        wanted: dict[tuple[str, str, str], tuple[ClauseChange, str, datetime]] = {}
-        for change_set in sets:
-            made = datetime.fromisoformat(change_set.at)
-            for change in change_set.changes:
-                if change.kind == "added":
-                    continue
-                for person, at in asked.get((change.source, change.section), {}).items():
-                    person = (
-                        person
-                        if person.startswith(PSEUDONYM_PREFIX)
-                        else self._contacts.person(person)
-                    )
-                    if at < made:
-                        key = (person, change_set.version, _clause_key(change))
-                        wanted[key] = (change, change_set.version, at)
-        return self._reachable(session, wanted)
-
-    def _reachable(
-        self,
-        session: Session,
-        wanted: dict[tuple[str, str, str], tuple[ClauseChange, str, datetime]],
-    ) -> Audience:
-        muted = self._contacts.muted()
-        keys = {change_key(version, change) for change, version, _ in wanted.values()}
-        told = (
-            set(
-                session.execute(
-                    select(ChangeNoticeRow.person, ChangeNoticeRow.change_key).where(
-                        ChangeNoticeRow.change_key.in_(keys)
-                    )
-                ).tuples()
-            )
-            if keys
-            else set()
-        )
-        notices, unreachable, silenced, before = [], 0, 0, 0
-        contacts: dict[str, Contact | None] = {}
-        for (person, _version, _clause), (change, version, at) in sorted(wanted.items()):
-            if person in muted:
-                silenced += 1
-                continue
-            if (person, change_key(version, change)) in told:
-                before += 1
-                continue
-            if person not in contacts:
-                contacts[person] = self._contacts.contact(person)
-            contact = contacts[person]
-            if contact is None:
-                unreachable += 1
-                continue
-            notices.append(Notice(contact, change, version, at))
-        return Audience(tuple(notices), unreachable, silenced, before)
+        since = self._clock() - timedelta(days=days)
+        return audience(session, sets, self._contacts, since=since)
 
     def _queue_notice(
         self, session: Session, notice: Notice, announcement: int, now: datetime
@@ -408,36 +313,6 @@ class Announcements:
         )
 
 
-def _clause_key(change: ClauseChange) -> str:
-    return "\n".join((change.source, change.section, change.title))
-
-
-def change_key(version: str, change: ClauseChange) -> str:
-    """What names one clause change of one reload, for the notices' unique constraint."""
-    raw = f"{version}\n{_clause_key(change)}".encode()
-    return hashlib.sha256(raw).hexdigest()
-
-
-def _askers_by_clause(
-    session: Session, since: datetime
-) -> dict[tuple[str, str], dict[str, datetime]]:
-    """For each cited (document, section), who asked (pseudonym or real id) and when last,
-    among answered questions since ``since``."""
-    rows = session.execute(
-        select(AuditRow.at, AuditRow.asker, AuditRow.citations).where(
-            AuditRow.at >= since, AuditRow.answered.is_(True)
-        )
-    ).tuples()
-    asked: dict[tuple[str, str], dict[str, datetime]] = defaultdict(dict)
-    for at, asker, citations in rows:
-        for citation in citations or ():
-            clause = (str(citation.get("source", "")), str(citation.get("section", "")))
-            seen = asked[clause].get(asker)
-            if seen is None or at > seen:
-                asked[clause][asker] = at
-    return asked
-
-
 def announcement_text(sets: tuple[ChangeSet, ...] | list[ChangeSet]) -> str:
     """The post for the announcement channels: the changed clauses, a line each."""
     changes = [change for s in sets for change in s.changes]
@@ -451,51 +326,3 @@ def announcement_text(sets: tuple[ChangeSet, ...] | list[ChangeSet]) -> str:
         lines.append(f"- and {len(changes) - SHOWN_CHANGES} more changes")
     lines += ["", "Ask PolicyBot about any of these for the clause in full."]
     return "\n".join(lines)
-
-
-def notice_text(change: ClauseChange, version: str, asked_at: datetime, platform: str) -> str:
-    """The direct message about one change: the clause, how it changed, its new text. The
-    person's question is not repeated."""
-    clause = f"{change.document_title} {change.section} ({change.title})"
-    lines = [
-        "**A policy clause you were given has changed**",
-        "",
-        f"On {asked_at.day} {asked_at:%B} you asked PolicyBot a question whose answer rested "
-        f"on {clause}.",
-        "",
-    ]
-    if change.kind == "removed":
-        lines.append("That clause has been removed from the policy documents.")
-    else:
-        lines += [
-            f"It has changed: {difference(change.old, change.new)}. The new text:",
-            "",
-            *(f"> {line}" if line.strip() else ">" for line in _trim(change.new).splitlines()),
-        ]
-    hint = MUTE_HINT.get(platform, "ask an admin")
-    lines += [
-        "",
-        f"Ask me again for an answer from the current documents. To stop these messages, {hint}.",
-    ]
-    return "\n".join(lines)
-
-
-def mute_reply(platform: str, *, muted: bool, changed: bool) -> str:
-    """What a person is told after ``mute`` or ``unmute``."""
-    if muted:
-        if not changed:
-            return "You had already asked me not to message you about policy changes."
-        again = UNMUTE_HINT.get(platform, "unmute")
-        return (
-            "Done: I won't message you about policy changes any more. "
-            f"To hear of them again, use {again}."
-        )
-    if not changed:
-        return "You already hear from me when a clause you asked about changes."
-    return "Done: I'll message you when a policy clause you asked about changes."
-
-
-def _trim(text: str) -> str:
-    if len(text) <= QUOTED_CHARS:
-        return text
-    return text[:QUOTED_CHARS].rsplit(" ", 1)[0] + " …"

@@ -23,7 +23,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from bot.announcements import Announced, Preview, mute_reply
+from bot.announcements import Announced, Preview
 from bot.audit import load_or_create_key
 from bot.audit_spool import AuditSpool
 from bot.case_views import LIVE, CaseView
@@ -36,6 +36,7 @@ from bot.errors import EscalationError
 from bot.index import Progress
 from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
+from bot.notices import mute_reply
 from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier

@@ -4,13 +4,17 @@ person and change (across a restart mid-send and several instances), mute and un
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
+from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.changes import ChangeSet, ClauseChange, append_log
 from bot.config import Settings
+from bot.contacts import Contact, ContactKeeper
+from bot.engine import PolicyBot
 from bot.errors import AnnouncementError, ConfigError, NotAuthorizedError
 from bot.models import Answer, Citation, Question
 from bot.ports import RecordingNotifier
@@ -270,3 +274,57 @@ def test_only_platforms_switched_on_get_the_post(database: Backend, clock: FakeC
         assert "No announcement channel is set" in preview.summary()
     finally:
         work.close()
+
+
+def test_the_assistant_finishes_after_a_restart_mid_send(
+    real_bot: PolicyBot, database: Backend, clock: FakeClock
+) -> None:
+    """Staff ask through the Assistant (which keeps their addresses), an admin announces, the
+    process dies after two messages; a new Assistant on the database sends the rest, once."""
+    first = Assistant(real_bot, open_work(database, clock))
+    people = [f"slack:U{n}" for n in range(4)]
+    for user in people:
+        first.ask(Question("Can I use Facebook at lunchtime?", user, "slack", user))
+    cited = first.work.audit.entries()[0].citations[0]
+    clock.advance(hours=1)
+    reload_log(first.work, replace(CHANGED, source=cited["source"], section=cited["section"]))
+    with pytest.raises(NotAuthorizedError):
+        first.announce("slack:U0")
+    assert first.announce(ADMIN).messages == 4
+    dying = _DiesAfter(sends=2)
+    with pytest.raises(_Crash):
+        first.deliver(dying)
+    first.close()
+
+    clock.advance(minutes=6)
+    second = Assistant(real_bot, open_work(database, clock))
+    try:
+        finishing = RecordingNotifier()
+        second.deliver(finishing)
+        assert second.deliver(RecordingNotifier()).sent == 0
+    finally:
+        second.close()
+    calls = [*dying.delivered, *finishing.delivered]
+    told = [c.conversation_ref for c in calls if c.kind == "message_person"]
+    assert sorted(told) == people  # each once
+    assert sorted(c.team for c in calls if c.kind == "announce") == ["slack", "teams"]
+
+
+def test_addresses_are_kept_behind_the_answer_and_not_rewritten_within_the_hour(
+    work: Casework, clock: FakeClock
+) -> None:
+    keeper = ContactKeeper(lambda: work.contacts, background=True)
+    question = Question("q", "teams:29:x", "teams", '{"conversation": {"id": "a:1"}}')
+    keeper.keep(question)
+    keeper.keep(Question("q", "cli:jo", "cli"))  # cannot be reached: not kept
+    keeper.close()
+    person = work.contacts.person("teams:29:x")
+    assert work.contacts.contact(person) == Contact(person, "teams", question.conversation)
+    assert work.contacts.contact(work.contacts.person("cli:jo")) is None
+    clock.advance(minutes=5)
+    again = ContactKeeper(lambda: work.contacts, background=False)
+    again.keep(question)
+    again.keep(question)  # the second within the hour writes nothing
+    with work.db.reading() as session:
+        (row,) = session.scalars(select(ContactRow)).all()
+    assert row.updated_at == clock.now
