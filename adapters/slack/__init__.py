@@ -3,6 +3,7 @@
 One entry point, :func:`mount`, which ``policybot serve`` calls when ``SLACK_BOT_TOKEN`` is set.
 Listeners translate Slack requests into core calls: ``asking`` (mentions, DMs, ``/policy``),
 ``actions`` (an answer's buttons, the asker's modal), ``reviewing`` (case buttons, App Home),
+``announcing`` (``/policy announce``, ``mute``, ``unmute``),
 ``errors`` (the one error handler). Rendering: ``blocks`` (answers), ``case_blocks`` (case
 cards, App Home), ``modals``, ``mrkdwn``. Plumbing: ``transport`` (HTTP and Socket Mode),
 ``notifier`` (what the outbox delivers), ``refs`` (ids and conversation references),
