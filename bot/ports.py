@@ -1,9 +1,10 @@
 """Ports: the interfaces the core calls and the adapters implement.
 
 :class:`Notifier` is how escalations and policy-change announcements reach people. The core
-never calls it directly when a case changes or an announcement is confirmed: it writes an outbox row in the same transaction as the change, and
-:meth:`bot.outbox.Outbox.flush` calls the notifier later (see ``bot/outbox.py``). A method that
-raises means "not delivered": the row stays pending and is retried with backoff.
+never calls it directly when a case changes or an announcement is confirmed: it writes an
+outbox row in the same transaction as the change, and :meth:`bot.outbox.Outbox.flush` calls
+the notifier later (see ``bot/outbox.py``). A method that raises means "not delivered": the
+row stays pending and is retried with backoff.
 
 :class:`Phraser` is how a language model rewrites an extractive answer (``bot/llm.py``).
 
