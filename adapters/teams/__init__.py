@@ -7,8 +7,8 @@ touches nothing else (see the README). Importing the package is cheap: botbuilde
 Modules: ``app`` (adapter, ``POST /api/messages``, turn errors), ``bot`` (the activity
 handler), ``actions`` (card buttons), ``announcing`` (``announce``, ``mute``, ``unmute``),
 ``cards`` and ``case_cards`` (Adaptive Cards), ``notifier`` (case notifications and
-announcements), ``identity`` (people and conversation references), ``sending`` (retries and typing), ``package`` (the Teams app package, with the icons
-committed in ``manifest/teams/``).
+announcements), ``identity`` (people and conversation references), ``sending`` (retries and
+typing), ``package`` (the Teams app package, with the icons committed in ``manifest/teams/``).
 """
 
 from __future__ import annotations
