@@ -174,7 +174,7 @@ class Assistant:
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)
-        if answer.citations and self.settings.notify_days > 0:
+        if answer.answered and answer.citations and self.settings.notify_days > 0:
             self._contacts.keep(question)  # to tell them if a clause it cites changes
         if self.spool is not None:  # written behind the answer, whatever the database does
             self.spool.submit(question, answer, answer.usage)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CardLocation = tuple[str, str]
+_QUOTE_LINE = re.compile(r"^&gt; ?", re.MULTILINE)
 
 
 class SlackNotifier:
@@ -108,7 +110,8 @@ class SlackNotifier:
         self._post_text(dm["channel"]["id"], text)
 
     def _post_text(self, channel: str, markdown: str) -> None:
-        pieces = split(to_mrkdwn(markdown))
+        # A quoted clause stays a quote (to_mrkdwn escapes the ">" that marks it).
+        pieces = split(_QUOTE_LINE.sub(">", to_mrkdwn(markdown)))
         fallback = truncate(pieces[0] if pieces else markdown, 300)
         blocks = [section(piece) for piece in pieces[:40]]
         self.client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)

@@ -96,7 +96,7 @@ async def test_an_admin_previews_confirms_and_staff_hear_once(slack: Slack) -> N
     assert opened.args["users"] == STAFF
     (dm,) = await slack.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DSTAFF")
     body = json.dumps(dm.blocks, ensure_ascii=False)
-    assert "Staff may use social media at lunch and after work." in body
+    assert ">Staff may use social media at lunch and after work." in body  # quoted
     assert "Facebook" not in body  # the question is not repeated
 
     # Pressing Confirm again (a double click, a resend) announces nothing twice.
