@@ -23,9 +23,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cachetools import TTLCache
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +34,9 @@ from bot.audit import pseudonymise
 from bot.db import Clock, Database, utcnow
 from bot.models import Question
 from bot.storage_models import ContactRow, MuteRow
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +68,15 @@ class ContactBook:
     def __init__(self, db: Database, *, key: bytes, clock: Clock = utcnow) -> None:
         self._db = db
         self._key = key
-        secret = hmac.new(key, b"policybot contacts", hashlib.sha256).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(secret))
         self._clock = clock
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        # Imported on first use: the case commands that never touch an address skip its cost.
+        from cryptography.fernet import Fernet
+
+        secret = hmac.new(self._key, b"policybot contacts", hashlib.sha256).digest()
+        return Fernet(base64.urlsafe_b64encode(secret))
 
     def person(self, user_id: str) -> str:
         """The pseudonym of a ``platform:user`` id (the audit's)."""
@@ -111,6 +121,8 @@ class ContactBook:
             if row is None:
                 return None
             platform, sealed = row.platform, row.address
+        from cryptography.fernet import InvalidToken
+
         try:
             address = self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
         except InvalidToken:  # written under another audit key: unreachable, not an error
