@@ -82,16 +82,17 @@ class Preview:
             )
         where = " and ".join(c.title() for c in self.channels)
         lines.append(
-            f"Posted in the announcement channel on {where}."
+            f"To be posted in the announcement channel on {where}."
             if where
             else "No announcement channel is set (SLACK_ANNOUNCE_CHANNEL, TEAMS_ANNOUNCE_CHANNEL): "
             "only the direct messages are sent."
         )
         counts = self.audience.to_json()
         lines.append(
-            f"{counts['messages']} direct messages to {counts['people']} people whose answers "
-            f"rested on these clauses ({counts['unreachable']} cannot be reached, "
-            f"{counts['muted']} muted, {counts['already_told']} told before)."
+            f"{_count(counts['messages'], 'direct message')} to "
+            f"{_count(counts['people'], 'person', 'people')} whose answers rested on these "
+            f"clauses ({counts['unreachable']} cannot be reached, {counts['muted']} muted, "
+            f"{counts['already_told']} told before)."
         )
         if self.announced:
             lines.append(f"Already announced: versions {self.since} to {self.version}.")
@@ -120,10 +121,15 @@ class Announced:
 
     def summary(self) -> str:
         """For the admin: what was queued."""
-        where = " and ".join(c.title() for c in self.preview.channels) or "no channel"
+        where = " and ".join(c.title() for c in self.preview.channels)
+        post = (
+            f"the post for the announcement channel on {where}"
+            if where
+            else "no post (no announcement channel is set)"
+        )
         return (
-            f"Announced the changes up to knowledge version {self.preview.version}: posted in "
-            f"the announcement channel ({where}); {self.messages} direct messages queued."
+            f"Announced the changes up to knowledge version {self.preview.version}: {post} and "
+            f"{_count(self.messages, 'direct message')} queued."
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -326,3 +332,7 @@ def announcement_text(sets: tuple[ChangeSet, ...] | list[ChangeSet]) -> str:
         lines.append(f"- and {len(changes) - SHOWN_CHANGES} more changes")
     lines += ["", "Ask PolicyBot about any of these for the clause in full."]
     return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -62,8 +62,8 @@ def test_the_preview_asks_before_announcing(database: Backend) -> None:
     status, out, err = announce(database)  # no --by: a preview only
     assert status == 0 and "To announce it: policybot announce --by" in err
     assert "than 10 minutes → than 15 minutes" in out
-    assert "Posted in the announcement channel on Slack." in out
-    assert "1 direct messages to 1 people" in out
+    assert "To be posted in the announcement channel on Slack." in out
+    assert "1 direct message to 1 person" in out
 
     status, out, _ = announce(database, "--by", ADMIN, stdin="n\n")
     assert status == 0 and out.rstrip().endswith("Nothing was announced.")
@@ -71,8 +71,18 @@ def test_the_preview_asks_before_announcing(database: Backend) -> None:
 
     status, out, _ = announce(database, "--by", ADMIN, stdin="y\n")
     assert status == 0, out
-    assert "1 direct messages queued" in out and "`policybot serve` delivers it" in out
+    assert "1 direct message queued" in out and "`policybot serve` delivers it" in out
     assert sorted(pending(database)) == ["announce", "notify"]
+    listed = subprocess.run(
+        [EXE, "escalations", "deliveries"],
+        env=database.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "2 notification(s) queued" in listed and "None" not in listed
+    assert " announce attempts=0" in listed and " notify attempts=0" in listed
 
     status, out, _ = announce(database, "--by", ADMIN, "--yes")
     assert status == 0 and "Nothing to announce" in out and len(pending(database)) == 2

@@ -75,7 +75,7 @@ async def test_an_admin_previews_confirms_and_staff_hear_once(slack: Slack) -> N
     assert shown.args["response_type"] == "ephemeral"
     said = words(shown)
     assert f"{change.section} ({change.title}): {difference(change.old, change.new)}" in said
-    assert "1 direct messages to 1 people" in shown.text
+    assert "1 direct message to 1 person" in shown.text
     buttons = elements(shown)
     assert [b["action_id"] for b in buttons] == ["announce_confirm", "announce_cancel"]
 

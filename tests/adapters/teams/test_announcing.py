@@ -66,8 +66,8 @@ async def test_an_admin_confirms_the_preview_and_the_asker_hears_privately(teams
     preview = teams.connector.sent()[-1]
     shown = card_text(preview.card)
     assert difference(change.old, change.new) in shown
-    assert "Posted in the announcement channel on Teams." in shown
-    assert "1 direct messages to 1 people" in shown
+    assert "To be posted in the announcement channel on Teams." in shown
+    assert "1 direct message to 1 person" in shown
     confirm, cancel = preview.card["actions"]
     assert confirm["data"] == {"action": "announce_confirm", "since": "v1", "version": "v2"}
 
