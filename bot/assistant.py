@@ -25,18 +25,21 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from bot.announcements import Announced, Preview
 from bot.audit import load_or_create_key
 from bot.audit_spool import AuditSpool
 from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
+from bot.contacts import ContactKeeper
 from bot.digest import Reports
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress
 from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
+from bot.notices import mute_reply
 from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
@@ -99,6 +102,7 @@ class Assistant:
         self._local_state = PlatformState(MemoryStateStore())
         self._lock = threading.Lock()
         self._retried_at = 0.0
+        self._contacts = ContactKeeper(lambda: self.work.contacts, background=spool is not None)
         self.metrics = Metrics(
             Readings(
                 backlog=lambda: self.work.outbox.backlog(),
@@ -125,6 +129,7 @@ class Assistant:
         key = load_or_create_key(settings.data_dir)
         assistant.spool = AuditSpool(settings.data_dir, key=key, audit=lambda: assistant.work.audit)
         assistant.spool.start()
+        assistant._contacts = ContactKeeper(lambda: assistant.work.contacts, background=True)
         return assistant
 
     @property
@@ -192,6 +197,8 @@ class Assistant:
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)
+        if answer.answered and answer.citations and self.settings.notify_days > 0:
+            self._contacts.keep(question)  # to tell them if a clause it cites changes
         if self.spool is not None:  # written behind the answer, whatever the database does
             self.spool.submit(question, answer, answer.usage)
             return answer
@@ -421,6 +428,36 @@ class Assistant:
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
         return report
 
+    def preview_announcement(self, by: str | None, *, since: str | None = None) -> Preview:
+        """What announcing the policy changes since ``since`` would post and whom it would
+        tell (admins only; ``by`` None is the command line's own preview).
+
+        Raises:
+            NotAuthorizedError: ``by`` is not an admin.
+            AnnouncementError: ``since`` is not a knowledge version in the change log.
+        """
+        return self.work.announcements.preview(since, by=by)
+
+    def announce(
+        self, by: str, *, since: str | None = None, version: str | None = None
+    ) -> Announced:
+        """Announce the policy changes (admins only): the post for the announcement channels
+        and a direct message per changed clause to the staff it concerns, through the outbox
+        (see :mod:`bot.announcements`); ``version`` is the one the admin's preview showed.
+
+        Raises:
+            NotAuthorizedError: ``by`` is not an admin.
+            AnnouncementError: nothing to announce, changed since the preview, or done.
+        """
+        return self.work.announcements.confirm(by, since=since, version=version)
+
+    def mute(self, person: str, platform: str, *, muted: bool = True) -> str:
+        """Stop (or with ``muted`` False, restart) policy-change messages to ``person``;
+        returns what to tell them."""
+        contacts = self.work.contacts
+        changed = contacts.mute(person) if muted else contacts.unmute(person)
+        return mute_reply(platform, muted=muted, changed=changed)
+
     def summary(self) -> list[str]:
         """What this process runs with, a line each, for the log at start (no secrets)."""
         settings = self.settings
@@ -463,6 +500,7 @@ class Assistant:
 
     def close(self) -> None:
         """Stop the audit writer (what it cannot write stays spooled) and the database."""
+        self._contacts.close()
         if self.spool is not None:
             self.spool.close()
         if self.casework is not None:

@@ -30,11 +30,12 @@ from bot.case_views import WAITING, CaseView, build_view, format_ref
 from bot.db import Clock, Database, utcnow
 from bot.models import Team
 from bot.ports import Notifier
-from bot.storage_models import CaseEventRow, CaseRow, OutboxRow
+from bot.storage_models import CaseEventRow, CaseRow, MuteRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["post_case", "deliver_reply", "remind"]
+MessageKind = Literal["announce", "notify"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
 UNREACHABLE_PLATFORMS = frozenset({"cli"})
@@ -105,6 +106,40 @@ def unreachable_reason(ref: str) -> str:
     )
 
 
+def enqueue_message(
+    session: Session,
+    *,
+    kind: MessageKind,
+    destination: str,
+    now: datetime,
+    payload: dict[str, Any],
+) -> None:
+    """Add a message that is not about a case to the outbox, in the caller's transaction.
+
+    Args:
+        session: the transaction that records why the message is sent.
+        kind: ``announce`` (payload ``platform``, ``text``: a post in the platform's
+            announcement channel) or ``notify`` (payload ``person``, ``platform``,
+            ``address``, ``text``: a direct message, skipped if the person mutes first).
+        destination: what orders deliveries (``announce:slack``, ``person:<pseudonym>``).
+        now: the time of the change; the row is due at once.
+        payload: as above.
+    """
+    session.add(
+        OutboxRow(
+            kind=kind,
+            destination=destination,
+            case_id=None,
+            team=None,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
 def release_held(session: Session, case: CaseRow, now: datetime) -> bool:
     """Make the case's held announcement (:func:`enqueue` ``held``) due now.
 
@@ -162,6 +197,7 @@ class _Call:
     conversation_ref: str = ""
     text: str = ""
     team: str = ""
+    platform: str = ""
 
 
 class Outbox:
@@ -203,7 +239,8 @@ class Outbox:
 
         Returns:
             Counts of rows sent, failed (retried later), skipped (nothing left to say, such
-            as a reminder about cases claimed since) and still pending.
+            as a reminder about cases claimed since, or a message to someone who muted them
+            since) and still pending.
         """
         now = self._clock()
         with self._db.session() as session:
@@ -367,6 +404,13 @@ def _prepare(session: Session, row: OutboxRow) -> _Call | None:
             return None  # claimed since the reminder was queued: nothing left to chase
         views = tuple(build_view(session, case) for case in cases)
         return _Call("remind", views, team=row.team or "")
+    if row.kind == "announce":
+        return _Call("announce", (), text=payload["text"], platform=payload["platform"])
+    if row.kind == "notify":
+        if session.get(MuteRow, payload["person"]) is not None:
+            return None  # muted after the message was queued
+        ref, platform = payload["address"], payload["platform"]
+        return _Call("notify", (), conversation_ref=ref, text=payload["text"], platform=platform)
     if row.case_id is None:
         raise ValueError(f"outbox row {row.id} has no case")
     case = session.get_one(CaseRow, row.case_id)
@@ -384,6 +428,10 @@ def _call(notifier: Notifier, call: _Call) -> None:
         notifier.post_case(call.views[0])
     elif call.kind == "deliver_reply":
         notifier.deliver_reply(call.conversation_ref, call.views[0], call.text)
+    elif call.kind == "announce":
+        notifier.announce(call.platform, call.text)
+    elif call.kind == "notify":
+        notifier.message_person(call.platform, call.conversation_ref, call.text)
     else:
         notifier.remind(cast(Team, call.team), call.views)
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
 from bot.config import Settings, read_env_file
 from bot.errors import IndexNotBuiltError, PolicyBotError
-from policybot import cli_cases, logs
+from policybot import cli_announce, cli_cases, logs
 from policybot.logs import LogFormat
 
 if TYPE_CHECKING:
@@ -332,6 +332,7 @@ def evaluate(
 
 
 cli_cases.register(app)
+app.command("announce")(cli_announce.announce)
 app.command("teams-package")(teams_package)
 
 

@@ -260,7 +260,8 @@ def deliveries(as_json: JsonFlag = False) -> None:
     typer.echo(f"{len(waiting)} notification(s) queued for delivery.")
     for row in waiting:
         error = f"  last error: {row['last_error']}" if row["last_error"] else ""
-        typer.echo(f"  #{row['id']} {row['kind']} {row['case']} attempts={row['attempts']}{error}")
+        case = f" {row['case']}" if row["case"] else ""  # announcements concern no case
+        typer.echo(f"  #{row['id']} {row['kind']}{case} attempts={row['attempts']}{error}")
     for row in rows:
         if row["status"] != "pending":
             reason = row["last_error"]

@@ -25,6 +25,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams import digest
 from adapters.teams.actions import CardActions
+from adapters.teams.announcing import Announcing
 from adapters.teams.cards import answer_message, welcome_message
 from adapters.teams.identity import (
     PLATFORM,
@@ -76,6 +77,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         self._assistant = assistant
         self._notifier = notifier
         self._actions = CardActions(assistant, notifier, deliver_soon)
+        self._announcing = Announcing(assistant, deliver_soon)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -96,7 +98,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if isinstance(activity.value, dict) and activity.value.get("action"):
-            await self._actions.handle(turn_context, activity.value)
+            if not await self._announcing.on_action(turn_context, activity.value):
+                await self._actions.handle(turn_context, activity.value)
             return
         if not is_personal(activity) and not mentions_bot(activity):
             return  # channel talk that is not addressed to the bot
@@ -108,7 +111,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
             await self._reload(turn_context)
         elif command in digest.WORDS:  # admins only, checked in the core
             await digest.send_digest(turn_context, self._assistant, self._notifier)
-        else:
+        elif not await self._announcing.on_command(turn_context, text):
             await self._ask(turn_context, text)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
