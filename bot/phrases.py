@@ -21,6 +21,11 @@ REACH_A_PERSON = (
 )
 FEEDBACK_THANKS = "Thank you for the feedback."
 ASK_A_PERSON = "If you need a person, ask the HR Advisory team or the Communications team."
+NOT_YOUR_ANSWER = (
+    "Sorry, only the person who asked that question can pass it to a team. "
+    "Ask me yourself and you can pass your own answer on."
+)
+"""The refusal for someone pressing an *Ask* button on another person's answer."""
 
 STATUS: dict[Status, str] = {
     "open": "Open: waiting for a reviewer",

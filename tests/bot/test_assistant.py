@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import assistant as assistant_module
+from bot import phrases
 from bot import db
 from bot.assistant import Assistant
 from bot.casework import Casework
@@ -48,19 +49,30 @@ def test_an_answer_from_before_a_restart_can_still_be_escalated(
         Assistant(real_bot, work).escalate("no-such-answer", "hr", asker=asker("slack:U1"))
 
 
-def test_escalating_a_colleagues_shared_answer_does_not_rewrite_who_asked(
+def test_only_the_asker_of_an_answer_may_pass_it_to_a_team(
     real_bot: PolicyBot, work: Casework
 ) -> None:
     assistant = Assistant(real_bot, work)
     answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
 
-    assistant.escalate(answer.id, "communications", asker=asker("slack:U2"))
+    with pytest.raises(NotAuthorizedError) as refused:
+        assistant.escalate(answer.id, "communications", asker=asker("slack:U2"))
+    assert str(refused.value) == phrases.NOT_YOUR_ANSWER
+    restarted = Assistant(real_bot, work)  # the asker read back from the audit row
+    with pytest.raises(NotAuthorizedError):
+        restarted.escalate(answer.id, "communications", asker=asker("slack:U2"))
+    assert work.cases.list() == []
     (row,) = work.audit.entries()
     assert row.asker_pseudonymised and row.asker not in {"slack:U1", "slack:U2"}
 
-    assistant.escalate(answer.id, "communications", asker=asker("slack:U1"))
+    assert restarted.escalate(answer.id, "communications", asker=asker("slack:U1")).case
     (row,) = work.audit.entries()
-    assert row.asker == "slack:U1" and row.case_id == "COM-0002"
+    assert row.asker == "slack:U1" and row.case_id == "COM-0001"
+    # Once a case names the asker, their audit row holds their id: still theirs alone.
+    again = Assistant(real_bot, work)
+    assert again.escalate(answer.id, "hr", asker=asker("slack:U1")).case.id == "HR-0001"
+    with pytest.raises(NotAuthorizedError):
+        again.escalate(answer.id, "hr", asker=asker("slack:U2"))
 
 
 def test_the_question_is_kept_as_asked(real_bot: PolicyBot, work: Casework) -> None:
