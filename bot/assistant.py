@@ -461,7 +461,7 @@ class Assistant:
 
 
 def _not_theirs(asker: Question, answer_id: str) -> NotAuthorizedError:
-    log.warning("refused: %s may not escalate answer %.8s… (not its asker)", asker.user_id, answer_id)
+    log.warning("refused: %s may not escalate answer %.8s… (not theirs)", asker.user_id, answer_id)
     return NotAuthorizedError(phrases.NOT_YOUR_ANSWER)
 
 

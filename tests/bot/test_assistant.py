@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import assistant as assistant_module
-from bot import phrases
-from bot import db
+from bot import db, phrases
 from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.config import Settings
