@@ -158,11 +158,10 @@ class Assistant:
     def state(self) -> PlatformState:
         """What adapters keep about their platform (event ids seen, threads answered, where
         case cards are...), shared by every instance on the case database; this process's
-        own memory while the database is unavailable."""
-        try:
-            return self.work.state
-        except EscalationError:
-            return self._local_state
+        own memory while the database is unavailable (its reconnection is left to uses that
+        may wait, such as the audit writer: this one is on every answer's path)."""
+        casework = self.casework
+        return casework.state if casework is not None else self._local_state
 
     def ask(self, question: Question) -> Answer:
         """Answer a question and record it, with any model call's cost, in the audit log."""

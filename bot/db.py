@@ -165,8 +165,13 @@ class Database:
             yield session
 
     def migrate(self) -> None:
-        """Run the Alembic migrations to head; safe when several processes start together."""
-        with self.engine.connect() as connection, connection.begin():
+        """Run the Alembic migrations to head; safe when several processes start together.
+
+        The schema is read without taking the write lock, so that a process starts at once
+        while another holds the lock, when there is nothing to migrate (the usual case).
+        """
+        reader = self.engine.execution_options(**{_READ_ONLY: True})
+        with reader.connect() as connection, connection.begin():
             if _revision(connection) == HEAD_REVISION:
                 return
         with self._migration_lock(), self.engine.connect() as connection, connection.begin():

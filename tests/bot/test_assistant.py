@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot import assistant as assistant_module
 from bot import db, phrases
@@ -185,7 +186,9 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     assistant = Assistant.open(settings)
     try:
-        assert assistant.casework is None
+        assert assistant.casework is not None  # opened at once: reading the schema needs no lock
+        with pytest.raises(OperationalError, match="locked"):
+            assistant.check_database()  # /healthz: 503
         answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
         assert answer.answered  # staff get their answer meanwhile
         assert assistant.spool is not None and assistant.spool.waiting == 1
@@ -199,6 +202,38 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
         assert entry.answer_id == answer.id and assistant.spool.waiting == 0
     finally:
         holder.close()
+        assistant.close()
+
+
+def test_a_database_that_cannot_be_opened_is_tried_again_on_use_without_a_restart(
+    real_bot: PolicyBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the database's directory should be")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        knowledge_dir=real_bot.settings.knowledge_dir,
+        database_url=f"sqlite:///{blocked}/policybot.sqlite3",
+    )
+    shutil.copytree(real_bot.settings.index_dir, settings.index_dir)
+    monkeypatch.setattr(assistant_module, "RETRY_DATABASE", 0.0)
+    assistant = Assistant.open(settings)
+    try:
+        assert assistant.casework is None
+        answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+        assert answer.answered
+        # The platform state is this process's memory meanwhile, and never reconnects.
+        assert assistant.state.seen("slack", "Ev1") is False
+        assert assistant.state.seen("slack", "Ev1") is True
+
+        blocked.unlink()  # the database can be opened now
+        case = assistant.escalate(answer.id, "hr").case
+        assert case.id == "HR-0001" and assistant.casework is not None
+        assert assistant.spool is not None
+        assistant.spool.drain(wait=30)
+        (entry,) = assistant.work.audit.entries()
+        assert entry.answer_id == answer.id
+    finally:
         assistant.close()
 
 

@@ -65,9 +65,7 @@ def openid(keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Op
 
 
 @pytest.fixture
-def slow_openid(
-    keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[OpenIdEndpoint]:
+def slow_openid(keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenIdEndpoint]:
     """A key endpoint that holds every request until the test releases it."""
     endpoint = OpenIdEndpoint(keys["trusted"], hold=True)
     monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", endpoint.url)
