@@ -10,6 +10,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.casework import Casework
+from bot.config import Settings
+from bot.db import SQLITE_FILE
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.fault.conftest import (
     QUESTIONS,
@@ -83,11 +86,8 @@ async def test_a_database_locked_at_start_up_is_used_once_released_without_a_res
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
-    first = await start(serving, fake_slack, data_dir, tmp_path / "first.log")
-    assert (await responding(first))[0] == 200  # the schema exists; the lock is the fault
-    first.instance.stop()
-
-    locker = Locker(first.database, 600)  # until released
+    Casework.open(Settings(data_dir=data_dir)).close()  # the schema exists: the lock is the fault
+    locker = Locker(data_dir / SQLITE_FILE, 600)  # until released
     try:
         served = await start(serving, fake_slack, data_dir, tmp_path / "serve.log")
         status, health = await responding(served)
@@ -136,11 +136,8 @@ async def test_a_read_only_database_makes_healthz_503_naming_the_database(
     tmp_path: Path,
 ) -> None:
     env, _ = serving
-    first = await start(serving, fake_slack, data_dir, tmp_path / "first.log")
-    assert (await responding(first))[0] == 200
-    first.instance.stop()
-
-    env["DATABASE_URL"] = f"sqlite:///file:{first.database}?mode=ro&uri=true"
+    Casework.open(Settings(data_dir=data_dir)).close()
+    env["DATABASE_URL"] = f"sqlite:///file:{data_dir / SQLITE_FILE}?mode=ro&uri=true"
     served = await start(serving, fake_slack, data_dir, tmp_path / "serve.log", cwd=tmp_path)
     status, health = await responding(served)
     assert status == 503

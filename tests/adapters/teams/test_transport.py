@@ -21,7 +21,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from aiohttp import web
 from botframework.connector.auth import (
@@ -40,9 +39,7 @@ from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import ConfigError
 from tests.adapters.teams.conftest import Teams, card_text, start_teams
-from tests.adapters.teams.openid import ISSUER, OpenIdEndpoint
-
-APP_ID = "6f1f7a4c-2d0b-4c5e-9a53-1b2d3c4e5f60"
+from tests.adapters.teams.openid import APP_ID, OpenIdEndpoint, token
 
 # --- authenticated mode ---------------------------------------------------------------------
 
@@ -114,19 +111,6 @@ async def slowly_secured(
 ) -> AsyncIterator[Teams]:
     async for running in start_secured(secured_engine, tmp_path):
         yield running
-
-
-def token(key: Any, service_url: str, *, audience: str = APP_ID, kid: str = "trusted") -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": audience,
-        "serviceurl": service_url,
-        "nbf": now - 10,
-        "iat": now - 10,
-        "exp": now + 600,
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
 async def test_a_call_signed_by_teams_is_answered(
