@@ -39,7 +39,7 @@ BUSY_TIMEOUT_MS = 30_000
 #: How long a health check waits for another writer's lock before saying so.
 PROBE_TIMEOUT_MS = 2_000
 #: How long a :meth:`Database.brief` write waits for another writer's lock.
-BRIEF_TIMEOUT_MS = 200
+BRIEF_TIMEOUT_MS = 1_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0003"
 """The newest migration; a test checks it against ``bot/migrations/versions``. Knowing it lets

@@ -49,7 +49,7 @@ EVENT = "event"
 THREAD = "thread"
 CARD = "card"
 
-PAUSE = 10.0
+PAUSE = 30.0
 """Seconds the platform state skips a database that refused a write (locked, down)."""
 EVENTS_KEPT = timedelta(days=1)
 """How long an event id is remembered: Slack retries within the hour."""

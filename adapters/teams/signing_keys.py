@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,7 @@ class SigningKeys:
         clock: seconds, monotonic (tests pass a fake).
     """
 
-    def __init__(self, url: str, *, clock: Any = time.monotonic) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.url = url
         self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
@@ -75,6 +76,7 @@ class SigningKeys:
         self._tried_at: float | None = None
         self._failed_at: float | None = None
         self._lock = asyncio.Lock()
+        #: How many times the keys were fetched (or tried): for logs and tests.
         self.fetches = 0
 
     async def get(self, key_id: str | None) -> SigningKey:

@@ -28,7 +28,7 @@ from tests.processes import until
 pytestmark = pytest.mark.fault
 
 LOCK_SECONDS = 45.0
-#: Questions asked without the lock, then as many while it is held, one a second.
+#: Questions asked without the lock, then as many while it is held.
 ASKED = 12
 
 
@@ -64,17 +64,19 @@ async def test_a_45_second_write_lock_delays_no_answer_and_loses_no_audit_row(
 
     locker = Locker(served.database, LOCK_SECONDS)
     try:
-        locked = await ask_many(served, ASKED, spacing=1.0)
+        # One question every three seconds for the first 36 s of the lock.
+        locked = await ask_many(served, ASKED, spacing=3.0)
         # Every question was answered while the other process still held the lock.
         assert locker.holding, "the lock ended before the answers came"
         assert served.audit_rows() == ASKED  # the database was locked: nothing written yet
         waiting = await served.get("/healthz")
+        await until(lambda: not locker.holding, "the end of the lock", LOCK_SECONDS + 30)
     finally:
         locker.release()
-    held_for = locker.process.returncode == 0
+    assert locker.process.returncode == 0  # the lock was held its 45 s, then rolled back
     await until(lambda: served.audit_rows() == 2 * ASKED, "every audit row after the lock", 60)
     lost = 2 * ASKED - served.audit_rows()
-    assert lost == 0 and held_for
+    assert lost == 0
     assert waiting[0] == 503 and str(waiting[1]["database"]).startswith("unavailable")
     print(f"\n{report('no lock', unlocked)}\n{report(f'{LOCK_SECONDS:.0f} s write lock', locked)}")
     print(f"audit rows lost: {lost} of {2 * ASKED}")
