@@ -25,6 +25,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from bot import phrases
 from bot.announcements import Announced, Preview
 from bot.audit import load_or_create_key
 from bot.audit_spool import AuditSpool
@@ -35,7 +36,7 @@ from bot.config import Settings
 from bot.contacts import ContactKeeper
 from bot.digest import Reports
 from bot.engine import PolicyBot
-from bot.errors import EscalationError
+from bot.errors import EscalationError, NotAuthorizedError
 from bot.index import Progress
 from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
@@ -166,11 +167,10 @@ class Assistant:
     def state(self) -> PlatformState:
         """What adapters keep about their platform (event ids seen, threads answered, where
         case cards are...), shared by every instance on the case database; this process's
-        own memory while the database is unavailable."""
-        try:
-            return self.work.state
-        except EscalationError:
-            return self._local_state
+        own memory while the database is unavailable (its reconnection is left to uses that
+        may wait, such as the audit writer: this one is on every answer's path)."""
+        casework = self.casework
+        return casework.state if casework is not None else self._local_state
 
     @property
     def reports(self) -> Reports:
@@ -215,12 +215,22 @@ class Assistant:
         process, or before a restart) is read back from the audit log, with ``asker`` as
         who asked.
 
+        Args:
+            answer_id: the answer's id, from the button that carries it.
+            asker: who wants the answer for themselves (to escalate it): they must be who
+                asked it, as this process remembers or as the audit row records them (their
+                pseudonym, or their id once a case names them). None: anyone (sharing).
+
         Raises:
             EscalationError: the answer is unknown (purged, or never recorded).
+            NotAuthorizedError: ``asker`` did not ask it (an answer id is not a pass to
+                open a case in one's own name with someone else's question).
         """
         with self._lock:
             found = self._recent.get(answer_id)
         if found is not None:
+            if asker is not None and found[0].user_id != asker.user_id:
+                raise _not_theirs(asker, answer_id)
             return found
         if self.spool is not None:
             try:  # an answer given a moment ago may still be in the spool
@@ -232,6 +242,8 @@ class Assistant:
             raise EscalationError(
                 "I no longer have that answer to hand: please ask the question again."
             )
+        if entry.asker not in {asker.user_id, self.work.audit.pseudonym(asker.user_id)}:
+            raise _not_theirs(asker, answer_id)
         answer = Answer(
             question=entry.question,
             answered=entry.answered,
@@ -274,6 +286,7 @@ class Assistant:
 
         Raises:
             EscalationError: unknown team, an answer no longer known, or no database.
+            NotAuthorizedError: ``asker`` is not who asked the question.
         """
         question, answer = self.answered(answer_id, asker)
         request = CaseRequest.from_answer(
@@ -505,6 +518,11 @@ class Assistant:
             self.spool.close()
         if self.casework is not None:
             self.casework.close()
+
+
+def _not_theirs(asker: Question, answer_id: str) -> NotAuthorizedError:
+    log.warning("refused: %s may not escalate answer %.8s… (not theirs)", asker.user_id, answer_id)
+    return NotAuthorizedError(phrases.NOT_YOUR_ANSWER)
 
 
 def _team(name: str) -> Team:

@@ -66,3 +66,11 @@ def not_a_reviewer(ref: str, action: str, team: Team) -> str:
 def not_the_asker(ref: str) -> str:
     """The refusal for someone other than the asker adding to a case."""
     return f"Sorry, only the person who asked can add to {ref}."
+
+
+def held_for_the_asker(ref: str) -> str:
+    """The refusal of a step on a case whose asker is still choosing whether to be named."""
+    return (
+        f"{ref} is not ready yet: its asker is still choosing whether to show their name. "
+        "Please try again in two minutes."
+    )

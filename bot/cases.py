@@ -32,7 +32,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import case_rows as rows
-from bot.case_rules import ALLOWED, EVENTS, not_a_reviewer, not_the_asker, refusal
+from bot.case_rules import (
+    ALLOWED,
+    EVENTS,
+    held_for_the_asker,
+    not_a_reviewer,
+    not_the_asker,
+    refusal,
+)
 from bot.case_views import (
     MAX_NOTE,
     MAX_TEXT,
@@ -49,7 +56,7 @@ from bot.config import Settings
 from bot.db import Clock, Database, utcnow
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import TEAM_NAMES, Team
-from bot.outbox import enqueue, release_held
+from bot.outbox import enqueue, is_held, release_held
 from bot.storage_models import CaseEventRow, CaseRow
 
 log = logging.getLogger(__name__)
@@ -345,12 +352,17 @@ class CaseService:
         """
         with self._db.session() as session:
             row = rows.load(session, case_id)
-            self._allow(row, action, by.strip())
+            self._allow(session, row, action, by.strip())
             return build_view(session, row)
 
-    def _allow(self, row: CaseRow, action: str, by: str) -> None:
+    def _allow(self, session: Session, row: CaseRow, action: str, by: str) -> None:
         ref = format_ref(row.team, row.number)
         self._authorise(by, action, row.team, ref)
+        if is_held(session, row.id, self._clock()):
+            # The team is shown nothing of the case before its asker has chosen whether to
+            # show their name: no step either, whatever button or command asks for one.
+            log.warning("refused: %s may not %s %s yet (held for its asker)", by, action, ref)
+            raise EscalationError(held_for_the_asker(ref))
         allowed = ALLOWED.get(action)
         if allowed is not None and row.status not in allowed:
             raise EscalationError(refusal(ref, action, row.status, row.claimed_by))
@@ -361,7 +373,7 @@ class CaseService:
         by = by.strip()
         with self._db.session() as session:
             row = rows.load(session, case_id, lock=True)
-            self._allow(row, action, by)
+            self._allow(session, row, action, by)
             now = self._clock()
             text = apply(session, row, now)
             row.updated_at = now

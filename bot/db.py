@@ -9,7 +9,9 @@ On SQLite every transaction that may write starts with ``BEGIN IMMEDIATE``: a wr
 write lock first instead of upgrading a read lock later, which SQLite would refuse with
 "database is locked" when another writer is active. Together with WAL and a busy timeout,
 concurrent writers queue instead of failing. Reads go through :meth:`Database.reading`, whose
-transactions take no write lock, so a long write never holds them up.
+transactions take no write lock, so a long write never holds them up. Writes that must not
+hold up an answer (the platform state) go through :meth:`Database.brief`, which gives up
+after :data:`BRIEF_TIMEOUT_MS` when another process holds the lock.
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ SQLITE_FILE = "policybot.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 #: How long a health check waits for another writer's lock before saying so.
 PROBE_TIMEOUT_MS = 2_000
+#: How long a :meth:`Database.brief` write waits for another writer's lock.
+BRIEF_TIMEOUT_MS = 1_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0005"
 """The newest migration; a test checks it against ``bot/migrations/versions``. Knowing it lets
 a process skip loading Alembic when the schema is already up to date, the common case."""
 #: The execution option that marks a read-only session's connections.
 _READ_ONLY = "policybot_read_only"
+#: The execution option giving a write session's SQLite busy timeout (ms), when not the usual.
+_BUSY_MS = "policybot_busy_ms"
 # Any fixed 64-bit number will do; it only has to be the same in every PolicyBot process.
 _PG_MIGRATION_LOCK = 0x506F6C696379426F  # "PolicyBo"
 
@@ -106,6 +112,8 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         reader = engine.execution_options(**{_READ_ONLY: True})
         self._readers = sessionmaker(reader, expire_on_commit=False)
+        brief = engine.execution_options(**{_BUSY_MS: BRIEF_TIMEOUT_MS})
+        self._brief = sessionmaker(brief, expire_on_commit=False)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -148,9 +156,22 @@ class Database:
         with self._readers.begin() as session:
             yield session
 
+    @contextmanager
+    def brief(self) -> Iterator[Session]:
+        """A write session that gives up soon when another process holds the write lock
+        (on SQLite after :data:`BRIEF_TIMEOUT_MS`, with "database is locked"), for writes that
+        must not hold up an answer and have somewhere else to go meanwhile."""
+        with self._brief.begin() as session:
+            yield session
+
     def migrate(self) -> None:
-        """Run the Alembic migrations to head; safe when several processes start together."""
-        with self.engine.connect() as connection, connection.begin():
+        """Run the Alembic migrations to head; safe when several processes start together.
+
+        The schema is read without taking the write lock, so that a process starts at once
+        while another holds the lock, when there is nothing to migrate (the usual case).
+        """
+        reader = self.engine.execution_options(**{_READ_ONLY: True})
+        with reader.connect() as connection, connection.begin():
             if _revision(connection) == HEAD_REVISION:
                 return
         with self._migration_lock(), self.engine.connect() as connection, connection.begin():
@@ -173,21 +194,12 @@ class Database:
             RuntimeError: the schema is not the current one (run the migrations).
             sqlalchemy.exc.SQLAlchemyError: the database cannot be reached or written.
         """
-        with self.engine.connect() as connection:
-            sqlite = self.dialect == "sqlite"
-            # Straight to the driver: through SQLAlchemy the pragma would begin a transaction.
-            driver: Any = connection.connection.dbapi_connection
-            if sqlite:
-                driver.execute(f"PRAGMA busy_timeout = {PROBE_TIMEOUT_MS}")
-            try:
-                with connection.begin() as transaction:
-                    if _revision(connection) != HEAD_REVISION:
-                        raise RuntimeError("the database schema is not at the current revision")
-                    connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
-                    transaction.rollback()
-            finally:
-                if sqlite:
-                    driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        probe = self.engine.execution_options(**{_BUSY_MS: PROBE_TIMEOUT_MS})
+        with probe.connect() as connection, connection.begin() as transaction:
+            if _revision(connection) != HEAD_REVISION:
+                raise RuntimeError("the database schema is not at the current revision")
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            transaction.rollback()
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -253,7 +265,15 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    if connection.get_execution_options().get(_READ_ONLY):
+    options = connection.get_execution_options()
+    if options.get(_READ_ONLY):
         connection.exec_driver_sql("BEGIN")  # deferred: shares the file with a writer (WAL)
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    # The busy timeout belongs to the pooled connection: set it when this session wants
+    # another one than the connection has (a brief write, then an ordinary one).
+    busy = int(options.get(_BUSY_MS, BUSY_TIMEOUT_MS))
+    info = connection.connection.info
+    if info.get(_BUSY_MS, BUSY_TIMEOUT_MS) != busy:
+        connection.connection.dbapi_connection.execute(f"PRAGMA busy_timeout = {busy}")  # type: ignore[union-attr]
+        info[_BUSY_MS] = busy
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

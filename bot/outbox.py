@@ -167,6 +167,21 @@ def release_held(session: Session, case: CaseRow, now: datetime) -> bool:
     return released
 
 
+def is_held(session: Session, case_id: int, now: datetime) -> bool:
+    """Whether the case's announcement waits for its asker's choice right now (see
+    :meth:`Outbox.held`): the team may not see the case, nor take a step on it, yet."""
+    rows = session.scalars(
+        select(OutboxRow).where(
+            OutboxRow.case_id == case_id,
+            OutboxRow.kind == "post_case",
+            OutboxRow.status == "pending",
+            OutboxRow.attempts == 0,
+            OutboxRow.next_attempt_at > now,
+        )
+    ).all()
+    return any(row.next_attempt_at <= row.created_at + ASKER_CHOICE for row in rows)
+
+
 @dataclass(frozen=True)
 class PendingDelivery:
     """An outbox row not yet delivered, for ``policybot`` diagnostics."""

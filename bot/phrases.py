@@ -28,6 +28,11 @@ PRIVATE_UNREACHABLE = (
     "Please send me a direct message and ask again there."
 )
 """What a channel sees when the private answer could not be sent: still nothing of it."""
+NOT_YOUR_ANSWER = (
+    "Sorry, only the person who asked that question can pass it to a team. "
+    "Ask me yourself and you can pass your own answer on."
+)
+"""The refusal for someone pressing an *Ask* button on another person's answer."""
 
 STATUS: dict[Status, str] = {
     "open": "Open: waiting for a reviewer",

@@ -27,8 +27,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from sqlalchemy import delete, select
@@ -41,10 +43,14 @@ from bot.storage_models import PlatformStateRow
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 EVENT = "event"
 THREAD = "thread"
 CARD = "card"
 
+PAUSE = 30.0
+"""Seconds the platform state skips a database that refused a write (locked, down)."""
 EVENTS_KEPT = timedelta(days=1)
 """How long an event id is remembered: Slack retries within the hour."""
 KEY_CHARS = 255
@@ -76,7 +82,7 @@ class DatabaseStateStore:
         # INSERT ... ON CONFLICT DO NOTHING: atomic on both databases, and no failed statement
         # to roll back; the unique constraint decides which instance was first: the insert
         # returns the new row's id, or nothing when the key was there already.
-        with self._db.session() as session:
+        with self._db.brief() as session:
             insert = _insert(session).values(**self._row(platform, kind, key, value))
             added = session.execute(
                 insert.on_conflict_do_nothing().returning(PlatformStateRow.id)
@@ -85,7 +91,7 @@ class DatabaseStateStore:
 
     def put(self, platform: str, kind: str, key: str, value: str) -> None:
         row = self._row(platform, kind, key, value)
-        with self._db.session() as session:
+        with self._db.brief() as session:
             insert = _insert(session).values(**row)
             session.execute(
                 insert.on_conflict_do_update(
@@ -101,7 +107,7 @@ class DatabaseStateStore:
             )
 
     def delete(self, platform: str, kind: str, key: str) -> None:
-        with self._db.session() as session:
+        with self._db.brief() as session:
             session.execute(delete(PlatformStateRow).where(*_match(platform, kind, key)))
 
     def _row(self, platform: str, kind: str, key: str, value: str) -> dict[str, Any]:
@@ -159,32 +165,41 @@ class MemoryStateStore:
 class PlatformState:
     """The platform state adapters keep (see the module docstring).
 
+    A write the store refuses (another process holds the database's write lock, the
+    database is down) goes to this process's memory instead, and so do the writes of the next
+    :data:`PAUSE` seconds, without trying the store: a person's request never waits on it.
+    Reads look in that memory first, then in the store.
+
     Args:
         store: where it is kept.
+        clock: seconds, monotonic (tests pass a fake).
     """
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
+        self._memory = MemoryStateStore()
+        self._clock = clock
+        self._paused_until: float | None = None
 
     def seen(self, platform: str, event_id: str) -> bool:
         """Record ``event_id``; True when it was recorded already (by any instance): a repeat.
 
-        A store that fails counts the event as new: a rare second answer is better than a
-        lost question.
+        While the store fails, only this process's own memory tells repeats: a rare second
+        answer is better than a lost question.
         """
-        try:
-            return not self.store.add(platform, EVENT, event_id)
-        except Exception:
-            log.warning("could not record event %s: handling it", event_id, exc_info=True)
-            return False
+        if self._memory.get(platform, EVENT, event_id) is not None:
+            return True
+        added = self._write(lambda store: store.add(platform, EVENT, event_id), "record an event")
+        return not added
 
     def forget(self, platform: str, event_id: str) -> None:
         """Forget ``event_id`` (its handling failed, so that the platform's retry is handled)."""
-        self._quietly(lambda: self.store.delete(platform, EVENT, event_id), "forget an event")
+        self._memory.delete(platform, EVENT, event_id)
+        self._write(lambda store: store.delete(platform, EVENT, event_id), "forget an event")
 
     def mark_thread(self, platform: str, thread: str) -> None:
         """Note a thread the bot has answered in (its later messages are follow-ups)."""
-        self._quietly(lambda: self.store.put(platform, THREAD, thread, ""), "mark a thread")
+        self._write(lambda store: store.put(platform, THREAD, thread, ""), "mark a thread")
 
     def answered_thread(self, platform: str, thread: str) -> bool:
         """Whether the bot has answered in ``thread``."""
@@ -200,22 +215,35 @@ class PlatformState:
 
     def remember(self, platform: str, kind: str, key: str, value: str) -> None:
         """Keep ``value`` under ``kind`` and ``key`` (a name, a chat, a service URL)."""
-        self._quietly(lambda: self.store.put(platform, kind, key, value), f"remember a {kind}")
+        self._write(lambda store: store.put(platform, kind, key, value), f"remember a {kind}")
 
     def recall(self, platform: str, kind: str, key: str) -> str | None:
         """What :meth:`remember` kept, or None (also when the store fails)."""
+        kept = self._memory.get(platform, kind, key)
+        if kept is not None:
+            return kept
         try:
             return self.store.get(platform, kind, key)
         except Exception:
             log.warning("could not read a %s %s", platform, kind, exc_info=True)
             return None
 
-    @staticmethod
-    def _quietly(write: Any, what: str) -> None:
-        try:
-            write()
-        except Exception:
-            log.warning("could not %s", what, exc_info=True)
+    def _write(self, write: Callable[[StateStore], T], what: str) -> T:
+        """``write`` to the store, or to memory while the store fails (see the class)."""
+        if self._paused_until is None or self._clock() >= self._paused_until:
+            try:
+                done = write(self.store)
+            except Exception:
+                log.warning(
+                    "could not %s in the database: kept in this process for now",
+                    what,
+                    exc_info=True,
+                )
+                self._paused_until = self._clock() + PAUSE
+            else:
+                self._paused_until = None
+                return done
+        return write(self._memory)
 
 
 def purge_state(session: Session, *, now: datetime, cutoff: datetime | None) -> int:

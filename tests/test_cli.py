@@ -43,6 +43,15 @@ def test_ask_json_prints_one_object_with_the_contract_fields(real_bot: PolicyBot
     assert isinstance(citation["score"], float) and citation["quote"] and citation["title"]
     assert set(data["escalation"]) == {"suggested", "team", "reason"}
     assert isinstance(data["elapsed_ms"], float)
+    assert data["notices"] == []
+
+
+def test_ask_json_carries_the_notices_plain_ask_prints(real_bot: PolicyBot) -> None:
+    question = "Can I use Facebook at lunchtime? " + "Please tell me. " * 300  # over 4,000
+    data = json.loads(run(real_bot, "ask", "--json", question).stdout)
+    plain = run(real_bot, "ask", question).stdout
+    assert data["notices"] and all(notice in plain for notice in data["notices"])
+    assert any("4,000" in notice for notice in data["notices"])
 
 
 def test_ask_jsonl_answers_every_line_in_order(real_bot: PolicyBot) -> None:

@@ -1,8 +1,9 @@
 """The answer's buttons: feedback, share, escalate; and the asker's note-or-anonymity modal.
 
-Whoever presses an escalate button is the asker of the case (someone may press it on an
-answer shared in a channel). Their conversation reference keeps the thread only when the
-answer sits in a channel thread they can see; a private ``/policy`` answer has none.
+Whoever presses an escalate button must be who asked the question: the core refuses anyone
+else (a colleague pressing it on an answer shared in a channel), politely. The asker's
+conversation reference keeps the thread only when the answer sits in a channel thread they
+can see; a private ``/policy`` answer has none.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 The endpoint checks what botbuilder's own ``CloudAdapter.process`` does not: a body that is
 not JSON gets 400 and any token that fails validation gets 401 (botbuilder lets a malformed
 or wrongly signed token escape as a 500). The token is validated before the bot sees the
-activity, so nothing is ever sent for an unauthenticated call.
+activity, so nothing is ever sent for an unauthenticated call. Microsoft's signing keys are
+fetched without blocking the server (:mod:`adapters.teams.signing_keys`); while they cannot
+be, a call gets 503 and Teams sends it again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from adapters.delivery import DELIVERIES
 from adapters.teams.bot import TeamsBot
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
+from adapters.teams.signing_keys import install as use_async_signing_keys
 from bot import phrases
 from bot.assistant import Assistant
 from bot.config import Settings
@@ -72,6 +75,7 @@ def mount_teams(
         )
     if config.APP_TYPE == "SingleTenant" and not config.APP_PASSWORD:
         raise ConfigError("MICROSOFT_APP_TENANT_ID is set: set MICROSOFT_APP_PASSWORD too")
+    use_async_signing_keys()
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error

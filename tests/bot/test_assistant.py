@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot import assistant as assistant_module
-from bot import db
+from bot import db, phrases
 from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.config import Settings
@@ -48,19 +49,30 @@ def test_an_answer_from_before_a_restart_can_still_be_escalated(
         Assistant(real_bot, work).escalate("no-such-answer", "hr", asker=asker("slack:U1"))
 
 
-def test_escalating_a_colleagues_shared_answer_does_not_rewrite_who_asked(
+def test_only_the_asker_of_an_answer_may_pass_it_to_a_team(
     real_bot: PolicyBot, work: Casework
 ) -> None:
     assistant = Assistant(real_bot, work)
     answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
 
-    assistant.escalate(answer.id, "communications", asker=asker("slack:U2"))
+    with pytest.raises(NotAuthorizedError) as refused:
+        assistant.escalate(answer.id, "communications", asker=asker("slack:U2"))
+    assert str(refused.value) == phrases.NOT_YOUR_ANSWER
+    restarted = Assistant(real_bot, work)  # the asker read back from the audit row
+    with pytest.raises(NotAuthorizedError):
+        restarted.escalate(answer.id, "communications", asker=asker("slack:U2"))
+    assert work.cases.list() == []
     (row,) = work.audit.entries()
     assert row.asker_pseudonymised and row.asker not in {"slack:U1", "slack:U2"}
 
-    assistant.escalate(answer.id, "communications", asker=asker("slack:U1"))
+    assert restarted.escalate(answer.id, "communications", asker=asker("slack:U1")).case
     (row,) = work.audit.entries()
-    assert row.asker == "slack:U1" and row.case_id == "COM-0002"
+    assert row.asker == "slack:U1" and row.case_id == "COM-0001"
+    # Once a case names the asker, their audit row holds their id: still theirs alone.
+    again = Assistant(real_bot, work)
+    assert again.escalate(answer.id, "hr", asker=asker("slack:U1")).case.id == "HR-0001"
+    with pytest.raises(NotAuthorizedError):
+        again.escalate(answer.id, "hr", asker=asker("slack:U2"))
 
 
 def test_the_question_is_kept_as_asked(real_bot: PolicyBot, work: Casework) -> None:
@@ -175,7 +187,9 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     assistant = Assistant.open(settings)
     try:
-        assert assistant.casework is None
+        assert assistant.casework is not None  # opened at once: reading the schema needs no lock
+        with pytest.raises(OperationalError, match="locked"):
+            assistant.check_database()  # /healthz: 503
         answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
         assert answer.answered  # staff get their answer meanwhile
         assert assistant.spool is not None and assistant.spool.waiting == 1
@@ -189,6 +203,38 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
         assert entry.answer_id == answer.id and assistant.spool.waiting == 0
     finally:
         holder.close()
+        assistant.close()
+
+
+def test_a_database_that_cannot_be_opened_is_tried_again_on_use_without_a_restart(
+    real_bot: PolicyBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the database's directory should be")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        knowledge_dir=real_bot.settings.knowledge_dir,
+        database_url=f"sqlite:///{blocked}/policybot.sqlite3",
+    )
+    shutil.copytree(real_bot.settings.index_dir, settings.index_dir)
+    monkeypatch.setattr(assistant_module, "RETRY_DATABASE", 0.0)
+    assistant = Assistant.open(settings)
+    try:
+        assert assistant.casework is None
+        answer = assistant.ask(Question(text=QUESTION, user_id="slack:U1"))
+        assert answer.answered
+        # The platform state is this process's memory meanwhile, and never reconnects.
+        assert assistant.state.seen("slack", "Ev1") is False
+        assert assistant.state.seen("slack", "Ev1") is True
+
+        blocked.unlink()  # the database can be opened now
+        case = assistant.escalate(answer.id, "hr").case
+        assert case.id == "HR-0001" and assistant.casework is not None
+        assert assistant.spool is not None
+        assistant.spool.drain(wait=30)
+        (entry,) = assistant.work.audit.entries()
+        assert entry.answer_id == answer.id
+    finally:
         assistant.close()
 
 

@@ -11,7 +11,7 @@ from bot.case_rules import ALLOWED
 from bot.case_views import ACTIONS, STATUSES
 from bot.cases import CaseRequest
 from bot.casework import Casework
-from bot.errors import NotAuthorizedError
+from bot.errors import EscalationError, NotAuthorizedError
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import HR, STAFF, Backend, FakeClock
 
@@ -140,6 +140,29 @@ def test_a_held_announcement_waits_for_the_askers_choice(
     finally:
         for work in (opening, choosing, delivering):
             work.close()
+
+
+def test_no_step_is_taken_on_a_case_held_for_its_askers_choice(
+    database: Backend, work: Casework, clock: FakeClock
+) -> None:
+    """Nothing reaches the team before the asker has chosen whether to be named: not a list,
+    and not a step that would redraw or post a card naming them, from any surface or after a
+    restart (the hold is in the database)."""
+    case, _ = work.cases.open_once(_request(), held=True)
+    restarted = Casework.open(database.settings(), clock=clock)
+    try:
+        for cases in (work.cases, restarted.cases):
+            for step in ("claim", "reply"):
+                with pytest.raises(EscalationError, match="still choosing whether to show"):
+                    cases.check(case.id, step, by=HR)
+            with pytest.raises(EscalationError, match=f"{case.id} is not ready yet"):
+                cases.claim(case.id, by=HR)
+        assert restarted.outbox.held() == {case.id}
+        assert work.cases.get(case.id).status == "open" and work.cases.get(case.id).events[1:] == ()
+        clock.advance(minutes=2)  # the asker never chose: the card goes, naming them
+        assert restarted.cases.claim(case.id, by=HR).status == "claimed"
+    finally:
+        restarted.close()
 
 
 def test_a_held_announcement_goes_when_the_asker_closes_the_form_or_after_two_minutes(

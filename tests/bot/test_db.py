@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from bot.db import Database, database_url
+from bot.db import BRIEF_TIMEOUT_MS, BUSY_TIMEOUT_MS, Database, database_url
 from tests.bot.conftest import Backend
 
 
@@ -61,4 +62,32 @@ def test_reads_go_on_while_another_writer_holds_the_lock(tmp_path: Path) -> None
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+        db.close()
+
+
+def test_a_brief_write_gives_up_on_a_lock_and_later_sessions_wait_as_usual(tmp_path: Path) -> None:
+    database = Backend("sqlite", tmp_path / "data")
+    db = Database.open(database.settings())
+    holder = sqlite3.connect(str(database_url(database.settings()).database))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"), db.brief() as session:
+            session.execute(text("DELETE FROM platform_state"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    def busy_timeout(session: Any) -> int:
+        return int(session.execute(text("PRAGMA busy_timeout")).scalar())
+
+    try:
+        with db.session() as session:  # the same pooled connection, its usual patience back
+            assert busy_timeout(session) == BUSY_TIMEOUT_MS
+        with db.brief() as session:
+            assert busy_timeout(session) == BRIEF_TIMEOUT_MS
+        db.ping()
+        with db.session() as session:
+            assert busy_timeout(session) == BUSY_TIMEOUT_MS
+    finally:
         db.close()

@@ -3,11 +3,20 @@ threads, card places, values and their purge."""
 
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from bot.audit import purge
 from bot.casework import Casework
-from bot.platform_state import MemoryStateStore, PlatformState
+from bot.db import Database, database_url
+from bot.platform_state import (
+    EVENT,
+    PAUSE,
+    DatabaseStateStore,
+    MemoryStateStore,
+    PlatformState,
+)
 from tests.bot.conftest import Backend, FakeClock
 
 
@@ -85,3 +94,32 @@ def test_the_memory_store_is_bounded_and_answers_alike() -> None:
     for n in range(5):
         state.remember_card(f"HR-{n}", "slack", str(n))
     assert state.card("HR-0", "slack") is None and state.card("HR-4", "slack") == "4"
+
+
+def test_a_locked_database_sends_state_to_memory_for_a_while(tmp_path: Path) -> None:
+    database = Backend("sqlite", tmp_path / "data")
+    db = Database.open(database.settings())
+    now = [0.0]
+    state = PlatformState(DatabaseStateStore(db), clock=lambda: now[0])
+    holder = sqlite3.connect(str(database_url(database.settings()).database))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        assert state.seen("slack", "Ev1") is False  # handled: the store refused, memory kept
+        assert state.seen("slack", "Ev1") is True  # ... so a repeat is still a repeat
+        state.mark_thread("slack", "C1/1.0")
+        assert state.answered_thread("slack", "C1/1.0")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store = DatabaseStateStore(db)
+    assert store.get("slack", EVENT, "Ev1") is None  # nothing reached the database
+
+    now[0] += PAUSE / 2  # still paused: the database is not tried again yet
+    state.seen("slack", "Ev2")
+    assert store.get("slack", EVENT, "Ev2") is None
+    now[0] += PAUSE
+    assert state.seen("slack", "Ev3") is False
+    assert store.get("slack", EVENT, "Ev3") == ""  # the database again
+    assert state.seen("slack", "Ev1") is True and state.answered_thread("slack", "C1/1.0")
+    db.close()

@@ -35,7 +35,7 @@ import sys
 import time
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,13 +51,13 @@ from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, Call, FakeSlack
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.bot.test_store import ChromaServer, start_chroma_server
 from tests.postgres import admin_sql, create_schema, free_port
+from tests.processes import Instance, until, wait_healthy
 
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 120.0
-WAIT = 20.0
 
 SECRET = "e2e-signing-secret"
 SLACK_HR, SLACK_COMMS = "CHR", "CCOMMS"
@@ -75,18 +75,6 @@ ANONYMOUS = {
     "note": {"text": {"type": "plain_text_input", "value": "It happens every evening"}},
     "anonymous": {"choice": {"type": "checkboxes", "selected_options": [{"value": "anonymous"}]}},
 }
-
-
-async def until(found: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    """Poll ``found`` until it returns something truthy; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = found()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.05)
 
 
 async def quiet(fakes: list[Any], for_seconds: float = 0.6) -> None:
@@ -119,37 +107,6 @@ def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
         yield server
     finally:
         server.stop()
-
-
-@dataclass
-class Instance:
-    """One ``policybot serve`` process."""
-
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, as when a machine dies."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @dataclass
@@ -376,21 +333,6 @@ def env_for(
         "TEAMS_HR_CHANNEL": TEAMS_HR,
         "TEAMS_COMMS_CHANNEL": TEAMS_COMMS,
     }
-
-
-async def wait_healthy(session: aiohttp.ClientSession, instance: Instance) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if instance.process.poll() is not None:
-            raise AssertionError(f"{instance.name} exited:\n{instance.tail()}")
-        try:
-            async with session.get(instance.url + "/healthz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{instance.name} did not become healthy:\n{instance.tail()}")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 
 from adapters.delivery import PlatformDispatch
 from adapters.server import NOTIFIERS
+from bot import phrases
 from tests.adapters.slack.conftest import (
     COMMS_CHANNEL,
     HR_CHANNEL,
@@ -199,10 +200,18 @@ async def test_a_double_click_opens_one_case(slack: Slack) -> None:
     await slack.fake.settle()
     assert [c.id for c in slack.cases.list("hr")] == ["HR-0001"]
     assert len(slack.fake.of("chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL)) == 1
-    # Someone else pressing it on the same answer is a different asker: their own case.
-    assert await press_escalate(slack, answer, user=OTHER) == "HR-0002"
-    await slack.close("HR-0002", user=OTHER)
-    await slack.fake.wait_for(
-        "chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL, count=2
+
+
+async def test_someone_else_may_not_pass_on_another_persons_answer(slack: Slack) -> None:
+    answer, _, _ = await escalate(slack, "hr")
+    status, _, _ = await slack.press(
+        "escalate_communications",
+        elements(answer)[0]["value"],
+        message=posted_message(answer),
+        user=OTHER,
     )
-    assert slack.cases.get("HR-0002").asker == f"slack:{OTHER}"
+    assert status == 200
+    _, refused = await slack.fake.wait_for("response_url", count=2)
+    assert phrases.NOT_YOUR_ANSWER in refused.text
+    assert [c.id for c in slack.cases.list()] == ["HR-0001"]
+    assert slack.cases.get("HR-0001").asker == f"slack:{STAFF}"

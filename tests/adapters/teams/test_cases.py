@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.teams.sending import ATTEMPTS
+from bot import phrases
 from bot.engine import PolicyBot
 from tests.adapters.teams.conftest import (
     ASKER,
@@ -215,6 +216,19 @@ async def test_unknown_buttons_and_forgotten_answers_get_a_polite_reply(teams: T
     await teams.press({"action": "escalate", "team": "hr", "answer_id": "deadbeef"})
     assert "no longer have that answer" in teams.connector.sent()[-1].text
     assert teams.assistant.work.cases.list() == []
+
+
+async def test_an_answer_is_passed_on_by_its_asker_only(teams: Teams) -> None:
+    await teams.say(ABUSE)
+    answer = teams.connector.sent()[-1].card
+    form = next(a for a in answer["actions"] if a["type"] == "Action.ShowCard" and "hr" in str(a))
+    data = {**form["card"]["actions"][0]["data"], "note_hr": "Not my question"}
+    # Someone else submitting the card action with the asker's answer id (in their own chat).
+    await teams.press(data, sender=OUTSIDER, conversation="a:personal-outsider")
+    assert teams.connector.sent()[-1].text == phrases.NOT_YOUR_ANSWER
+    assert teams.assistant.work.cases.list() == []
+    await teams.press(data)  # the asker may
+    assert [c.asker for c in teams.assistant.work.cases.list()] == ["teams:aad-asker"]
 
 
 async def test_reminders_go_to_the_team_channel(teams: Teams) -> None:

@@ -2,28 +2,25 @@
 and the local development mode.
 
 Token validation runs botbuilder's own code against a local OpenID endpoint (a thread on
-127.0.0.1 serving the metadata and one trusted RSA key): ``ChannelValidation`` reads the URL
-of that endpoint from its ``open_id_metadata_endpoint`` attribute, which botbuilder provides to
-override Microsoft's, and fetches it with blocking ``requests`` on the event loop, which is why
-the endpoint does not run on the loop. The bot's own sign-in to Microsoft Entra (for its
+127.0.0.1 serving the metadata and one trusted RSA key, :mod:`tests.adapters.teams.openid`):
+``ChannelValidation`` reads the URL of that endpoint from its ``open_id_metadata_endpoint``
+attribute, which botbuilder provides to override Microsoft's; the keys are fetched by
+:mod:`adapters.teams.signing_keys`. The bot's own sign-in to Microsoft Entra (for its
 outgoing calls) is replaced by a credentials factory that signs nothing.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from email.utils import formatdate
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from aiohttp import web
 from botframework.connector.auth import (
@@ -32,10 +29,9 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 import adapters.server as server
-from adapters.teams import check_local_dev_host, mount
+from adapters.teams import check_local_dev_host, mount, signing_keys
 from adapters.teams.app import APOLOGY
 from adapters.teams.sending import ATTEMPTS, retry_after, retryable
 from bot.assistant import Assistant
@@ -43,9 +39,7 @@ from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import ConfigError
 from tests.adapters.teams.conftest import Teams, card_text, start_teams
-
-APP_ID = "6f1f7a4c-2d0b-4c5e-9a53-1b2d3c4e5f60"
-ISSUER = "https://api.botframework.com"
+from tests.adapters.teams.openid import APP_ID, OpenIdEndpoint, token
 
 # --- authenticated mode ---------------------------------------------------------------------
 
@@ -59,42 +53,18 @@ def keys() -> dict[str, rsa.RSAPrivateKey]:
     }
 
 
-class OpenIdEndpoint:
-    """Microsoft's OpenID metadata and signing keys, as a local HTTP server in a thread."""
-
-    def __init__(self, trusted: rsa.RSAPrivateKey) -> None:
-        jwk = json.loads(RSAAlgorithm.to_jwk(trusted.public_key()))
-        jwk.update(kid="trusted", endorsements=["msteams"])
-        self.requests: list[str] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                endpoint.requests.append(self.path)
-                base = f"http://127.0.0.1:{self.server.server_address[1]}"
-                body = {"issuer": ISSUER, "jwks_uri": f"{base}/keys"}
-                data = json.dumps(body if self.path.endswith("configuration") else {"keys": [jwk]})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(data.encode())
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/.well-known/configuration"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
 def openid(keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenIdEndpoint]:
     endpoint = OpenIdEndpoint(keys["trusted"])
+    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", endpoint.url)
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def slow_openid(keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenIdEndpoint]:
+    """A key endpoint that holds every request until the test releases it."""
+    endpoint = OpenIdEndpoint(keys["trusted"], hold=True)
     monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", endpoint.url)
     yield endpoint
     endpoint.close()
@@ -121,27 +91,26 @@ def secured_engine(teams_engine: PolicyBot) -> PolicyBot:
     return PolicyBot(replace(teams_engine.settings, extra=extra))
 
 
+def start_secured(engine: PolicyBot, data_dir: Path) -> AsyncIterator[Teams]:
+    """The bot with an app id: every call needs a valid Bot Framework token."""
+    signing = partial(mount, credentials_factory=UnsignedCredentials())
+    return start_teams(engine, data_dir, mount_teams=signing)
+
+
 @pytest.fixture
 async def secured(
     secured_engine: PolicyBot, openid: OpenIdEndpoint, tmp_path: Path
 ) -> AsyncIterator[Teams]:
-    """The bot with an app id: every call needs a valid Bot Framework token."""
-    signing = partial(mount, credentials_factory=UnsignedCredentials())
-    async for running in start_teams(secured_engine, tmp_path, mount_teams=signing):
+    async for running in start_secured(secured_engine, tmp_path):
         yield running
 
 
-def token(key: Any, service_url: str, *, audience: str = APP_ID, kid: str = "trusted") -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": audience,
-        "serviceurl": service_url,
-        "nbf": now - 10,
-        "iat": now - 10,
-        "exp": now + 600,
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+@pytest.fixture
+async def slowly_secured(
+    secured_engine: PolicyBot, slow_openid: OpenIdEndpoint, tmp_path: Path
+) -> AsyncIterator[Teams]:
+    async for running in start_secured(secured_engine, tmp_path):
+        yield running
 
 
 async def test_a_call_signed_by_teams_is_answered(
@@ -194,6 +163,74 @@ async def test_a_token_that_fails_validation_is_refused(
     assert response.status == 401
     assert secured.connector.calls == []
     assert openid.requests  # refused by validation against the trusted keys, not before
+
+
+# --- Microsoft's signing keys ---------------------------------------------------------------
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Let the event loop run until ``condition`` holds (a frozen loop fails it, late)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_a_slow_key_endpoint_holds_up_only_the_call_that_needs_the_keys(
+    slowly_secured: Teams, keys: dict[str, Any], slow_openid: OpenIdEndpoint
+) -> None:
+    teams = slowly_secured
+    bearer = f"Bearer {token(keys['trusted'], teams.service_url)}"
+    activity = teams.activity("How long are quarantined emails kept?")
+    call = asyncio.create_task(teams.post(activity, headers={"Authorization": bearer}))
+    await _until(slow_openid.received.is_set, "the key fetch reached the endpoint")
+
+    health = await teams.client.get("/healthz")
+    # /healthz answered while the key endpoint still held the fetch, the Teams call waiting.
+    assert health.status == 200 and slow_openid.holding and not call.done()
+
+    slow_openid.release()
+    response = await call
+    assert response.status == 201
+    assert "30 days" in card_text(teams.connector.sent()[0].card)
+
+
+async def test_keys_that_cannot_be_fetched_in_time_give_503_until_they_can(
+    slowly_secured: Teams,
+    keys: dict[str, Any],
+    slow_openid: OpenIdEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(signing_keys, "FETCH_TIMEOUT", 0.5)
+    monkeypatch.setattr(signing_keys, "RETRY_AFTER_FAILURE", 0.0)
+    bearer = {"Authorization": f"Bearer {token(keys['trusted'], slowly_secured.service_url)}"}
+    activity = slowly_secured.activity("How long are quarantined emails kept?")
+
+    assert (await slowly_secured.post(activity, headers=bearer)).status == 503
+    assert slowly_secured.connector.calls == []
+    slow_openid.release()  # Microsoft answers again: so do we, without a restart
+    assert (await slowly_secured.post(activity, headers=bearer)).status == 201
+
+
+async def test_unknown_key_ids_refresh_the_keys_at_most_every_five_minutes(
+    keys: dict[str, Any],
+) -> None:
+    endpoint = OpenIdEndpoint(keys["trusted"])
+    now = [0.0]
+    try:
+        signing = signing_keys.SigningKeys(endpoint.url, clock=lambda: now[0])
+        assert (await signing.get("trusted")).endorsements == ["msteams"]
+        for advance in (1.0, 60.0, signing_keys.UNKNOWN_KEY_INTERVAL, 1.0, 60.0):
+            now[0] += advance
+            with pytest.raises(signing_keys.UnknownSigningKeyError):
+                await signing.get("made-up")
+        # The first fetch, and one refresh once five minutes had passed: not one per token.
+        assert signing.fetches == 2 and len(endpoint.requests) == 4
+        assert (await signing.get("trusted")).public_key is not None
+        assert signing.fetches == 2
+    finally:
+        endpoint.close()
 
 
 # --- bad requests, retries and turn errors ---------------------------------------------------
