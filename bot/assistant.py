@@ -9,7 +9,8 @@ checked here, in the core, and refusals (``PolicyBotError``) are worded for the 
 adapter shows them as they are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
-staff from their answer.
+staff from their answer. A follow-up in a conversation is understood with the conversation's
+earlier questions (:mod:`bot.conversation`, :mod:`bot.follow_up`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
+from bot.conversation import Conversations
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress
@@ -37,6 +39,7 @@ from bot.models import TEAMS, Answer, Citation, Question, Team
 from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
+from bot.questions import clean
 from bot.reload_report import ReloadReport
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,9 @@ class Assistant:
         self._reconnects = reconnect
         self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._local_state = PlatformState(MemoryStateStore())
+        self.conversations = Conversations(
+            lambda: self.state, quiet_minutes=engine.settings.conversation_minutes
+        )
         self._lock = threading.Lock()
         self._retried_at = 0.0
         self.metrics = Metrics(
@@ -164,8 +170,24 @@ class Assistant:
             return self._local_state
 
     def ask(self, question: Question) -> Answer:
-        """Answer a question and record it, with any model call's cost, in the audit log."""
-        answer = self.engine.ask(question)
+        """Answer a question and record it, with any model call's cost, in the audit log.
+
+        A question asked in a conversation (:attr:`Question.thread`) is understood with
+        that conversation's recent questions, kept in the database for every instance
+        (:mod:`bot.conversation`); its audit row names the earlier answer that gave the
+        context.
+        """
+        window = self.conversations.window(question.platform, question.thread)
+        answer = self.engine.ask(question, window)
+        cleaned = clean(question.text)
+        if question.thread and cleaned.searchable:
+            self.conversations.add(
+                question.platform,
+                question.thread,
+                asked=answer.question,
+                searched=answer.searched or cleaned.text,
+                answer_id=answer.id,
+            )
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)

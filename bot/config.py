@@ -172,6 +172,9 @@ class Settings:
     port: int = 8080
     sla_hours: float = 8.0
     retention_days: float = 365.0
+    #: Minutes of quiet after which a conversation's earlier questions are forgotten
+    #: (0: every question is answered alone).
+    conversation_minutes: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -200,6 +203,7 @@ class Settings:
             admin_token=env.get("POLICYBOT_ADMIN_TOKEN", "").strip(),
             sla_hours=_number(env, "POLICYBOT_SLA_HOURS", 8.0),
             retention_days=_number(env, "POLICYBOT_RETENTION_DAYS", 365.0),
+            conversation_minutes=_number(env, "POLICYBOT_CONVERSATION_MINUTES", 10.0),
             extra={k: v for k, v in env.items() if k.startswith(_PLATFORM_PREFIXES)},
         )
         settings = replace(settings, **overrides) if overrides else settings

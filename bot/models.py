@@ -114,6 +114,10 @@ class Question:
     platform: str = "cli"
     conversation: str = ""
     display_name: str = ""
+    #: The conversation the question is asked in, as the adapter names it (a Slack thread or
+    #: DM, a Teams conversation, a console session): a follow-up there is understood with
+    #: its earlier questions (:mod:`bot.conversation`). Empty for a question asked alone.
+    thread: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,10 @@ class Answer:
         knowledge_version: the version of the index that answered.
         id: a short id staff give feedback by (``policybot feedback``, the buttons).
         usage: the language-model call made for this answer, if any (for the audit).
+        context_id: the answer id of the earlier question in the conversation that this
+            one was understood with (a follow-up); empty when it was answered alone.
+        searched: what was searched for a follow-up (the earlier question and this one
+            combined, or a language model's standalone rewrite); empty when answered alone.
     """
 
     question: str
@@ -198,6 +206,8 @@ class Answer:
     knowledge_version: str = ""
     id: str = ""
     usage: LLMUsage | None = None
+    context_id: str = ""
+    searched: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The ``policybot ask --json`` object (see DESIGN.md)."""

@@ -81,6 +81,8 @@ def question_from(activity: Activity, text: str, settings: Settings) -> Question
         platform=PLATFORM,
         conversation=reference_json(activity),
         display_name=(account.name or "") if account else "",
+        # A channel thread, group chat or personal chat: its follow-ups share a window.
+        thread=activity.conversation.id if activity.conversation else "",
     )
 
 
