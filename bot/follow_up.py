@@ -40,6 +40,11 @@ GAIN = 0.25
 CUE_LOSS = 0.3
 #: At most this many content words, and the message is too short to carry its own subject.
 SHORT_TERMS = 2
+#: A message without cues is not combined when the clauses found combined hold less than
+#: this share of its own words (its subject would be lost)...
+OWN_SHARE = 0.3
+#: ...in the first this many clauses.
+SHARE_TOP = 3
 #: The longest rewrite accepted from a model, in characters.
 REWRITE_CHARS = 400
 
@@ -53,10 +58,23 @@ _OPENING = re.compile(
 )
 # Words that point back at something said before.
 _POINTING = re.compile(
-    r"\b(?:it|its|it's|that|this|these|those|they|them|their|there|one|ones|same|"
-    r"too|also|either|instead|else|again|such)\b",
+    r"\b(?:it|its|it's|that|these|those|they|them|their|he|him|his|she|her|there|one|ones|"
+    r"same|too|also|either|instead|else|again|such)\b",
     re.IGNORECASE,
 )
+# "unrelated - ...", "different question: ...", "another thing, ...", "separate question -"
+_NEW_TOPIC = re.compile(
+    r"^\W*(?:(?:totally|completely|something|a|on\s+a|on\s+an)\s+)?"
+    r"(?:unrelated|different|separate|new|another|other)\b"
+    r"(?:\s+(?:thing|question|q|topic|subject|note|one|query))?\s*(?:[-:,.—–]|but\b)",
+    re.IGNORECASE,
+)
+
+
+def new_topic(text: str) -> bool:
+    """Whether the message says it changes the subject ("unrelated - ...", "different
+    question: ...", "another thing, ...")."""
+    return bool(_NEW_TOPIC.search(text))
 
 
 def cues(text: str) -> bool:
@@ -68,8 +86,14 @@ def cues(text: str) -> bool:
 
 
 def combine(earlier: Turn, text: str) -> str:
-    """The follow-up with the subject of the earlier question: what is searched for it."""
-    return f"{earlier.searched} {text}"
+    """The follow-up with the subject of the earlier question: what is searched for it.
+
+    The follow-up leads, and is said twice, so that its own words weigh more than the
+    earlier question's: it is what the asker wants to know now (on the tune half, this
+    found the right clause for more follow-ups, and misled fewer new topics, than the
+    earlier question followed by the follow-up).
+    """
+    return f"{text} {earlier.searched} {text}"
 
 
 @dataclass(frozen=True)
@@ -130,15 +154,39 @@ def understand(
             return Understood(rewritten, *search(rewritten), turn=earlier)
     combined_text = combine(earlier, text)
     combined = Understood(combined_text, *search(combined_text), turn=earlier)
-    return combined if depends(text, alone.confidence, combined.confidence) else alone
+    return combined if depends(text, alone, combined) else alone
 
 
-def depends(text: str, alone: float, combined: float) -> bool:
-    """Whether a message is taken with the earlier question, from its cues and the gate's
-    probabilities alone and combined."""
+def depends(text: str, alone: Understood, combined: Understood) -> bool:
+    """Whether a message is taken with the earlier question, from its cues, the gate's
+    probabilities alone and combined, and whether its own words are found combined.
+
+    A message that says it changes the subject is taken alone. One with follow-up cues is
+    combined unless that costs much of the gate's probability. One without is combined
+    only when alone it is unlikely to be answered, combined it is clearly likelier, and
+    its own subject is not lost in the combination: "car park permit cost?" after a
+    question about blogging is likelier answered combined only because the earlier
+    question is, and the clauses found then hold none of its own words.
+    """
+    if new_topic(text):
+        return False
     if cues(text):
-        return combined >= alone - CUE_LOSS
-    return alone < ALONE_SURE and combined >= alone + GAIN
+        return combined.confidence >= alone.confidence - CUE_LOSS
+    lost = len(alone.evidence.query) >= SHORT_TERMS and own_share(alone, combined) < OWN_SHARE
+    return (
+        not lost
+        and alone.confidence < ALONE_SURE
+        and combined.confidence >= alone.confidence + GAIN
+    )
+
+
+def own_share(alone: Understood, combined: Understood) -> float:
+    """The idf-weighted share of the message's own words held by the first clauses found
+    for it combined with the earlier question."""
+    query = alone.evidence.query
+    total = sum(q.idf for q in query)
+    found = frozenset().union(*combined.evidence.hit_terms[:SHARE_TOP])
+    return sum(q.idf for q in query if q.alternatives & found) / total if total else 0.0
 
 
 def checked_rewrite(text: str, window: Sequence[Turn], rewritten: object) -> str | None:
