@@ -40,8 +40,8 @@ GAIN = 0.25
 CUE_LOSS = 0.3
 #: At most this many content words, and the message is too short to carry its own subject.
 SHORT_TERMS = 2
-#: A message without cues is not combined when the clauses found combined hold less than
-#: this share of its own words (its subject would be lost)...
+#: A message is not combined when the clauses found combined hold less than this share of
+#: its own words (its subject would be lost)...
 OWN_SHARE = 0.3
 #: ...in the first this many clauses.
 SHARE_TOP = 3
@@ -167,17 +167,29 @@ def depends(text: str, alone: Understood, combined: Understood) -> bool:
     its own subject is not lost in the combination: "car park permit cost?" after a
     question about blogging is likelier answered combined only because the earlier
     question is, and the clauses found then hold none of its own words.
+
+    A message with cues keeps them even when its own words are lost: "and on the ride-on
+    mower?" after "can I check TikTok on my breaks?" names nothing the documents know,
+    yet asks about TikTok (on the tune half, holding cue messages to the same test lost
+    more key facts than it gained clauses). Telling it from "what about the canteen
+    menu?" takes a language model (:class:`Rewriter`).
     """
     if new_topic(text):
         return False
     if cues(text):
         return combined.confidence >= alone.confidence - CUE_LOSS
-    lost = len(alone.evidence.query) >= SHORT_TERMS and own_share(alone, combined) < OWN_SHARE
     return (
-        not lost
+        not lost_subject(alone, combined)
         and alone.confidence < ALONE_SURE
         and combined.confidence >= alone.confidence + GAIN
     )
+
+
+def lost_subject(alone: Understood, combined: Understood) -> bool:
+    """Whether a message has a subject of its own (:data:`SHORT_TERMS` content words or
+    more) that the clauses found combined hardly hold (:data:`OWN_SHARE`)."""
+    has_subject = len(alone.evidence.query) >= SHORT_TERMS
+    return has_subject and own_share(alone, combined) < OWN_SHARE
 
 
 def own_share(alone: Understood, combined: Understood) -> float:
