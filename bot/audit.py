@@ -372,7 +372,8 @@ class PurgeResult:
 
 def purge(db: Database, retention_days: float, *, now: datetime | None = None) -> PurgeResult:
     """Delete audit rows, feedback, delivered notifications and platform state older than
-    the retention, and platform event ids older than a day (whatever the retention).
+    the retention, and platform event ids and conversations older than a day (whatever the
+    retention).
 
     Args:
         db: the database.
