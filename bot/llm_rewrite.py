@@ -58,10 +58,15 @@ class OpenAIRewriter:
     def rewrite(self, text: str, window: Sequence[Turn]) -> str | None:
         """The model's standalone question, ``text`` for a new topic, or None on failure."""
         future: Future[str | None] = Future()
+        try:  # made (``openai`` imported) once, before the clock starts on the request
+            client = self._openai()
+        except Exception as exc:
+            log.warning("no model client for follow-ups (%s): deciding offline", exc)
+            return None
 
         def run() -> None:
             try:
-                future.set_result(self._ask(text, window))
+                future.set_result(self._ask(client, text, window))
             except Exception as exc:  # handed to the caller, never lost in the thread
                 future.set_exception(exc)
 
@@ -76,10 +81,10 @@ class OpenAIRewriter:
             log.warning("follow-up rewrite failed (%s): deciding offline", describe_error(exc))
         return None
 
-    def _ask(self, text: str, window: Sequence[Turn]) -> str | None:
+    def _ask(self, client: OpenAI, text: str, window: Sequence[Turn]) -> str | None:
         earlier = "\n".join(f"- {turn.asked}" for turn in window)
         user = f"Earlier questions:\n{earlier}\n\nNew message:\n{text}"
-        completion = self._openai().chat.completions.create(
+        completion = client.chat.completions.create(
             model=self.config.model,
             messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}],
             response_format={"type": "json_object"},
