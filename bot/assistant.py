@@ -30,7 +30,7 @@ from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
-from bot.conversation import Conversations
+from bot.conversation import Conversations, carries_subject
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress
@@ -180,7 +180,7 @@ class Assistant:
         window = self.conversations.window(question.platform, question.thread)
         answer = self.engine.ask(question, window)
         cleaned = clean(question.text)
-        if question.thread and cleaned.searchable:
+        if question.thread and carries_subject(cleaned.text):
             self.conversations.add(
                 question.platform,
                 question.thread,

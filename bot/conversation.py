@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.db import Clock, utcnow
 from bot.platform_state import CONVERSATION, PlatformState
+from bot.text import terms
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,12 @@ class Turn:
             answer_id=str(data["answer_id"]),
             at=datetime.fromisoformat(str(data["at"])),
         )
+
+
+def carries_subject(text: str) -> bool:
+    """Whether a message has a word worth remembering: "ok thanks" has none, and is left out
+    of the window so that the question before it stays the one a follow-up is read with."""
+    return bool(terms(text))
 
 
 def recent(turns: Sequence[Turn], now: datetime, quiet: timedelta) -> list[Turn]:

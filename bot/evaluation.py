@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.conversation import WINDOW_TURNS, Turn
+from bot.conversation import WINDOW_TURNS, Turn, carries_subject
 from bot.engine import PolicyBot
 from bot.errors import PolicyBotError
 from bot.models import TEAMS, Answer
@@ -261,7 +261,7 @@ def _converse(bot: PolicyBot, messages: Sequence[str]) -> list[Turn]:
     for message in messages:
         cleaned = clean(message)
         answer = bot.ask(message, window)
-        if cleaned.searchable:
+        if carries_subject(cleaned.text):
             searched = answer.searched or cleaned.text
             turn = Turn(answer.question, searched, answer.id, datetime.now(UTC))
             window = [*window, turn][-WINDOW_TURNS:]

@@ -76,3 +76,12 @@ def test_follow_ups_can_be_switched_off(real_bot: PolicyBot, database: Backend) 
         assert not assistant.ask(asked("what about on my own phone?")).context_id
     finally:
         work.close()
+
+
+def test_thanks_between_does_not_hide_the_question(
+    instances: tuple[Assistant, Assistant],
+) -> None:
+    first, second = instances
+    opening = first.ask(asked("How long are quarantined emails kept?"))
+    first.ask(asked("ok thanks"))
+    assert second.ask(asked("and who can release them?")).context_id == opening.id

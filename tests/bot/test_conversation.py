@@ -11,7 +11,7 @@ import pytest
 from bot.audit import purge
 from bot.casework import Casework
 from bot.config import Settings
-from bot.conversation import WINDOW_TURNS, Conversations, Turn, recent
+from bot.conversation import WINDOW_TURNS, Conversations, Turn, carries_subject, recent
 from bot.errors import ConfigError
 from bot.platform_state import CONVERSATION, MemoryStateStore, PlatformState
 from tests.bot.conftest import Backend, FakeClock
@@ -127,3 +127,8 @@ def test_the_quiet_period_is_a_setting() -> None:
     assert Settings.from_env({"POLICYBOT_CONVERSATION_MINUTES": "0"}).conversation_minutes == 0
     with pytest.raises(ConfigError, match="POLICYBOT_CONVERSATION_MINUTES"):
         Settings.from_env({"POLICYBOT_CONVERSATION_MINUTES": "soon"})
+
+
+def test_only_messages_with_a_subject_are_remembered() -> None:
+    assert carries_subject("Can I use Facebook at lunchtime?")
+    assert not carries_subject("ok thanks!")
