@@ -3,20 +3,22 @@
 "What about on my own phone?" after "Can I use Facebook at work?" has lost its subject: it
 is searched together with the earlier question. "Who do I tell about a data breach?" after
 the same question is a new topic and must be answered alone. The decision, offline, rests
-on two kinds of evidence:
+on three kinds of evidence:
 
-- the words of the message (:func:`cues`): a follow-up opens with "and", "what about",
-  "what if"..., leans on the earlier subject with "it", "that", "them", or is a few words
-  with hardly a subject of its own;
+- the words of the message: it says it changes the subject (:func:`new_topic`: "unrelated
+  -", "another thing,"), or reads as a follow-up (:func:`cues`: it opens with "and", "what
+  about", "what if"..., or is two content words or fewer pointing back with "it", "that",
+  "them");
 - what the search finds (:func:`understand`): the message is searched alone and combined
-  with the window's last question, and the learned gate (:mod:`bot.gate`) says how likely
-  the documents answer each. A message without cues is combined only when alone it is
-  unlikely to be answered and combined it is clearly likelier.
+  with the window's last question (:func:`combine`), and the learned gate
+  (:mod:`bot.gate`) says how likely the documents answer each;
+- whether the message's own words survive the combination (:func:`lost_subject`).
 
-With a language model configured, a :class:`Rewriter` may first turn the follow-up into a
-standalone question; its rewrite is checked (:func:`checked_rewrite`) and the offline
-decision is taken whenever it fails, times out or does not pass.
-"""
+:func:`depends` weighs them; its thresholds were chosen on the tune half of the
+conversation set (``eval/README.md``). With a language model configured, a
+:class:`Rewriter` may first turn the follow-up into a standalone question; its rewrite is
+checked (:func:`checked_rewrite`) and the offline decision is taken whenever it fails, times
+out or does not pass."""
 
 from __future__ import annotations
 
