@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,15 @@ WINDOW_TURNS = 3
 DEFAULT_QUIET_MINUTES = 10.0
 #: The longest earlier question kept, in characters (a follow-up needs its subject only).
 TURN_CHARS = 600
+#: An acknowledgement is at most this many words.
+ACKNOWLEDGEMENT_WORDS = 6
+
+_ACKNOWLEDGEMENT = re.compile(
+    r"^\W*(?:thanks|thank\s+you|thankyou|thx|ty|cheers|ta|great|perfect|brilliant|lovely|"
+    r"cool|nice|awesome|excellent|fab|ok|okay|k|got\s+it|understood|will\s+do|noted|"
+    r"makes\s+sense|right|fair\s+enough)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -78,10 +88,21 @@ class Turn:
         )
 
 
+def acknowledges(text: str) -> bool:
+    """Whether a message only acknowledges an answer ("thanks, that's great!", "ok cool"):
+    short, opening with thanks or agreement, and asking nothing."""
+    return (
+        bool(_ACKNOWLEDGEMENT.match(text))
+        and "?" not in text
+        and len(text.split()) <= ACKNOWLEDGEMENT_WORDS
+    )
+
+
 def carries_subject(text: str) -> bool:
-    """Whether a message has a word worth remembering: "ok thanks" has none, and is left out
-    of the window so that the question before it stays the one a follow-up is read with."""
-    return bool(terms(text))
+    """Whether a message is worth remembering: "ok thanks" and "thanks, that's great!" are
+    not, and are left out of the window so that the question before them stays the one a
+    follow-up is read with."""
+    return bool(terms(text)) and not acknowledges(text)
 
 
 def recent(turns: Sequence[Turn], now: datetime, quiet: timedelta) -> list[Turn]:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.conversation import Turn
+from bot.conversation import Turn, acknowledges
 from bot.retrieval import Evidence
 from bot.text import terms
 
@@ -163,7 +163,8 @@ def depends(text: str, alone: Understood, combined: Understood) -> bool:
     """Whether a message is taken with the earlier question, from its cues, the gate's
     probabilities alone and combined, and whether its own words are found combined.
 
-    A message that says it changes the subject is taken alone. One with follow-up cues is
+    A message that says it changes the subject, or only thanks ("thanks, that's great!"),
+    is taken alone. One with follow-up cues is
     combined unless that costs much of the gate's probability. One without is combined
     only when alone it is unlikely to be answered, combined it is clearly likelier, and
     its own subject is not lost in the combination: "car park permit cost?" after a
@@ -176,7 +177,7 @@ def depends(text: str, alone: Understood, combined: Understood) -> bool:
     more key facts than it gained clauses). Telling it from "what about the canteen
     menu?" takes a language model (:class:`Rewriter`).
     """
-    if new_topic(text):
+    if new_topic(text) or acknowledges(text):
         return False
     if cues(text):
         return combined.confidence >= alone.confidence - CUE_LOSS

@@ -11,7 +11,14 @@ import pytest
 from bot.audit import purge
 from bot.casework import Casework
 from bot.config import Settings
-from bot.conversation import WINDOW_TURNS, Conversations, Turn, carries_subject, recent
+from bot.conversation import (
+    WINDOW_TURNS,
+    Conversations,
+    Turn,
+    acknowledges,
+    carries_subject,
+    recent,
+)
 from bot.errors import ConfigError
 from bot.platform_state import CONVERSATION, MemoryStateStore, PlatformState
 from tests.bot.conftest import Backend, FakeClock
@@ -132,3 +139,15 @@ def test_the_quiet_period_is_a_setting() -> None:
 def test_only_messages_with_a_subject_are_remembered() -> None:
     assert carries_subject("Can I use Facebook at lunchtime?")
     assert not carries_subject("ok thanks!")
+
+
+@pytest.mark.parametrize("text", ["thanks, that's great!", "ok cool", "Cheers", "got it, thanks"])
+def test_an_acknowledgement_is_not_remembered(text: str) -> None:
+    assert acknowledges(text) and not carries_subject(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok what about on my own phone?", "thanks - and can I do it at lunch?"]
+)
+def test_a_question_after_thanks_is_not_an_acknowledgement(text: str) -> None:
+    assert not acknowledges(text) and carries_subject(text)

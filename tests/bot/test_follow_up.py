@@ -96,6 +96,7 @@ def test_a_new_subject_lost_in_the_combination_stays_alone() -> None:
     assert not depends("car park permit cost?", alone, taken(words, 0.9, ["blog", "job"]))
     assert depends("car park permit cost?", alone, taken(words, 0.9, ["car", "park"]))
     assert not depends("unrelated - and at lunch?", taken(["lunch"], 0.1), taken([], 0.9))
+    assert not depends("thanks, that's great!", taken(["great"], 0.1), taken(["great"], 0.9))
 
 
 def test_the_follow_up_leads_the_combined_search() -> None:
