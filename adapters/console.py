@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +70,8 @@ class ConsoleChat:
         self.console = console or Console()
         self._read = read or input
         self.last: Answer | None = None
+        # One chat is one conversation: a follow-up is understood with what came before.
+        self.thread = f"console/{secrets.token_hex(8)}"
 
     def run(self) -> None:
         history = self.assistant.settings.data_dir / "chat_history"
@@ -106,7 +109,8 @@ class ConsoleChat:
             elif command.startswith("/"):
                 self.say(f"Unknown command {command}. {HELP}")
             elif line.strip():
-                self.last = self.assistant.ask(Question(text=line, user_id=self.user))
+                question = Question(text=line, user_id=self.user, thread=self.thread)
+                self.last = self.assistant.ask(question)
                 self.console.print(render(self.last))
         except PolicyBotError as exc:
             self.say(f"Sorry: {exc}", style="red")

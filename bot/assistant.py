@@ -11,7 +11,8 @@ and refusals (``PolicyBotError``) are worded for the person, so an adapter shows
 are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
-staff from their answer.
+staff from their answer. A follow-up in a conversation is understood with the conversation's
+earlier questions (:mod:`bot.conversation`, :mod:`bot.follow_up`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
 from bot.contacts import ContactKeeper
+from bot.conversation import Conversations, carries_subject
 from bot.digest import Reports
 from bot.engine import PolicyBot
 from bot.errors import EscalationError, NotAuthorizedError
@@ -45,6 +47,7 @@ from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
 from bot.privacy import answer_privately
+from bot.questions import clean
 from bot.reload_report import ReloadReport
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,9 @@ class Assistant:
         self._reconnects = reconnect
         self._recent: LRUCache[str, tuple[Question, Answer]] = LRUCache(RECENT_ANSWERS)
         self._local_state = PlatformState(MemoryStateStore())
+        self.conversations = Conversations(
+            lambda: self.state, quiet_minutes=engine.settings.conversation_minutes
+        )
         self._lock = threading.Lock()
         self._retried_at = 0.0
         self._contacts = ContactKeeper(lambda: self.work.contacts, background=spool is not None)
@@ -188,12 +194,25 @@ class Assistant:
     def ask(self, question: Question) -> Answer:
         """Answer a question and record it, with any model call's cost, in the audit log.
 
-        A personal situation told in public comes back ``private`` (:mod:`bot.privacy`): the
-        adapter sends it to the asker alone.
+        A question asked in a conversation (:attr:`Question.thread`) is understood with
+        that conversation's recent questions, kept in the database for every instance
+        (:mod:`bot.conversation`); its audit row names the earlier answer that gave the
+        context. A personal situation told in public comes back ``private``
+        (:mod:`bot.privacy`): the adapter sends it to the asker alone.
         """
+        window = self.conversations.window(question.platform, question.thread)
         answer = answer_privately(
-            question, self.engine.ask(question), enabled=self.settings.private_situations
+            question, self.engine.ask(question, window), enabled=self.settings.private_situations
         )
+        cleaned = clean(question.text)
+        if question.thread and carries_subject(cleaned.text):
+            self.conversations.add(
+                question.platform,
+                question.thread,
+                asked=answer.question,
+                searched=answer.searched or cleaned.text,
+                answer_id=answer.id,
+            )
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)

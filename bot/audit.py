@@ -99,6 +99,8 @@ class AuditEntry:
     llm_completion_tokens: int | None
     llm_latency_ms: float | None
     llm_fallback: str | None
+    #: The answer id of the earlier question a follow-up was understood with.
+    context_answer_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """One ``policybot audit --json`` object."""
@@ -159,6 +161,7 @@ class AuditRecord:
     llm_completion_tokens: int | None = None
     llm_latency_ms: float | None = None
     llm_fallback: str | None = None
+    context_answer_id: str | None = None
 
     @classmethod
     def of(
@@ -189,6 +192,7 @@ class AuditRecord:
             llm_completion_tokens=usage.completion_tokens if usage else None,
             llm_latency_ms=usage.latency_ms if usage else None,
             llm_fallback=usage.fallback if usage else None,
+            context_answer_id=answer.context_id or None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -317,6 +321,7 @@ class AuditLog:
             llm_completion_tokens=record.llm_completion_tokens,
             llm_latency_ms=record.llm_latency_ms,
             llm_fallback=record.llm_fallback,
+            context_answer_id=record.context_answer_id,
         )
 
     def find(self, answer_id: str) -> AuditEntry | None:
@@ -367,7 +372,8 @@ class PurgeResult:
 
 def purge(db: Database, retention_days: float, *, now: datetime | None = None) -> PurgeResult:
     """Delete audit rows, feedback, delivered notifications and platform state older than
-    the retention, and platform event ids older than a day (whatever the retention).
+    the retention, and platform event ids and conversations older than a day (whatever the
+    retention).
 
     Args:
         db: the database.
@@ -436,4 +442,5 @@ def _entry(row: AuditRow) -> AuditEntry:
         llm_completion_tokens=row.llm_completion_tokens,
         llm_latency_ms=row.llm_latency_ms,
         llm_fallback=row.llm_fallback,
+        context_answer_id=row.context_answer_id,
     )

@@ -216,6 +216,9 @@ class Settings:
     #: links to the full insights report; empty: no links.
     public_url: str = ""
     notify_days: float = 30.0
+    #: Minutes of quiet after which a conversation's earlier questions are forgotten
+    #: (0: every question is answered alone).
+    conversation_minutes: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -247,6 +250,7 @@ class Settings:
             private_situations=_flag(env, "POLICYBOT_PRIVATE_SITUATIONS", default=True),
             public_url=_url(env, "POLICYBOT_PUBLIC_URL"),
             notify_days=_number(env, "POLICYBOT_NOTIFY_DAYS", 30.0),
+            conversation_minutes=_number(env, "POLICYBOT_CONVERSATION_MINUTES", 10.0),
             extra={k: v for k, v in env.items() if k.startswith(_PLATFORM_PREFIXES)},
         )
         settings = replace(settings, **overrides) if overrides else settings

@@ -41,7 +41,7 @@ PROBE_TIMEOUT_MS = 2_000
 #: How long a :meth:`Database.brief` write waits for another writer's lock.
 BRIEF_TIMEOUT_MS = 1_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest migration; a test checks it against ``bot/migrations/versions``. Knowing it lets
 a process skip loading Alembic when the schema is already up to date, the common case."""
 #: The execution option that marks a read-only session's connections.

@@ -8,9 +8,18 @@ directory of such files::
      "route": "hr" | "communications" | null, "mention_any": ["own time", "yes"],
      "voice": "casual" | "plain" | "story" | "short"}
 
-``voice`` is optional. Every figure comes with its 95% interval (Wilson's), and is broken
-down by kind, document and voice; the confidence the engine gave its answers is compared
-with how often the documents really covered the question (its reliability).
+``voice`` is optional. A line of a conversation set is its last turn, with the asker's
+earlier messages in ``context`` (oldest first) and whether the last turn depends on them::
+
+    {"id": "c001", "context": ["can I use facebook at work?"], "question": "and at lunch?",
+     "depends": true, "kind": "answer", "sources": [...], "mention_any": [...]}
+
+The earlier messages are asked first, in one conversation, and only the last turn is scored
+(``context=False``: the last turn is asked alone, for comparison). Every figure comes with
+its 95% interval (Wilson's), and is broken down by kind, document, voice and, for
+conversations, whether the last turn depends on the earlier ones; the confidence the engine
+gave its answers is compared with how often the documents really covered the question (its
+reliability).
 """
 
 from __future__ import annotations
@@ -20,9 +29,11 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.conversation import WINDOW_TURNS, Turn, carries_subject
 from bot.engine import PolicyBot
 from bot.errors import PolicyBotError
 from bot.models import TEAMS, Answer
@@ -44,6 +55,10 @@ class Case:
     mention_any: tuple[str, ...]
     voice: str = ""
     file: str = ""
+    #: The asker's earlier messages in the conversation, oldest first.
+    context: tuple[str, ...] = ()
+    #: Whether the question depends on ``context`` (None: not said, or no context).
+    depends: bool | None = None
 
 
 @dataclass
@@ -180,7 +195,11 @@ def _case(row: dict[str, Any], number: int, file: str) -> Case:
         mention_any=tuple(row.get("mention_any", [])),
         voice=str(row.get("voice") or ""),
         file=file,
+        context=_context(row),
+        depends=row.get("depends"),
     )
+    if case.depends not in (None, True, False):
+        raise ValueError('"depends" must be true or false')
     if kind == "answer" and not (case.sources or case.mention_any):
         raise ValueError('an "answer" question needs "sources" or "mention_any" to be scored')
     if kind == "escalate" and case.route not in TEAMS:
@@ -188,6 +207,13 @@ def _case(row: dict[str, Any], number: int, file: str) -> Case:
     if kind == "unknown" and (case.sources or case.route):
         raise ValueError('an "unknown" question has no "sources" and no "route"')
     return case
+
+
+def _context(row: dict[str, Any]) -> tuple[str, ...]:
+    context = row.get("context", [])
+    if not isinstance(context, list) or not all(isinstance(m, str) and m for m in context):
+        raise ValueError('"context" must be a list of the earlier messages')
+    return tuple(context)
 
 
 def _read_file(path: Path) -> list[Case]:
@@ -206,18 +232,40 @@ def _read_file(path: Path) -> list[Case]:
     return cases
 
 
-def run(bot: PolicyBot, cases: Sequence[Case]) -> Report:
-    """Ask every question and score the answers."""
+def run(bot: PolicyBot, cases: Sequence[Case], *, context: bool = True) -> Report:
+    """Ask every question and score the answers.
+
+    Args:
+        bot: the engine.
+        cases: the questions.
+        context: ask a conversation's earlier messages first, in one conversation (False:
+            the last turn is asked alone).
+    """
     outcomes = []
     for case in cases:
-        answer = bot.ask(case.question)
+        window = _converse(bot, case.context) if context else []
+        answer = bot.ask(case.question, window)
         cleaned = clean(case.question)
         ranked: list[tuple[str, str]] = []
         if cleaned.searchable:
-            hits = bot.retriever().search(cleaned.text, k=max(KS)).hits
+            searched = answer.searched or cleaned.text
+            hits = bot.retriever().search(searched, k=max(KS)).hits
             ranked = [(Path(h.chunk.source).stem, h.chunk.section) for h in hits]
         outcomes.append(Outcome(case, answer, ranked))
     return score(outcomes)
+
+
+def _converse(bot: PolicyBot, messages: Sequence[str]) -> list[Turn]:
+    """Ask a conversation's earlier messages in turn; the window they leave."""
+    window: list[Turn] = []
+    for message in messages:
+        cleaned = clean(message)
+        answer = bot.ask(message, window)
+        if carries_subject(cleaned.text):
+            searched = answer.searched or cleaned.text
+            turn = Turn(answer.question, searched, answer.id, datetime.now(UTC))
+            window = [*window, turn][-WINDOW_TURNS:]
+    return window
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -263,6 +311,14 @@ METRICS: dict[str, Metric] = {
         lambda o: o.case.kind != "escalate",
         lambda o: o.answer.escalation.suggested,
     ),
+    "follow_up_combined": (
+        lambda o: bool(o.case.context) and o.case.depends is True,
+        lambda o: bool(o.answer.context_id),
+    ),
+    "false_combination": (
+        lambda o: bool(o.case.context) and o.case.depends is False,
+        lambda o: bool(o.answer.context_id),
+    ),
 }
 BREAKDOWN = (
     "recall@3",
@@ -271,6 +327,8 @@ BREAKDOWN = (
     "unknown_unanswered",
     "situations_routed",
     "false_escalation",
+    "follow_up_combined",
+    "false_combination",
 )
 
 
@@ -298,6 +356,7 @@ def score(outcomes: Sequence[Outcome]) -> Report:
         "document": lambda o: o.case.sources[0][0] if o.case.sources else "(none)",
         "voice": lambda o: o.case.voice or "(not given)",
         "file": lambda o: o.case.file,
+        "depends": _depends,
     }
     for by, key in groupings.items():
         groups: dict[str, list[Outcome]] = {}
@@ -311,6 +370,12 @@ def score(outcomes: Sequence[Outcome]) -> Report:
     report.reliability = _reliability(outcomes)
     report.failures = [_failure(o) for o in outcomes if _problems(o)]
     return report
+
+
+def _depends(o: Outcome) -> str:
+    if not o.case.context or o.case.depends is None:
+        return "(alone)"
+    return "follow-up" if o.case.depends else "topic change"
 
 
 def _reliability(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
@@ -336,6 +401,8 @@ def _failure(o: Outcome) -> dict[str, Any]:
     return {
         "id": o.case.id,
         "question": o.case.question,
+        **({"context": list(o.case.context), "depends": o.case.depends} if o.case.context else {}),
+        **({"searched": o.answer.searched} if o.answer.searched else {}),
         "problems": _problems(o),
         "answer": o.answer.text,
         "retrieved": [f"{d} {s}" for d, s in o.ranked[:3]],
@@ -358,4 +425,6 @@ def _problems(o: Outcome) -> list[str]:
         problems.append(f"routing: wanted {o.case.route}, got {o.answer.escalation.to_json()}")
     if o.case.kind != "escalate" and o.answer.escalation.suggested:
         problems.append("escalation suggested without need")
+    if o.case.context and o.case.depends is False and o.answer.context_id:
+        problems.append("a new topic was combined with the earlier question")
     return problems

@@ -120,6 +120,10 @@ class Question:
     conversation: str = ""
     display_name: str = ""
     public: bool = False
+    #: The conversation the question is asked in, as the adapter names it (a Slack thread or
+    #: DM, a Teams conversation, a console session): a follow-up there is understood with
+    #: its earlier questions (:mod:`bot.conversation`). Empty for a question asked alone.
+    thread: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,10 @@ class Answer:
         private: the answer goes to the asker alone, though asked in public: it tells of
             their own situation (:func:`bot.privacy.answer_privately`). The public
             conversation gets only :data:`bot.phrases.REPLIED_PRIVATELY`.
+        context_id: the answer id of the earlier question in the conversation that this
+            one was understood with (a follow-up); empty when it was answered alone.
+        searched: what was searched for a follow-up (the earlier question and this one
+            combined, or a language model's standalone rewrite); empty when answered alone.
     """
 
     question: str
@@ -208,6 +216,8 @@ class Answer:
     id: str = ""
     usage: LLMUsage | None = None
     private: bool = False
+    context_id: str = ""
+    searched: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The ``policybot ask --json`` object (see DESIGN.md)."""

@@ -8,7 +8,9 @@ to any of them, and retry it on another. What one instance learns, the others mu
 - the threads the bot has answered in, whose later messages are follow-up questions;
 - where each case's card is on each platform, so that any instance can update it;
 - what an adapter learns from incoming messages and needs later for proactive messages
-  (display names, personal chats opened, the service URL).
+  (display names, personal chats opened, the service URL);
+- each conversation's recent questions, so that a follow-up is understood on any instance
+  (:mod:`bot.conversation`).
 
 Values are opaque strings that the adapter writes and reads; the core never looks inside.
 :class:`PlatformState` sits over a :class:`~bot.ports.StateStore`: :class:`DatabaseStateStore`
@@ -18,8 +20,8 @@ request: a store that fails is logged, and the answer is the one that errs on th
 answering (an event not seen before, a card not known).
 
 Old rows go with the retention (:func:`purge_state`, called by :func:`bot.audit.purge`):
-event ids after :data:`EVENTS_KEPT`, everything else ``POLICYBOT_RETENTION_DAYS`` after it was
-last written.
+event ids and conversations' questions after :data:`EVENTS_KEPT`, everything else
+``POLICYBOT_RETENTION_DAYS`` after it was last written.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ T = TypeVar("T")
 EVENT = "event"
 THREAD = "thread"
 CARD = "card"
+#: A conversation's recent questions (:mod:`bot.conversation`).
+CONVERSATION = "conversation"
 
 PAUSE = 30.0
 """Seconds the platform state skips a database that refused a write (locked, down)."""
@@ -247,17 +251,19 @@ class PlatformState:
 
 
 def purge_state(session: Session, *, now: datetime, cutoff: datetime | None) -> int:
-    """Delete event ids older than :data:`EVENTS_KEPT` and, when ``cutoff`` is given, the
-    other rows last written before it; returns how many rows went."""
+    """Delete event ids and conversations older than :data:`EVENTS_KEPT` and, when
+    ``cutoff`` is given, the other rows last written before it; returns how many rows went."""
+    short_lived = (EVENT, CONVERSATION)
     statements = [
         delete(PlatformStateRow).where(
-            PlatformStateRow.kind == EVENT, PlatformStateRow.updated_at < now - EVENTS_KEPT
+            PlatformStateRow.kind.in_(short_lived),
+            PlatformStateRow.updated_at < now - EVENTS_KEPT,
         )
     ]
     if cutoff is not None:
         statements.append(
             delete(PlatformStateRow).where(
-                PlatformStateRow.kind != EVENT, PlatformStateRow.updated_at < cutoff
+                PlatformStateRow.kind.not_in(short_lived), PlatformStateRow.updated_at < cutoff
             )
         )
     deleted = 0

@@ -183,6 +183,9 @@ class AuditRow(Base):
     llm_latency_ms: Mapped[float | None] = mapped_column(Float)
     #: Why the extractive answer was given although a model was asked; None when it answered.
     llm_fallback: Mapped[str | None] = mapped_column(String(32))
+    #: The answer id of the earlier question in the conversation that a follow-up was
+    #: understood with; None for a question answered alone.
+    context_answer_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class PlatformStateRow(Base):

@@ -312,16 +312,23 @@ def evaluate(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     failures: Annotated[bool, typer.Option("--failures", help="List what went wrong.")] = False,
+    no_context: Annotated[
+        bool,
+        typer.Option(
+            "--no-context", help="Ask a conversation's last turn alone, without its context."
+        ),
+    ] = False,
 ) -> None:
     """Measure retrieval, answers, routing and latency on a question set, with 95% intervals
-    and a breakdown by kind, document and voice."""
+    and a breakdown by kind, document and voice (and, for conversations, by whether the last
+    turn depends on the earlier ones)."""
     from bot import evaluation
 
     with _errors():
         cases = evaluation.read_cases(file)
         bot = make_bot()
         ensure_index(bot)
-        report = evaluation.run(bot, cases)
+        report = evaluation.run(bot, cases, context=not no_context)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:

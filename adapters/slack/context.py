@@ -66,6 +66,7 @@ class SlackBot:
             conversation=ref.encode(),
             display_name=display_name,
             public=ref.public,
+            thread=ref.thread_key,
         )
 
 

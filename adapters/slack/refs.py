@@ -67,6 +67,14 @@ class ConversationRef:
         return bool(self.channel) and not self.channel.startswith("D")
 
     @property
+    def thread_key(self) -> str:
+        """The conversation a question here continues (``Question.thread``): the thread, or
+        the DM; "" for a private ``/policy`` answer, which stands alone."""
+        if not self.channel:
+            return ""
+        return f"{self.channel}/{self.thread_ts}" if self.thread_ts else self.channel
+
+    @property
     def in_channel_thread(self) -> bool:
         """A thread in a channel (not a DM, whose replies go to the DM anyway)."""
         return bool(self.thread_ts and self.channel and not self.channel.startswith("D"))

@@ -82,6 +82,8 @@ def question_from(activity: Activity, text: str, settings: Settings) -> Question
         conversation=reference_json(activity),
         display_name=(account.name or "") if account else "",
         public=not is_personal(activity),
+        # A channel thread, group chat or personal chat: its follow-ups share a window.
+        thread=activity.conversation.id if activity.conversation else "",
     )
 
 

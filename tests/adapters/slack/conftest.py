@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from adapters.slack import mount
 from bot.assistant import Assistant
 from bot.casework import Casework
 from bot.config import Settings
+from bot.conversation import Turn
 from bot.db import utcnow
 from bot.engine import PolicyBot
 from bot.models import Answer, Question
@@ -45,8 +46,8 @@ class ScriptedEngine:
         self.settings = settings
         self.script: Callable[[Question], Answer] | None = None
 
-    def ask(self, question: Question) -> Answer:
-        return self.script(question) if self.script else self.real.ask(question)
+    def ask(self, question: Question, window: Sequence[Turn] = ()) -> Answer:
+        return self.script(question) if self.script else self.real.ask(question, window)
 
     def reload_documents(self, requested_by: str | None = None, **kwargs: Any) -> Any:
         # The engine's own code, checking this test's admins, over the real index.
