@@ -21,6 +21,7 @@ from bot.embeddings import Vectors
 from bot.errors import KnowledgeStoreError
 from bot.hints import Hint
 from bot.models import Chunk
+from bot.vector_file import Records
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class ChromaStore:
         self._path = path
         self._collection: Any = None
         self._count: int | None = None
+        #: Reads the records from elsewhere (a build's vector file) when it can; None
+        #: then means "ask Chroma".
+        self.records_source: Callable[[], Records | None] | None = None
 
     @classmethod
     def persistent(cls, path: Path, *, collection: str) -> ChromaStore:
@@ -181,8 +185,11 @@ class ChromaStore:
         chunks, vectors, _, _ = self.records()
         return chunks, vectors
 
-    def records(self) -> tuple[list[Chunk], Vectors, list[Hint], Vectors]:
-        """Every chunk and every hint, each with its vectors."""
+    def records(self) -> Records:
+        """Every chunk and every hint, each with its vectors (from ``records_source`` when it
+        has them: Chroma is then not even connected)."""
+        if self.records_source is not None and (found := self.records_source()) is not None:
+            return found
         collection = self._open()
         with self._guard("read"):
             found = collection.get(include=["documents", "metadatas", "embeddings"])
