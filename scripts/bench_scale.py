@@ -120,8 +120,9 @@ def one_shot(data: Path, knowledge: Path, runs: int) -> float:
 
 
 def change_one_document(knowledge: Path) -> str:
-    """Edit one clause of the library's Markdown policy (as an admin would), in place."""
-    target = min(knowledge.glob("*.md"))
+    """Edit one clause of a Markdown (else text) document, as an admin would, in place."""
+    plain = [p for p in knowledge.iterdir() if p.suffix in {".md", ".txt"}]
+    target = min(plain, key=lambda p: (p.suffix != ".md", p.name))
     lines = target.read_text(encoding="utf-8").split("\n")
     index = next(i for i, line in enumerate(lines) if len(line.split()) >= 12)
     lines[index] += " This clause was revised at the last review."
@@ -129,12 +130,13 @@ def change_one_document(knowledge: Path) -> str:
     return target.name
 
 
-def measure(scale: int, work: Path, rounds: int, runs: int) -> dict[str, Any]:
+def measure(scale: int, work: Path, options: argparse.Namespace) -> dict[str, Any]:
     """Every figure for one scale, in a library and data directory under ``work``."""
     knowledge, data = work / f"library-{scale}x", work / f"data-{scale}x"
     shutil.rmtree(knowledge, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
-    write_library(knowledge, scale)
+    write_library(knowledge, scale, documents=options.documents)
+    runs = options.runs
     args = (str(data), str(knowledge))
     load_before = os.getloadavg()[0]
     cold = job(RELOAD_JOB, *args)
@@ -142,7 +144,7 @@ def measure(scale: int, work: Path, rounds: int, runs: int) -> dict[str, Any]:
     changed_name = change_one_document(knowledge)
     changed = job(RELOAD_JOB, *args)
     embed = job(EMBED_JOB, *args, str(EMBED_SAMPLE))
-    ask = job(ASK_JOB, *args, str(QUESTIONS), str(rounds))
+    ask = job(ASK_JOB, *args, str(QUESTIONS), str(options.rounds))
     return {
         "scale": scale,
         "documents": cold["documents"],
@@ -210,11 +212,14 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--runs", type=int, default=3, help="repeats of the short timings")
     parser.add_argument("--json", action="store_true", help="print JSON, not a table")
     parser.add_argument("--keep", type=Path, help="build the libraries here and keep them")
+    parser.add_argument(
+        "--documents", type=int, help="copy only the first N shipped documents (a quick run)"
+    )
     args = parser.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     with tempfile.TemporaryDirectory(prefix="policybot-bench-") as scratch:
         work = args.keep or Path(scratch)
-        results = [measure(scale, work, args.rounds, args.runs) for scale in scales]
+        results = [measure(scale, work, args) for scale in scales]
     if args.json:
         print(json.dumps({"machine": machine(), "results": results}, indent=2))
     else:

@@ -158,12 +158,13 @@ def copy_name(path: Path, copy: int) -> str:
     return f"{path.stem}-library-{copy:03d}{path.suffix}"
 
 
-def write_library(target: Path, scale: int) -> list[Path]:
+def write_library(target: Path, scale: int, *, documents: int | None = None) -> list[Path]:
     """Write a library ``scale`` times the shipped one into ``target`` (made if need be).
 
     Args:
         target: the directory to write; files already there are overwritten.
         scale: 1 for the shipped documents alone; N adds N - 1 varied copies of each.
+        documents: start from only the first this many shipped documents (a quick run).
 
     Returns:
         The documents written, by name.
@@ -178,7 +179,7 @@ def write_library(target: Path, scale: int) -> list[Path]:
         elif source.is_file():
             shutil.copyfile(source, target / name)
     written = []
-    for path in shipped_documents():
+    for path in shipped_documents()[:documents]:
         data = path.read_bytes()
         shutil.copyfile(path, target / path.name)
         written.append(target / path.name)
