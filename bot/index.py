@@ -4,11 +4,14 @@ Layout under ``<data dir>/index``::
 
     CURRENT                 the live build's id (replaced atomically)
     reload.lock             held while a reload runs
-    builds/<id>/manifest.json, chunks.json, glossary.toml, chroma/
+    parsed/                 each document's content hash and parsed clauses (bot.parse_cache)
+    builds/<id>/manifest.json, chunks.json, vectors.npy, hints.json, glossary.toml, chroma/
 
 A reload builds a complete new build beside the live one and only then rewrites
-``CURRENT``; any failure before that leaves the live build answering. Vectors of clauses
-whose text has not changed are copied from the live build instead of re-embedded.
+``CURRENT``; any failure before that leaves the live build answering. Documents whose
+content has not changed are taken parsed from ``parsed/`` (an untouched file is not even
+read), and vectors of clauses whose text has not changed are copied from the live build's
+``vectors.npy`` instead of re-embedded.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from filelock import FileLock, Timeout
 
+from bot.build_store import fill_store
 from bot.changes import (
     CLAUSES_FILE,
     ChangeSet,
@@ -306,9 +310,7 @@ class IndexManager:
             hints_embedded = int((~reused[len(chunks) :]).sum())
             reused_chunks = int(reused[: len(chunks)].sum())
             path.mkdir(parents=True, exist_ok=True)
-            store.create()
-            store.add(chunks, vectors[: len(chunks)])
-            store.add_hints(hints.hints, vectors[len(chunks) :])
+            fill_store(store, chunks, hints.hints, vectors, previous=self._seed(previous))
             write_vectors(path, vectors, hints.hints)
             for name in config:
                 if config[name]:
@@ -433,6 +435,17 @@ class IndexManager:
             if c.id in by_id
         )
         return known
+
+    def _seed(self, previous: Manifest | None) -> tuple[ChromaStore, list[Chunk], Path] | None:
+        """The live build's store, chunks and directory, for a new build to start from."""
+        if previous is None or previous.embedder != self.embedder_name():
+            return None
+        try:
+            build = self.open()
+        except (OSError, ValueError, KnowledgeStoreError) as exc:
+            log.warning("the live build cannot be read (%s): writing the new one whole", exc)
+            return None
+        return build.store, build.chunks, build.path
 
     def _train_routing(self, examples: Examples, path: Path, previous: Manifest | None) -> None:
         """Fit the routing model on the example sentences, reusing their vectors by hash."""

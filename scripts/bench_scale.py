@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -34,6 +35,8 @@ from synthetic_library import write_library  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "eval" / "tune" / "colloquial.jsonl"
 ONE_SHOT_QUESTION = "Can I use Facebook at lunchtime?"
+#: A numbered clause of a plain-text or Markdown document ("4.2 Staff ...", "- 1.1 The ...").
+CLAUSE_LINE = re.compile(r"^\s*(?:[-*]\s+)?\d+\.\d+\s+\S")
 #: Texts timed for embedding throughput (the figure is per chunk, whatever the scale).
 EMBED_SAMPLE = 512
 
@@ -124,7 +127,7 @@ def change_one_document(knowledge: Path) -> str:
     plain = [p for p in knowledge.iterdir() if p.suffix in {".md", ".txt"}]
     target = min(plain, key=lambda p: (p.suffix != ".md", p.name))
     lines = target.read_text(encoding="utf-8").split("\n")
-    index = next(i for i, line in enumerate(lines) if len(line.split()) >= 12)
+    index = next(i for i, line in enumerate(lines) if CLAUSE_LINE.match(line))
     lines[index] += " This clause was revised at the last review."
     target.write_text("\n".join(lines), encoding="utf-8")
     return target.name

@@ -176,6 +176,42 @@ def test_an_untouched_file_is_not_read_again_but_an_edit_is_seen(tmp_path: Path)
     assert reads == ["policy.md", "policy.md"]
 
 
+def chroma_records(site: Site) -> dict[str, tuple[str, str, np.ndarray]]:
+    """Every record the live build's Chroma holds, read from Chroma itself."""
+    build = site.manager().open()
+    chroma = EMBEDDED_STORE(build.path, build.manifest.build_id)
+    try:
+        chunks, vectors, hints, hint_vectors = chroma.records()
+    finally:
+        chroma.close()
+    records = {c.id: (c.text, repr(c), v) for c, v in zip(chunks, vectors, strict=True)}
+    records |= {h.id: (h.text, repr(h), v) for h, v in zip(hints, hint_vectors, strict=True)}
+    return records
+
+
+def test_a_rebuild_starts_from_the_live_store_and_holds_what_a_whole_build_holds(
+    indexed: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    indexed.edit(POLICY, "e-learning module within 3 months", "e-learning module within 2 months")
+    indexed.append_clause("18.6 A new test clause about carrier pigeons.")
+    (indexed.knowledge / "social-media-guidance-for-staff.html").unlink()
+    whole = Site(indexed.knowledge, tmp_path / "whole")
+
+    with caplog.at_level(logging.INFO, logger="bot.build_store"):
+        indexed.reload()
+    whole.reload()
+
+    assert "started from a copy of the previous build's store" in caplog.text
+    copied, written = chroma_records(indexed), chroma_records(whole)
+    assert copied.keys() == written.keys()
+    for record_id, (text, described, vector) in copied.items():
+        assert (text, described) == written[record_id][:2]
+        np.testing.assert_allclose(vector, written[record_id][2], atol=1e-6)
+    assert sections_cited(indexed.bot(), LUNCH_QUESTION) == sections_cited(
+        whole.bot(), LUNCH_QUESTION
+    )
+
+
 # --- each build's vector file ---------------------------------------------------------
 
 
