@@ -27,9 +27,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.errors import ConfigError
-from bot.memory import release_free_memory
+from bot.memory import limit_heaps, release_free_memory
 
 Vectors = npt.NDArray[np.float32]
+
+#: glibc heaps for the process once the model is loaded (see ``bot.memory``).
+MALLOC_HEAPS = 2
 
 #: Tokens the MiniLM family reads; text beyond it is silently ignored by the model,
 #: so the chunker keeps clauses well under it.
@@ -70,6 +73,7 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         self._name = model_name(model_path, tokenizer_path)
+        limit_heaps(MALLOC_HEAPS)
         options = onnxruntime.SessionOptions()
         options.enable_cpu_mem_arena = False
         options.intra_op_num_threads = threads

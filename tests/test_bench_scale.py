@@ -82,6 +82,8 @@ def test_a_small_run_reports_every_figure(tmp_path: Path) -> None:
         "unchanged_reload_s",
         "embed_chunks_per_s",
         "embed_ms_per_chunk",
+        "embed_cpu_ms_per_chunk",
+        "cold_reload_floor_s",
         "ask_p50_ms",
         "ask_p95_ms",
         "serving_rss_mb",
