@@ -41,6 +41,10 @@ class PlatformNotifier(Protocol):
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None: ...
 
+    def announce(self, platform: str, text: str) -> None: ...
+
+    def message_person(self, platform: str, address: str, text: str) -> None: ...
+
 
 class PlatformDispatch:
     """The Notifier the outbox calls: each delivery goes to exactly one platform.
@@ -73,6 +77,18 @@ class PlatformDispatch:
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         self._for_team(team).remind(team, cases)
+
+    def announce(self, platform: str, text: str) -> None:
+        self._on(platform).announce(platform, text)
+
+    def message_person(self, platform: str, address: str, text: str) -> None:
+        self._on(platform).message_person(platform, address, text)
+
+    def _on(self, platform: str) -> PlatformNotifier:
+        for notifier in self._notifiers:
+            if notifier.platform == platform:
+                return notifier
+        raise LookupError(f"{platform} is not mounted on this server")
 
 
 class Deliveries:

@@ -1,7 +1,8 @@
 """``policybot serve``: the bot's one HTTP server (aiohttp).
 
 Routes: ``GET /healthz``, ``GET /metrics`` (Prometheus), ``POST /admin/reload`` (bearer
-``POLICYBOT_ADMIN_TOKEN``), and whatever the chat platforms mount: ``POST /slack/events``
+``POLICYBOT_ADMIN_TOKEN``), ``GET /insights/{token}`` (the full report an admin's digest links
+to, :mod:`adapters.report_page`), and whatever the chat platforms mount: ``POST /slack/events``
 (``adapters.slack``) and ``POST /api/messages`` (``adapters.teams``). Escalation
 notifications (the outbox) and SLA reminders are delivered through the platforms' notifiers
 (:mod:`adapters.delivery`): right after the step that queues them, and by a background task
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from aiohttp import web
 
 from adapters.delivery import DELIVERIES, Deliveries, PlatformNotifier
+from adapters.report_page import report_route
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError, ReloadInProgressError
 from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -71,6 +73,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/admin/reload", admin_reload)
+    app.router.add_get("/insights/{token}", report_route(assistant))
     notifiers = [n for n in (mount(app, assistant) for mount in mounts) if n is not None]
     deliveries.notifiers[:] = notifiers
     app[NOTIFIERS] = notifiers

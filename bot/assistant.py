@@ -3,10 +3,12 @@
 :class:`Assistant` joins the answer engine (:class:`~bot.engine.PolicyBot`) and the case
 work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
 answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
-reopen), feedback, reload, "my cases" and "my team's cases", and delivering the outbox. Each
-case it returns carries the steps its buttons offer (:attr:`CaseView.actions`). Who may act is
-checked here, in the core, and refusals (``PolicyBotError``) are worded for the person, so an
-adapter shows them as they are.
+reopen), feedback, reload, "my cases" and "my team's cases", the admins' insights digest
+(:attr:`Assistant.reports`), and delivering the outbox. An answer to a personal situation
+told in public comes back ``private`` (:mod:`bot.privacy`). Each case it returns carries the
+steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked here, in the core,
+and refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they
+are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
 staff from their answer.
@@ -23,20 +25,25 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from bot.announcements import Announced, Preview
 from bot.audit import load_or_create_key
 from bot.audit_spool import AuditSpool
 from bot.case_views import LIVE, CaseView
 from bot.cases import CaseRequest
 from bot.casework import Casework
 from bot.config import Settings
+from bot.contacts import ContactKeeper
+from bot.digest import Reports
 from bot.engine import PolicyBot
 from bot.errors import EscalationError
 from bot.index import Progress
 from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
+from bot.notices import mute_reply
 from bot.outbox import FlushResult
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
+from bot.privacy import answer_privately
 from bot.reload_report import ReloadReport
 
 log = logging.getLogger(__name__)
@@ -95,6 +102,7 @@ class Assistant:
         self._local_state = PlatformState(MemoryStateStore())
         self._lock = threading.Lock()
         self._retried_at = 0.0
+        self._contacts = ContactKeeper(lambda: self.work.contacts, background=spool is not None)
         self.metrics = Metrics(
             Readings(
                 backlog=lambda: self.work.outbox.backlog(),
@@ -121,6 +129,7 @@ class Assistant:
         key = load_or_create_key(settings.data_dir)
         assistant.spool = AuditSpool(settings.data_dir, key=key, audit=lambda: assistant.work.audit)
         assistant.spool.start()
+        assistant._contacts = ContactKeeper(lambda: assistant.work.contacts, background=True)
         return assistant
 
     @property
@@ -163,12 +172,33 @@ class Assistant:
         except EscalationError:
             return self._local_state
 
+    @property
+    def reports(self) -> Reports:
+        """Insights for admins: the weekly digest (admins only) and the full report's page
+        its link opens (:mod:`bot.digest`).
+
+        Raises:
+            EscalationError: the database is unavailable.
+        """
+        work, index = self.work, self.engine.index
+        return Reports(
+            self.settings, work.db, lambda texts: index.embedder.embed(texts), self.state
+        )
+
     def ask(self, question: Question) -> Answer:
-        """Answer a question and record it, with any model call's cost, in the audit log."""
-        answer = self.engine.ask(question)
+        """Answer a question and record it, with any model call's cost, in the audit log.
+
+        A personal situation told in public comes back ``private`` (:mod:`bot.privacy`): the
+        adapter sends it to the asker alone.
+        """
+        answer = answer_privately(
+            question, self.engine.ask(question), enabled=self.settings.private_situations
+        )
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)
+        if answer.answered and answer.citations and self.settings.notify_days > 0:
+            self._contacts.keep(question)  # to tell them if a clause it cites changes
         if self.spool is not None:  # written behind the answer, whatever the database does
             self.spool.submit(question, answer, answer.usage)
             return answer
@@ -398,6 +428,36 @@ class Assistant:
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
         return report
 
+    def preview_announcement(self, by: str | None, *, since: str | None = None) -> Preview:
+        """What announcing the policy changes since ``since`` would post and whom it would
+        tell (admins only; ``by`` None is the command line's own preview).
+
+        Raises:
+            NotAuthorizedError: ``by`` is not an admin.
+            AnnouncementError: ``since`` is not a knowledge version in the change log.
+        """
+        return self.work.announcements.preview(since, by=by)
+
+    def announce(
+        self, by: str, *, since: str | None = None, version: str | None = None
+    ) -> Announced:
+        """Announce the policy changes (admins only): the post for the announcement channels
+        and a direct message per changed clause to the staff it concerns, through the outbox
+        (see :mod:`bot.announcements`); ``version`` is the one the admin's preview showed.
+
+        Raises:
+            NotAuthorizedError: ``by`` is not an admin.
+            AnnouncementError: nothing to announce, changed since the preview, or done.
+        """
+        return self.work.announcements.confirm(by, since=since, version=version)
+
+    def mute(self, person: str, platform: str, *, muted: bool = True) -> str:
+        """Stop (or with ``muted`` False, restart) policy-change messages to ``person``;
+        returns what to tell them."""
+        contacts = self.work.contacts
+        changed = contacts.mute(person) if muted else contacts.unmute(person)
+        return mute_reply(platform, muted=muted, changed=changed)
+
     def summary(self) -> list[str]:
         """What this process runs with, a line each, for the log at start (no secrets)."""
         settings = self.settings
@@ -440,6 +500,7 @@ class Assistant:
 
     def close(self) -> None:
         """Stop the audit writer (what it cannot write stays spooled) and the database."""
+        self._contacts.close()
         if self.spool is not None:
             self.spool.close()
         if self.casework is not None:

@@ -46,10 +46,21 @@ def refusal(ref: str, action: str, status: str, claimed_by: str | None) -> str:
     return f"{ref} is {status}: claim it before you resolve it"
 
 
+REVIEWER_SETTINGS: dict[Team, str] = {
+    "hr": "POLICYBOT_HR_REVIEWERS",
+    "communications": "POLICYBOT_COMMS_REVIEWERS",
+}
+"""Where each team's reviewers are configured, for a refusal to say how to become one."""
+
+
 def not_a_reviewer(ref: str, action: str, team: Team) -> str:
     """The refusal for someone who is neither a reviewer of the case's team nor an admin."""
     verb = _VERBS.get(action, action)
-    return f"Sorry, only the {TEAM_NAMES[team]} reviewers and PolicyBot admins can {verb} {ref}."
+    setting = REVIEWER_SETTINGS[team]
+    return (
+        f"Sorry, only the {TEAM_NAMES[team]} reviewers and PolicyBot admins can {verb} {ref}. "
+        f"A PolicyBot admin adds reviewers to {setting}."
+    )
 
 
 def not_the_asker(ref: str) -> str:

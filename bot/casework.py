@@ -21,10 +21,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from bot.announcements import Announcements
 from bot.audit import AuditLog, PurgeResult, load_or_create_key, purge
 from bot.case_views import WAITING, format_ref
 from bot.cases import CaseService
 from bot.config import Settings
+from bot.contacts import ContactBook
 from bot.db import Clock, Database, utcnow
 from bot.feedback import Feedback
 from bot.models import Team
@@ -103,6 +105,8 @@ class Casework:
         audit: record questions and answers.
         feedback: record and summarise votes.
         state: the platform state every instance shares (:mod:`bot.platform_state`).
+        contacts: how to reach askers about policy changes, and who muted them.
+        announcements: policy-change announcements and their direct messages.
         clock: the current UTC time.
     """
 
@@ -113,6 +117,8 @@ class Casework:
     audit: AuditLog
     feedback: Feedback
     state: PlatformState
+    contacts: ContactBook
+    announcements: Announcements
     clock: Clock = utcnow
     #: When this process last applied the retention (``tick`` does it once a day).
     purged_at: datetime | None = field(default=None, init=False)
@@ -127,6 +133,7 @@ class Casework:
         db = Database.open(settings)
         key = load_or_create_key(settings.data_dir)
         audit = AuditLog(db, key=key, clock=clock)
+        contacts = ContactBook(db, key=key, clock=clock)
         return cls(
             settings=settings,
             db=db,
@@ -135,6 +142,8 @@ class Casework:
             audit=audit,
             feedback=Feedback(db, key=key, clock=clock),
             state=PlatformState(DatabaseStateStore(db, clock=clock)),
+            contacts=contacts,
+            announcements=Announcements(db, settings, contacts, clock=clock),
             clock=clock,
         )
 
@@ -153,7 +162,9 @@ class Casework:
         return self.outbox.flush(notifier)
 
     def purge(self) -> PurgeResult:
-        """Apply ``POLICYBOT_RETENTION_DAYS`` (see :func:`bot.audit.purge`)."""
+        """Apply ``POLICYBOT_RETENTION_DAYS`` (see :func:`bot.audit.purge`), and forget
+        askers' addresses older than ``POLICYBOT_NOTIFY_DAYS``: nobody that old is told."""
+        self.contacts.purge(timedelta(days=self.settings.notify_days))
         return purge(self.db, self.settings.retention_days, now=self.clock())
 
     def close(self) -> None:

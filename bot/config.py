@@ -9,6 +9,7 @@ not only for ``make``; a variable already in the environment wins over the file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,17 +50,40 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+_SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}")
+
+
+def _slack_channel(env: Mapping[str, str], name: str) -> str:
+    raw = _text(env, name)
+    if raw and not _SLACK_CHANNEL.fullmatch(raw):
+        raise ConfigError(
+            f"{name} must be a channel id such as C0123ABCD (channel details, at the bottom), "
+            f"not {raw[:40]!r}"
+        )
+    return raw
+
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
     if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
     raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    """An http(s) base URL, without its trailing slash; "" when unset."""
+    raw = env.get(name, "").strip().rstrip("/")
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, not {raw!r}")
+    return raw
 
 
 def _text(env: Mapping[str, str], name: str) -> str:
@@ -77,6 +101,8 @@ class SlackSettings:
     comms_channel: str = ""
     #: Another Web API base URL (a test server); empty for Slack's own.
     api_url: str = ""
+    #: Where policy-change announcements go (``SLACK_ANNOUNCE_CHANNEL``); empty: nowhere.
+    announce_channel: str = ""
 
     @property
     def enabled(self) -> bool:
@@ -91,8 +117,8 @@ class SlackSettings:
         """Read ``SLACK_*``.
 
         Raises:
-            ConfigError: Slack is on without a way to verify requests, or ``SLACK_API_URL``
-                is not an http(s) URL.
+            ConfigError: Slack is on without a way to verify requests, ``SLACK_API_URL``
+                is not an http(s) URL, or ``SLACK_ANNOUNCE_CHANNEL`` is not a channel id.
         """
         slack = cls(
             bot_token=_text(env, "SLACK_BOT_TOKEN"),
@@ -101,6 +127,7 @@ class SlackSettings:
             hr_channel=_text(env, "SLACK_HR_CHANNEL"),
             comms_channel=_text(env, "SLACK_COMMS_CHANNEL"),
             api_url=_text(env, "SLACK_API_URL"),
+            announce_channel=_slack_channel(env, "SLACK_ANNOUNCE_CHANNEL"),
         )
         if slack.api_url and not slack.api_url.startswith(("http://", "https://")):
             raise ConfigError("SLACK_API_URL must be an http:// or https:// URL")
@@ -124,6 +151,8 @@ class TeamsSettings:
     service_url: str = ""
     local_dev: bool = False
     allow_remote_dev: bool = False
+    #: Where policy-change announcements go (``TEAMS_ANNOUNCE_CHANNEL``); empty: nowhere.
+    announce_channel: str = ""
 
     @property
     def enabled(self) -> bool:
@@ -139,8 +168,15 @@ class TeamsSettings:
         """Read ``MICROSOFT_*`` and ``TEAMS_*``.
 
         Raises:
-            ConfigError: a flag is neither 1 nor 0.
+            ConfigError: a flag is neither 1 nor 0, or ``TEAMS_ANNOUNCE_CHANNEL`` is not a
+                channel conversation id.
         """
+        announce = _text(env, "TEAMS_ANNOUNCE_CHANNEL")
+        if announce and not announce.startswith("19:"):
+            raise ConfigError(
+                "TEAMS_ANNOUNCE_CHANNEL must be a channel conversation id (19:…@thread.tacv2, "
+                "from Get link to channel, URL-decoded)"
+            )
         return cls(
             app_id=_text(env, "MICROSOFT_APP_ID"),
             app_password=_text(env, "MICROSOFT_APP_PASSWORD"),
@@ -150,6 +186,7 @@ class TeamsSettings:
             service_url=_text(env, "TEAMS_SERVICE_URL"),
             local_dev=_flag(env, "TEAMS_LOCAL_DEV"),
             allow_remote_dev=_flag(env, "TEAMS_ALLOW_REMOTE_DEV"),
+            announce_channel=announce,
         )
 
 
@@ -172,6 +209,13 @@ class Settings:
     port: int = 8080
     sla_hours: float = 8.0
     retention_days: float = 365.0
+    #: A personal situation told in a channel or group chat is answered privately
+    #: (``POLICYBOT_PRIVATE_SITUATIONS``, default on).
+    private_situations: bool = True
+    #: The address browsers reach ``policybot serve`` at (``POLICYBOT_PUBLIC_URL``), for
+    #: links to the full insights report; empty: no links.
+    public_url: str = ""
+    notify_days: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -200,10 +244,15 @@ class Settings:
             admin_token=env.get("POLICYBOT_ADMIN_TOKEN", "").strip(),
             sla_hours=_number(env, "POLICYBOT_SLA_HOURS", 8.0),
             retention_days=_number(env, "POLICYBOT_RETENTION_DAYS", 365.0),
+            private_situations=_flag(env, "POLICYBOT_PRIVATE_SITUATIONS", default=True),
+            public_url=_url(env, "POLICYBOT_PUBLIC_URL"),
+            notify_days=_number(env, "POLICYBOT_NOTIFY_DAYS", 30.0),
             extra={k: v for k, v in env.items() if k.startswith(_PLATFORM_PREFIXES)},
         )
         settings = replace(settings, **overrides) if overrides else settings
-        TeamsSettings.from_env(settings.extra)  # a bad flag is told at start, by its name
+        # A bad flag or channel is told at start, by its name.
+        TeamsSettings.from_env(settings.extra)
+        _slack_channel(settings.extra, "SLACK_ANNOUNCE_CHANNEL")
         return settings
 
     @property

@@ -10,6 +10,7 @@
     │   ├── EmbedderMismatchError the index was built by another embedder
     │   └── ReloadInProgressError another reload holds the lock
     ├── EscalationError        a case action is not possible (unknown id, bad transition)
+    ├── AnnouncementError      nothing to announce, or announced already
     └── NotAuthorizedError     the person may not do this
 
 Adapters catch ``PolicyBotError`` in one place; ``safe_message`` tells whether the
@@ -68,3 +69,8 @@ class EscalationError(PolicyBotError):
 
 class NotAuthorizedError(PolicyBotError):
     """The person may not perform this action. Safe to show."""
+
+
+class AnnouncementError(PolicyBotError):
+    """A policy-change announcement is not possible: nothing changed, the documents changed
+    since the preview, an unknown version, or announced already. Safe to show."""

@@ -1,13 +1,16 @@
 """``policybot insights``: what staff ask, where the documents fail them, how fast people answer.
 
 Built from the audit trail, feedback and cases. Nothing in it names an asker: the audit holds
-pseudonyms, and the report shows questions, never who asked them. Questions the documents did
-not answer are grouped by meaning (their sentence embeddings, clustered), so that a gap in
-the documents shows as one theme with a count and examples rather than as scattered lines.
+pseudonyms, and the report shows questions, never who asked them, with what in them points
+at a person (an e-mail address, a phone number, an @-mention) masked (:func:`masked`).
+Questions the documents did not answer are grouped by meaning (their sentence embeddings,
+clustered), so that a gap in the documents shows as one theme with a count and examples
+rather than as scattered lines.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,6 +31,21 @@ EXAMPLES = 3
 TOP = 10
 
 Embed = Callable[[Sequence[str]], Vectors]
+
+#: What in a question points at a person, and what shows instead.
+_IDENTIFIERS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-mail]"),
+    (re.compile(r"<@[A-Za-z0-9]+(?:\|[^>]*)?>"), "[someone]"),
+    (re.compile(r"(?<![\w.])@\w[\w.-]*"), "[someone]"),
+    (re.compile(r"\+?\d[\d ()-]{7,}\d"), "[number]"),
+)
+
+
+def masked(question: str) -> str:
+    """``question`` with e-mail addresses, phone and staff numbers and @-mentions masked."""
+    for pattern, replacement in _IDENTIFIERS:
+        question = pattern.sub(replacement, question)
+    return question
 
 
 @dataclass(frozen=True)
@@ -100,7 +118,7 @@ def gather(db: Database, embed: Embed, since: datetime | None = None) -> Insight
         if row.answered
         for c in (row.citations or [])[:1]
     )
-    declined = [row.question for row in rows if not row.answered]
+    declined = [masked(row.question) for row in rows if not row.answered]
     return Insights(
         since=since,
         questions=len(rows),
@@ -109,7 +127,10 @@ def gather(db: Database, embed: Embed, since: datetime | None = None) -> Insight
         top_clauses=tuple(clauses.most_common(TOP)),
         declined_themes=themes(declined, embed),
         unhelpful=tuple(
-            (question, tuple(f"{c.get('source')} {c.get('section')}" for c in citations or []))
+            (
+                masked(question),
+                tuple(f"{c.get('source')} {c.get('section')}" for c in citations or []),
+            )
             for question, citations in unhappy
         ),
         teams=_teams(case_rows, events),

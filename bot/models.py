@@ -107,13 +107,19 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Question:
-    """A question as an adapter hands it to the core."""
+    """A question as an adapter hands it to the core.
+
+    Attributes:
+        public: asked where others read the answer (a channel or group chat), not in a
+            direct message or personal chat.
+    """
 
     text: str
     user_id: str = "cli:local"
     platform: str = "cli"
     conversation: str = ""
     display_name: str = ""
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,9 @@ class Answer:
         knowledge_version: the version of the index that answered.
         id: a short id staff give feedback by (``policybot feedback``, the buttons).
         usage: the language-model call made for this answer, if any (for the audit).
+        private: the answer goes to the asker alone, though asked in public: it tells of
+            their own situation (:func:`bot.privacy.answer_privately`). The public
+            conversation gets only :data:`bot.phrases.REPLIED_PRIVATELY`.
     """
 
     question: str
@@ -198,6 +207,7 @@ class Answer:
     knowledge_version: str = ""
     id: str = ""
     usage: LLMUsage | None = None
+    private: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The ``policybot ask --json`` object (see DESIGN.md)."""

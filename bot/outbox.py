@@ -4,7 +4,9 @@ A case change and its notification are written in one transaction (:func:`enqueu
 crash between the database and the chat platform loses nothing: the row stays ``pending``
 until :meth:`Outbox.flush` delivers it. A delivery that fails (the notifier raises) stays
 pending with ``attempts``, ``last_error`` and a ``next_attempt_at`` that backs off
-exponentially up to a cap. Nothing is ever given up on.
+exponentially up to a cap. Nothing is given up on. A reply to an asker no chat platform can
+ever reach (they asked from the command line) is not attempted at all: it is queued already
+``undeliverable``, with the reason, and they read the reply with ``policybot escalations show``.
 
 Delivery is at least once: a flusher claims a row for a lease before calling the notifier, so
 two flushers (threads, or ``serve`` instances on one database) never deliver the same row, but
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,13 +30,17 @@ from bot.case_views import WAITING, CaseView, build_view, format_ref
 from bot.db import Clock, Database, utcnow
 from bot.models import Team
 from bot.ports import Notifier
-from bot.storage_models import CaseEventRow, CaseRow, OutboxRow
+from bot.storage_models import CaseEventRow, CaseRow, MuteRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["post_case", "deliver_reply", "remind"]
+MessageKind = Literal["announce", "notify"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
+UNREACHABLE_PLATFORMS = frozenset({"cli"})
+"""Where askers can only come back for a reply themselves: no notifier reaches them."""
+UNDELIVERABLE: Final = "undeliverable"
 ASKER_CHOICE = timedelta(minutes=2)
 """How long a new case's announcement may wait for its asker to choose whether the team sees
 their name (:func:`release_held`). Shorter than :data:`LEASE`, so that a held row and a row
@@ -69,17 +75,67 @@ def enqueue(
         "deliver_reply": f"asker:{case.id}",
         "post_case": f"case:{case.id}",
     }.get(kind, f"team:{case.team}")
+    row = OutboxRow(
+        kind=kind,
+        destination=destination,
+        case_id=case.id,
+        team=case.team,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now + ASKER_CHOICE if held else now,
+    )
+    if kind == "deliver_reply" and case.platform in UNREACHABLE_PLATFORMS:
+        reason = unreachable_reason(format_ref(case.team, case.number))
+        row.status, row.last_error, row.sent_at = UNDELIVERABLE, reason, now
+        session.add(
+            CaseEventRow(
+                case_id=case.id, at=now, by=SYSTEM_ACTOR, action="undelivered", text=reason
+            )
+        )
+        log.info("the reply on case %s is undeliverable: the asker used the command line", case.id)
+    session.add(row)
+
+
+def unreachable_reason(ref: str) -> str:
+    """Why a reply to an asker on the command line is not sent, and where they read it."""
+    return (
+        "the asker used the command line, which no chat platform reaches: they read the "
+        f"reply with `policybot escalations show {ref}`"
+    )
+
+
+def enqueue_message(
+    session: Session,
+    *,
+    kind: MessageKind,
+    destination: str,
+    now: datetime,
+    payload: dict[str, Any],
+) -> None:
+    """Add a message that is not about a case to the outbox, in the caller's transaction.
+
+    Args:
+        session: the transaction that records why the message is sent.
+        kind: ``announce`` (payload ``platform``, ``text``: a post in the platform's
+            announcement channel) or ``notify`` (payload ``person``, ``platform``,
+            ``address``, ``text``: a direct message, skipped if the person mutes first).
+        destination: what orders deliveries (``announce:slack``, ``person:<pseudonym>``).
+        now: the time of the change; the row is due at once.
+        payload: as above.
+    """
     session.add(
         OutboxRow(
             kind=kind,
             destination=destination,
-            case_id=case.id,
-            team=case.team,
+            case_id=None,
+            team=None,
             payload=payload,
             status="pending",
             attempts=0,
             created_at=now,
-            next_attempt_at=now + ASKER_CHOICE if held else now,
+            next_attempt_at=now,
         )
     )
 
@@ -121,6 +177,7 @@ class PendingDelivery:
     attempts: int
     last_error: str | None
     next_attempt_at: datetime
+    status: str = "pending"
 
 
 @dataclass(frozen=True)
@@ -140,6 +197,7 @@ class _Call:
     conversation_ref: str = ""
     text: str = ""
     team: str = ""
+    platform: str = ""
 
 
 class Outbox:
@@ -181,7 +239,8 @@ class Outbox:
 
         Returns:
             Counts of rows sent, failed (retried later), skipped (nothing left to say, such
-            as a reminder about cases claimed since) and still pending.
+            as a reminder about cases claimed since, or a message to someone who muted them
+            since) and still pending.
         """
         now = self._clock()
         with self._db.session() as session:
@@ -223,11 +282,13 @@ class Outbox:
             oldest = oldest.replace(tzinfo=UTC)
         return int(count or 0), oldest
 
-    def pending(self) -> list[PendingDelivery]:
-        """The notifications waiting for delivery, oldest first."""
+    def pending(self, *, undeliverable: bool = False) -> list[PendingDelivery]:
+        """The notifications waiting for delivery, oldest first; with ``undeliverable``, also
+        those that no platform can ever deliver (each with its reason in ``last_error``)."""
+        wanted = ("pending", UNDELIVERABLE) if undeliverable else ("pending",)
         with self._db.session() as session:
             rows = session.scalars(
-                select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+                select(OutboxRow).where(OutboxRow.status.in_(wanted)).order_by(OutboxRow.id)
             ).all()
             refs = {row.case_id: _case_ref(session, row.case_id) for row in rows}
         return [
@@ -238,6 +299,7 @@ class Outbox:
                 attempts=row.attempts,
                 last_error=row.last_error,
                 next_attempt_at=row.next_attempt_at,
+                status=row.status,
             )
             for row in rows
         ]
@@ -342,6 +404,13 @@ def _prepare(session: Session, row: OutboxRow) -> _Call | None:
             return None  # claimed since the reminder was queued: nothing left to chase
         views = tuple(build_view(session, case) for case in cases)
         return _Call("remind", views, team=row.team or "")
+    if row.kind == "announce":
+        return _Call("announce", (), text=payload["text"], platform=payload["platform"])
+    if row.kind == "notify":
+        if session.get(MuteRow, payload["person"]) is not None:
+            return None  # muted after the message was queued
+        ref, platform = payload["address"], payload["platform"]
+        return _Call("notify", (), conversation_ref=ref, text=payload["text"], platform=platform)
     if row.case_id is None:
         raise ValueError(f"outbox row {row.id} has no case")
     case = session.get_one(CaseRow, row.case_id)
@@ -359,6 +428,10 @@ def _call(notifier: Notifier, call: _Call) -> None:
         notifier.post_case(call.views[0])
     elif call.kind == "deliver_reply":
         notifier.deliver_reply(call.conversation_ref, call.views[0], call.text)
+    elif call.kind == "announce":
+        notifier.announce(call.platform, call.text)
+    elif call.kind == "notify":
+        notifier.message_person(call.platform, call.conversation_ref, call.text)
     else:
         notifier.remind(cast(Team, call.team), call.views)
 

@@ -25,6 +25,13 @@ REACH_A_PERSON = (
 )
 FEEDBACK_THANKS = "Thank you for the feedback."
 ASK_A_PERSON = "If you need a person, ask the HR Advisory team or the Communications team."
+REPLIED_PRIVATELY = "I've replied to you in a private message."
+"""All a channel or group chat sees of an answer to someone's own situation: nothing of it."""
+PRIVATE_UNREACHABLE = (
+    "I'd like to answer you in a private message, but I couldn't open one. "
+    "Please send me a direct message and ask again there."
+)
+"""What a channel sees when the private answer could not be sent: still nothing of it."""
 
 STATUS: dict[Status, str] = {
     "open": "Open: waiting for a reviewer",

@@ -1,9 +1,10 @@
 """Ports: the interfaces the core calls and the adapters implement.
 
-:class:`Notifier` is how escalations reach people. The core never calls it directly when a
-case changes: it writes an outbox row in the same transaction as the change, and
-:meth:`bot.outbox.Outbox.flush` calls the notifier later (see ``bot/outbox.py``). A method that
-raises means "not delivered": the row stays pending and is retried with backoff.
+:class:`Notifier` is how escalations and policy-change announcements reach people. The core
+never calls it directly when a case changes or an announcement is confirmed: it writes an
+outbox row in the same transaction as the change, and :meth:`bot.outbox.Outbox.flush` calls
+the notifier later (see ``bot/outbox.py``). A method that raises means "not delivered": the
+row stays pending and is retried with backoff.
 
 :class:`Phraser` is how a language model rewrites an extractive answer (``bot/llm.py``).
 
@@ -51,6 +52,20 @@ class Notifier(Protocol):
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         """Re-announce the team's cases that nobody has claimed within the SLA."""
 
+    def announce(self, platform: str, text: str) -> None:
+        """Post a policy-change announcement (neutral markdown) in the announcement channel
+        of ``platform`` (``SLACK_ANNOUNCE_CHANNEL``, ``TEAMS_ANNOUNCE_CHANNEL``)."""
+
+    def message_person(self, platform: str, address: str, text: str) -> None:
+        """Send one person a direct message (neutral markdown), never in a channel.
+
+        Args:
+            platform: ``slack`` or ``teams``.
+            address: the conversation reference the adapter gave when they asked, or their
+                ``platform:user`` id.
+            text: the message.
+        """
+
 
 @dataclass
 class Delivered:
@@ -89,8 +104,15 @@ class RecordingNotifier:
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         self._record(Delivered("remind", team, tuple(cases)))
 
+    def announce(self, platform: str, text: str) -> None:
+        self._record(Delivered("announce", platform, (), text=text))
+
+    def message_person(self, platform: str, address: str, text: str) -> None:
+        self._record(Delivered("message_person", platform, (), address, text))
+
     def of_kind(self, kind: str) -> list[Delivered]:
-        """The calls of one kind (``post_case``, ``deliver_reply``, ``remind``)."""
+        """The calls of one kind (``post_case``, ``deliver_reply``, ``remind``,
+        ``announce``, ``message_person``); ``team`` holds the platform of the last two."""
         return [call for call in self.delivered if call.kind == kind]
 
     def _record(self, call: Delivered) -> None:

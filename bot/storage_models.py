@@ -201,3 +201,58 @@ class PlatformStateRow(Base):
     key: Mapped[str] = mapped_column(String(255))
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AnnouncementRow(Base):
+    """A policy-change announcement an admin confirmed: the changes after knowledge version
+    ``since`` up to ``version``. One row per range, so that a second confirmation of the same
+    preview (a double click, another instance) posts nothing."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (UniqueConstraint("since", "version", name="uq_announcements_since_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    since: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64), index=True)
+    by: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ChangeNoticeRow(Base):
+    """One direct message about one clause change to one person (their pseudonym): the
+    unique constraint is what keeps anyone from hearing twice of one change."""
+
+    __tablename__ = "change_notices"
+    __table_args__ = (
+        UniqueConstraint("person", "change_key", name="uq_change_notices_person_change_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person: Mapped[str] = mapped_column(String(64))
+    change_key: Mapped[str] = mapped_column(String(64))
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+
+
+class ContactRow(Base):
+    """How to reach a person who asked in Slack or Teams, by the pseudonym the audit gives
+    them; the address is encrypted with a key kept outside the database."""
+
+    __tablename__ = "contacts"
+
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MuteRow(Base):
+    """A person (by pseudonym) who asked not to hear of policy changes."""
+
+    __tablename__ = "mutes"
+
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]

@@ -16,7 +16,8 @@ from rich.console import Console
 from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
 from bot.config import Settings, read_env_file
 from bot.errors import IndexNotBuiltError, PolicyBotError
-from policybot import cli_cases
+from policybot import cli_announce, cli_cases, logs
+from policybot.logs import LogFormat
 
 if TYPE_CHECKING:
     from bot.engine import PolicyBot
@@ -36,12 +37,16 @@ log = logging.getLogger("policybot")
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="POLICYBOT_LOG_FORMAT",
+            help="text, or json: one JSON object per line, for log collectors.",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(verbose=verbose, form=log_format)
 
 
 @contextmanager
@@ -141,7 +146,9 @@ def insights(
     since: Annotated[
         str | None, typer.Option("--since", help="From this date (YYYY-MM-DD); default: all.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, json, or html (one file with charts).")
+    ] = "md",
 ) -> None:
     """What staff ask, where the documents fail them, and how fast cases are answered."""
     from datetime import UTC, datetime
@@ -149,8 +156,10 @@ def insights(
     from bot.db import Database
     from bot.insights import gather, markdown
 
-    if fmt not in {"md", "json"}:
-        err.print(f"[red]error:[/red] unknown format {fmt!r}: use md or json", highlight=False)
+    if fmt not in {"md", "json", "html"}:
+        err.print(
+            f"[red]error:[/red] unknown format {fmt!r}: use md, json or html", highlight=False
+        )
         raise typer.Exit(1)
     try:
         start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
@@ -167,6 +176,10 @@ def insights(
             db.close()
     if fmt == "json":
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
+    elif fmt == "html":
+        from bot.insights_html import render
+
+        typer.echo(render(report), nl=False)
     else:
         typer.echo(markdown(report), nl=False)
 
@@ -186,8 +199,10 @@ def changes(
     changed, with the words that changed."""
     from bot.changes import markdown, read_log
 
-    if fmt not in {"md", "json"}:
-        err.print(f"[red]error:[/red] unknown format {fmt!r}: use md or json", highlight=False)
+    if fmt not in {"md", "json", "html"}:
+        err.print(
+            f"[red]error:[/red] unknown format {fmt!r}: use md, json or html", highlight=False
+        )
         raise typer.Exit(1)
     try:
         sets = read_log(Settings.from_env().index_dir, since)
@@ -271,8 +286,8 @@ def serve(
         ensure_index(assistant.engine)
         host, port = host or settings.host, port or settings.port
         for line in assistant.summary():
-            err.print(line, highlight=False)
-        err.print(f"PolicyBot serving on http://{host}:{port} (Ctrl-C stops it)", highlight=False)
+            logs.tell(line)
+        logs.tell(f"PolicyBot serving on http://{host}:{port} (Ctrl-C stops it)")
         try:
             run_server(assistant, host=host, port=port)
         finally:
@@ -317,6 +332,7 @@ def evaluate(
 
 
 cli_cases.register(app)
+app.command("announce")(cli_announce.announce)
 app.command("teams-package")(teams_package)
 
 

@@ -22,6 +22,7 @@ import typer
 from bot.config import Settings, read_env_file
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES
+from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
 from policybot import cli_render as render
 
 if TYPE_CHECKING:
@@ -186,7 +187,12 @@ def reply_case(
         before = work.cases.get(case_id).claimed_by
         case = work.cases.reply(case_id, text, by=by)
     claimed = f" and claimed by {case.claimed_by}" if before is None else ""
-    message = f"Reply on {case.id} recorded{claimed}; {QUEUED.format(what='reply to the asker')}."
+    if case.platform in UNREACHABLE_PLATFORMS:
+        message = f"Reply on {case.id} recorded{claimed}; {unreachable_reason(case.id)}."
+    else:
+        message = (
+            f"Reply on {case.id} recorded{claimed}; {QUEUED.format(what='reply to the asker')}."
+        )
     _echo_case(case, message, as_json)
 
 
@@ -239,27 +245,35 @@ def export_cases(
 
 
 def deliveries(as_json: JsonFlag = False) -> None:
-    """List notifications still waiting for delivery (and why, if a try failed)."""
+    """List notifications still waiting for delivery (and why, if a try failed), and those no
+    chat platform can deliver (a reply to an asker who used the command line)."""
     with _casework() as work:
-        pending = work.outbox.pending()
+        listed = work.outbox.pending(undeliverable=True)
     rows = [
         {
             "id": item.id,
             "kind": item.kind,
             "case": item.case_id,
+            "status": item.status,
             "attempts": item.attempts,
             "last_error": item.last_error,
             "next_attempt_at": item.next_attempt_at.isoformat(),
         }
-        for item in pending
+        for item in listed
     ]
     if as_json:
         _echo_json(rows)
         return
-    typer.echo(f"{len(rows)} notification(s) queued for delivery.")
-    for row in rows:
+    waiting = [row for row in rows if row["status"] == "pending"]
+    typer.echo(f"{len(waiting)} notification(s) queued for delivery.")
+    for row in waiting:
         error = f"  last error: {row['last_error']}" if row["last_error"] else ""
-        typer.echo(f"  #{row['id']} {row['kind']} {row['case']} attempts={row['attempts']}{error}")
+        case = f" {row['case']}" if row["case"] else ""  # announcements concern no case
+        typer.echo(f"  #{row['id']} {row['kind']}{case} attempts={row['attempts']}{error}")
+    for row in rows:
+        if row["status"] != "pending":
+            reason = row["last_error"]
+            typer.echo(f"  #{row['id']} {row['kind']} {row['case']} undeliverable: {reason}")
 
 
 def feedback(as_json: JsonFlag = False) -> None:

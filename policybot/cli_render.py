@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from bot.models import TEAM_NAMES
+from bot.outbox import UNREACHABLE_PLATFORMS
 
 if TYPE_CHECKING:  # storage modules: the command line loads them only for the case commands
     from bot.audit import AuditEntry
@@ -80,6 +81,8 @@ def case_lines(case: CaseView) -> list[str]:
         lines.append(f"  {when(event.at)}  {event.action:<9} {who}{text}")
     if case.pending_deliveries:
         lines.append(f"{case.pending_deliveries} notification(s) queued for delivery.")
+    if case.platform in UNREACHABLE_PLATFORMS and any(e.action == "replied" for e in case.events):
+        lines.append("The asker used the command line: replies are read here, not sent to them.")
     return lines
 
 

@@ -150,6 +150,14 @@ class FakeOpenAI:
         with self._lock:
             return [r for r in self.requests if r.kind == "chat"]
 
+    def wait_for_chat(self, count: int, timeout: float = 15.0) -> list[Received]:
+        """The chat requests once ``count`` have arrived (or ``timeout`` seconds have passed):
+        a call the client gave up on may still be on its way on a loaded machine."""
+        deadline = time.monotonic() + timeout
+        while len(self.chat_requests()) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.chat_requests()
+
     def embedding_requests(self) -> list[Received]:
         with self._lock:
             return [r for r in self.requests if r.kind == "embeddings"]

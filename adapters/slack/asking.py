@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
+from adapters.slack import private
 from adapters.slack.blocks import answer_message, help_message, reloaded
 from adapters.slack.context import SlackBot, react, tell
 from adapters.slack.errors import after_ack
@@ -105,6 +106,9 @@ def answer(
     try:
         result = bot.ask(text, ConversationRef(user, channel, thread))
         if uninvited and not result.answered:
+            return
+        if result.private:  # the asker's own situation: theirs alone (adapters.slack.private)
+            private.reply(client, result, user=user, channel=channel, thread=thread)
             return
         fallback, blocks = answer_message(result)
         client.chat_postMessage(

@@ -65,6 +65,7 @@ class SlackBot:
             platform="slack",
             conversation=ref.encode(),
             display_name=display_name,
+            public=ref.public,
         )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CardLocation = tuple[str, str]
+_QUOTE_LINE = re.compile(r"^&gt; ?", re.MULTILINE)
 
 
 class SlackNotifier:
@@ -47,6 +49,7 @@ class SlackNotifier:
         channels: the channel id of each team (``SLACK_HR_CHANNEL``, ``SLACK_COMMS_CHANNEL``).
         sla_hours: said in reminders.
         state: the platform state (``Assistant.state``), where case cards are noted.
+        announce_channel: where policy-change announcements go (``SLACK_ANNOUNCE_CHANNEL``).
     """
 
     platform = PLATFORM
@@ -58,8 +61,10 @@ class SlackNotifier:
         *,
         sla_hours: float,
         state: Callable[[], PlatformState],
+        announce_channel: str = "",
     ) -> None:
         self.client = client
+        self.announce_channel = announce_channel
         self.channels = {team: channel for team, channel in channels.items() if channel}
         self.sla_hours = sla_hours
         self._state = state
@@ -92,6 +97,24 @@ class SlackNotifier:
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         text, blocks = reminder(team, cases, self.sla_hours)
         self.client.chat_postMessage(channel=self.channels[team], text=text, blocks=blocks)
+
+    def announce(self, platform: str, text: str) -> None:
+        """A policy-change announcement in ``SLACK_ANNOUNCE_CHANNEL``."""
+        if not self.announce_channel:
+            raise LookupError("SLACK_ANNOUNCE_CHANNEL is not set")
+        self._post_text(self.announce_channel, text)
+
+    def message_person(self, platform: str, address: str, text: str) -> None:
+        """A direct message to the person of ``address``, never in a channel."""
+        dm = self.client.conversations_open(users=ConversationRef.decode(address).user)
+        self._post_text(dm["channel"]["id"], text)
+
+    def _post_text(self, channel: str, markdown: str) -> None:
+        # A quoted clause stays a quote (to_mrkdwn escapes the ">" that marks it).
+        pieces = split(_QUOTE_LINE.sub(">", to_mrkdwn(markdown)))
+        fallback = truncate(pieces[0] if pieces else markdown, 300)
+        blocks = [section(piece) for piece in pieces[:40]]
+        self.client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
 
     def remember(self, case_id: str, channel: str, ts: str) -> None:
         """Note where a case's card is (from a button pressed on it, or a card posted)."""

@@ -62,6 +62,11 @@ class ConversationRef:
         return f"{PLATFORM}:" + json.dumps(compact, separators=(",", ":"), sort_keys=True)
 
     @property
+    def public(self) -> bool:
+        """Asked where others read the answer: a channel or group DM, not the bot's DM."""
+        return bool(self.channel) and not self.channel.startswith("D")
+
+    @property
     def in_channel_thread(self) -> bool:
         """A thread in a channel (not a DM, whose replies go to the DM anyway)."""
         return bool(self.thread_ts and self.channel and not self.channel.startswith("D"))

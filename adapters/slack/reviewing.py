@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from adapters.slack.case_blocks import CARD, home_view
 from adapters.slack.context import SlackBot
+from adapters.slack.digest import home_digest
 from adapters.slack.errors import after_ack
 from adapters.slack.modals import reply_modal
 from adapters.slack.mrkdwn import mentions
@@ -92,4 +93,6 @@ def publish_home(bot: SlackBot, client: WebClient, user: str) -> None:
         own, teams = bot.assistant.my_cases(who), bot.assistant.team_cases(who)
     except PolicyBotError:  # no case database: the home tab still explains how to ask
         own, teams = [], {}
-    client.views_publish(user_id=user, view=home_view(own, teams))
+    view = home_view(own, teams)
+    view["blocks"] += home_digest(bot, who)  # admins only (adapters.slack.digest)
+    client.views_publish(user_id=user, view=view)

@@ -23,7 +23,9 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 
+from adapters.teams import digest
 from adapters.teams.actions import CardActions
+from adapters.teams.announcing import Announcing
 from adapters.teams.cards import answer_message, welcome_message
 from adapters.teams.identity import (
     PLATFORM,
@@ -34,6 +36,7 @@ from adapters.teams.identity import (
     question_from,
 )
 from adapters.teams.notifier import TeamsNotifier
+from adapters.teams.private import reply_privately
 from adapters.teams.sending import send, while_typing
 from bot.assistant import Assistant
 
@@ -74,6 +77,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         self._assistant = assistant
         self._notifier = notifier
         self._actions = CardActions(assistant, notifier, deliver_soon)
+        self._announcing = Announcing(assistant, deliver_soon)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -94,7 +98,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if isinstance(activity.value, dict) and activity.value.get("action"):
-            await self._actions.handle(turn_context, activity.value)
+            if not await self._announcing.on_action(turn_context, activity.value):
+                await self._actions.handle(turn_context, activity.value)
             return
         if not is_personal(activity) and not mentions_bot(activity):
             return  # channel talk that is not addressed to the bot
@@ -104,7 +109,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
             await send(turn_context, welcome_message())
         elif command in RELOAD_WORDS:
             await self._reload(turn_context)
-        else:
+        elif command in digest.WORDS:  # admins only, checked in the core
+            await digest.send_digest(turn_context, self._assistant, self._notifier)
+        elif not await self._announcing.on_command(turn_context, text):
             await self._ask(turn_context, text)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
@@ -118,6 +125,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def _ask(self, context: TurnContext, text: str) -> None:
         question = question_from(context.activity, text, self._assistant.settings)
         answer = await while_typing(context, lambda: self._assistant.ask(question))
+        if answer.private:  # the asker's own situation: theirs alone (adapters.teams.private)
+            await reply_privately(context, self._notifier, question, answer)
+            return
         await send(context, answer_message(answer))
 
     async def _reload(self, context: TurnContext) -> None:

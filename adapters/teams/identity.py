@@ -81,6 +81,7 @@ def question_from(activity: Activity, text: str, settings: Settings) -> Question
         platform=PLATFORM,
         conversation=reference_json(activity),
         display_name=(account.name or "") if account else "",
+        public=not is_personal(activity),
     )
 
 

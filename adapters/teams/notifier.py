@@ -35,6 +35,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from adapters.teams.announcing import text_message
 from adapters.teams.case_cards import case_message, reminder_message, reply_message
 from adapters.teams.identity import (
     CHANNEL_ID,
@@ -89,6 +90,7 @@ class TeamsNotifier:
             "communications": settings.teams.comms_channel,
         }
         self._service_url = settings.teams.service_url
+        self._announce_channel = settings.teams.announce_channel
         self._sla_hours = settings.sla_hours
         self._configured_bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._configured = configured_people(settings)
@@ -161,6 +163,16 @@ class TeamsNotifier:
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         message = reminder_message(team, cases, self._sla_hours)
         self._wait(lambda: self._post(self._channel(team), message))
+
+    def announce(self, platform: str, text: str) -> None:
+        """A policy-change announcement in ``TEAMS_ANNOUNCE_CHANNEL``."""
+        if not self._announce_channel:
+            raise LookupError("TEAMS_ANNOUNCE_CHANNEL is not set")
+        self._wait(lambda: self._post(self._announce_channel, text_message(text)))
+
+    def message_person(self, platform: str, address: str, text: str) -> None:
+        """A message in the person's personal chat with the bot, never in a channel."""
+        self._wait(lambda: self.send_privately(address, text_message(text)))
 
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop

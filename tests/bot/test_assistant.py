@@ -111,7 +111,8 @@ def test_case_steps_are_checked_and_refusals_are_worded_for_people(assistant: As
     with pytest.raises(NotAuthorizedError) as refused:
         assistant.act(case.id, "claim", by="slack:U1")
     assert str(refused.value) == (
-        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001."
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001. "
+        "A PolicyBot admin adds reviewers to POLICYBOT_HR_REVIEWERS."
     )
     with pytest.raises(NotAuthorizedError, match="can reply to HR-0001"):
         assistant.may(case.id, "reply", by="slack:U1")

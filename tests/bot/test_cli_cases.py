@@ -96,6 +96,21 @@ def test_open_says_the_announcement_is_queued(cli) -> None:
     assert [(d["kind"], d["case"]) for d in deliveries] == [("post_case", "COM-0001")]
 
 
+def test_a_reply_to_a_command_line_asker_says_where_they_read_it(cli) -> None:
+    _ok(cli("escalations", "open", "--team", "hr", "--asker", "cli:jo", "Help?"))
+    out = _ok(cli("escalations", "reply", "HR-0001", "--by", HR, "Call me on 1234"))
+    assert "no chat platform reaches" in out and "policybot escalations show HR-0001" in out
+    listed = _ok(cli("escalations", "deliveries"))
+    assert "1 notification(s) queued" in listed  # the team's card, not the reply
+    assert "deliver_reply HR-0001 undeliverable: the asker used the command line" in listed
+    rows = json.loads(_ok(cli("escalations", "deliveries", "--json")))
+    assert [(r["kind"], r["status"]) for r in rows] == [
+        ("post_case", "pending"),
+        ("deliver_reply", "undeliverable"),
+    ]
+    assert "replies are read here" in _ok(cli("escalations", "show", "HR-0001"))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -35,6 +35,8 @@ def test_slack_and_teams_settings_are_typed_and_decide_which_platforms_run() -> 
     [
         ({"TEAMS_LOCAL_DEV": "maybe"}, "TEAMS_LOCAL_DEV"),
         ({"TEAMS_ALLOW_REMOTE_DEV": "2"}, "TEAMS_ALLOW_REMOTE_DEV"),
+        ({"POLICYBOT_PRIVATE_SITUATIONS": "sometimes"}, "POLICYBOT_PRIVATE_SITUATIONS"),
+        ({"POLICYBOT_PUBLIC_URL": "policybot.example.gov.uk"}, "POLICYBOT_PUBLIC_URL"),
     ],
 )
 def test_a_flag_that_is_neither_on_nor_off_stops_the_start(
@@ -81,3 +83,13 @@ def test_serve_refuses_a_slack_set_up_that_cannot_work_before_it_says_it_serves(
     done = subprocess.run([EXE, "serve"], env=environ, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "SLACK_SIGNING_SECRET" in done.stderr and "serving on" not in done.stderr
+
+
+def test_private_answers_are_on_unless_turned_off_and_the_public_url_is_kept_bare() -> None:
+    assert Settings.from_env({}).private_situations is True
+    assert Settings.from_env({"POLICYBOT_PRIVATE_SITUATIONS": ""}).private_situations is True
+    assert Settings.from_env({"POLICYBOT_PRIVATE_SITUATIONS": "false"}).private_situations is False
+    assert Settings.from_env({"POLICYBOT_PRIVATE_SITUATIONS": "1"}).private_situations is True
+    assert Settings.from_env({}).public_url == ""
+    url = Settings.from_env({"POLICYBOT_PUBLIC_URL": " https://bot.example.gov.uk/ "}).public_url
+    assert url == "https://bot.example.gov.uk"

@@ -185,3 +185,25 @@ def test_two_instances_flushing_at_once_deliver_each_row_once(
     ids = [call.case_ids[0] for call in notifier.delivered]
     assert sorted(ids) == [f"HR-{n:04d}" for n in range(1, 9)]
     assert work.outbox.pending_count() == 0
+
+
+def test_a_reply_no_platform_can_reach_is_marked_undeliverable_not_retried(
+    work: Casework, clock: FakeClock
+) -> None:
+    request = CaseRequest("hr", "cli:jo", "Someone shared my post")
+    case_id = work.cases.open(request).id
+    work.cases.claim(case_id, by=HR)
+    work.cases.reply(case_id, "Report it to the platform first.", by=HR)
+    notifier = RecordingNotifier()
+
+    result = work.outbox.flush(notifier)
+
+    assert (result.sent, result.failed, result.pending) == (1, 0, 0)
+    assert [call.kind for call in notifier.delivered] == ["post_case"]  # the team still sees it
+    (row,) = work.outbox.pending(undeliverable=True)
+    assert row.status == "undeliverable" and row.kind == "deliver_reply"
+    assert f"policybot escalations show {case_id}" in (row.last_error or "")
+    clock.advance(hours=2)
+    assert work.outbox.flush(notifier).sent == 0  # never tried
+    assert [call.kind for call in notifier.delivered] == ["post_case"]
+    assert work.cases.get(case_id).pending_deliveries == 0

@@ -67,7 +67,10 @@ BOT = {"id": "28:policybot", "name": "PolicyBot"}
 COMMS_REVIEWER = {"id": "29:comms", "aadObjectId": "aad-comms", "name": "Chris Comms"}
 TENANT = "tenant-1"
 
-ABUSE = "Someone keeps abusing me on Twitter about my job"
+#: Asked in a channel and passed to HR from its thread: a rule question, which is answered in
+#: the thread (a personal situation told there would be answered by DM, and its case replied
+#: to there only: tests/adapters/slack/test_private.py).
+CHANNEL_RULE = "What does the policy say about staff using Twitter at work?"
 ANONYMOUS = {
     "note": {"text": {"type": "plain_text_input", "value": "It happens every evening"}},
     "anonymous": {"choice": {"type": "checkboxes", "selected_options": [{"value": "anonymous"}]}},
@@ -483,7 +486,7 @@ async def test_two_serve_processes_behave_as_one(deployment: Deployment, databas
     #    activity resent to the other instance (and each Slack event replayed to the first).
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     slack_questions = [
-        (ABUSE, STAFF),
+        (CHANNEL_RULE, STAFF),
         ("Can I use Facebook at lunch?", STAFF),
         ("Can I say where I work on LinkedIn?", STAFF2),
     ]

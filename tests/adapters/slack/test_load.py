@@ -95,10 +95,16 @@ async def wait_healthy(session: aiohttp.ClientSession, url: str, log: Path) -> N
 
 
 async def answers(session: aiohttp.ClientSession, fake: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` posts in threads: each mention gets one, its answer or, for a
+    personal situation (answered by DM), the note that the bot replied privately."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         async with session.get(fake + "/calls") as resp:
-            posted = [c for c in await resp.json() if c["method"] == "chat.postMessage"]
+            posted = [
+                c
+                for c in await resp.json()
+                if c["method"] == "chat.postMessage" and c["args"].get("thread_ts")
+            ]
         if len(posted) >= count:
             return posted
         await asyncio.sleep(0.05)

@@ -15,6 +15,7 @@ CODE = ROOT / "adapters" / "slack"
 #: The bot scope each Web API method the adapter calls needs (None: no scope).
 SCOPES = {
     "chat_postMessage": "chat:write",
+    "chat_postEphemeral": "chat:write",
     "chat_update": "chat:write",
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",

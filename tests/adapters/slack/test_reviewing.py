@@ -20,7 +20,9 @@ async def press_on_card(slack: Slack, action: str, card: Call, user: str) -> Non
 
 
 async def test_a_reviewer_claims_replies_and_resolves_from_the_card(slack: Slack) -> None:
-    _, card, thread = await escalate(slack)
+    # A rule question, answered in its channel thread (a personal situation would have been
+    # answered by DM, and so would the reply: tests/adapters/slack/test_private.py).
+    _, card, thread = await escalate(slack, question="Can I use Facebook at lunchtime?")
     await press_on_card(slack, "case_claim", card, HR)
     (claimed,) = await slack.fake.wait_for("chat.update")
     assert (claimed.args["channel"], claimed.args["ts"]) == (HR_CHANNEL, card.result["ts"])
@@ -75,7 +77,10 @@ async def test_someone_else_pressing_claim_is_refused_privately(slack: Slack) ->
     for refusal in refusals:  # each comes from its own listener thread: in any order
         assert refusal.args["response_type"] == "ephemeral"
         assert refusal.args["replace_original"] is False  # the card stays as it is
-    refused = "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001."
+    refused = (
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001. "
+        "A PolicyBot admin adds reviewers to POLICYBOT_HR_REVIEWERS."
+    )
     assert len(refusals) == 3 and all(refused in r.text for r in refusals)
     await slack.fake.settle()
     assert slack.fake.of("chat.update") == []
@@ -87,8 +92,8 @@ async def test_someone_else_pressing_reply_gets_no_modal(slack: Slack) -> None:
     await press_on_card(slack, "case_reply", card, OTHER)
     refusal = (await slack.fake.wait_for("response_url", count=2))[1]
     assert (
-        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can reply to HR-0001."
-        in refusal.text
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can reply to HR-0001. "
+        "A PolicyBot admin adds reviewers to POLICYBOT_HR_REVIEWERS." in refusal.text
     )
     assert slack.fake.of("views.open") == []
 

@@ -158,16 +158,17 @@ async def start_teams(
     mount_teams: Callable[..., Any] = mount,
     before: Callable[[FakeConnector], None] | None = None,
     deliver_at_once: bool = False,
+    settings: Settings | None = None,
 ) -> AsyncIterator[Teams]:
     """Start the fake connector and the bot's server; yield them; stop both. The tests
     deliver the outbox by hand (:meth:`Teams.flush`), as the server's timer would, unless
-    ``deliver_at_once``."""
+    ``deliver_at_once``. ``settings``: the case database's, if not the default ones."""
     connector = FakeConnector()
     if before:
         before(connector)
     connector_server = TestServer(connector.app(), host="127.0.0.1")
     await connector_server.start_server()
-    casework = Casework.open(Settings(data_dir=data_dir, **PEOPLE))
+    casework = Casework.open(settings or Settings(data_dir=data_dir, **PEOPLE))
     assistant = Assistant(engine, casework)
     app = create_app(assistant, [mount_teams], deliver_at_once=deliver_at_once)
     client = TestClient(TestServer(app, host="127.0.0.1"))

@@ -138,7 +138,8 @@ async def test_only_the_teams_reviewers_may_act_on_a_case(teams: Teams) -> None:
     await teams.press(**reviewer_press("claim", card, sender=OUTSIDER))
     refusal = teams.connector.sent()[-1]
     assert refusal.text == (
-        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001."
+        "Sorry, only the HR Advisory team reviewers and PolicyBot admins can claim HR-0001. "
+        "A PolicyBot admin adds reviewers to POLICYBOT_HR_REVIEWERS."
     )
     assert refusal.conversation == HR_THREAD
     assert teams.connector.updates() == []

@@ -19,6 +19,9 @@ from tests.adapters.teams.test_cases import ABUSE, ask_and_escalate, posted_case
 
 NOTE = "It is my neighbour, who works in Planning"
 PHISH = "[Open the Council portal](https://phish.example/login)"
+#: A rule question, answered in the channel: a personal situation would be answered in the
+#: asker's personal chat (tests/adapters/teams/test_private.py), its buttons there too.
+RULE = "How long are quarantined emails kept?"
 IN_GENERAL: dict[str, Any] = {
     "conversation": f"{GENERAL};messageid=1",
     "kind": "channel",
@@ -28,7 +31,7 @@ IN_GENERAL: dict[str, Any] = {
 
 @pytest.mark.asyncio
 async def test_escalating_in_a_channel_sends_the_receipt_privately(teams: Teams) -> None:
-    said = await ask_and_escalate(teams, ABUSE, "hr", where=IN_GENERAL, note_hr=NOTE)
+    said = await ask_and_escalate(teams, RULE, "hr", where=IN_GENERAL, note_hr=NOTE)
     assert teams.assistant.work.cases.get("HR-0001").note == NOTE
 
     in_general = [c for c in teams.connector.sent() if c.conversation.startswith(GENERAL)]
@@ -64,7 +67,7 @@ async def test_escalating_in_a_channel_sends_the_receipt_privately(teams: Teams)
 
 @pytest.mark.asyncio
 async def test_a_double_click_in_a_channel_also_answers_privately(teams: Teams) -> None:
-    await ask_and_escalate(teams, ABUSE, "hr", where=IN_GENERAL, note_hr=NOTE)
+    await ask_and_escalate(teams, RULE, "hr", where=IN_GENERAL, note_hr=NOTE)
     data = {"action": "escalate", "team": "hr", "answer_id": _answer_id(teams)}
     await teams.press(data, **{k: v for k, v in IN_GENERAL.items() if k != "mention"})
     assert len(teams.assistant.work.cases.list()) == 1

@@ -1,0 +1,84 @@
+"""Policy-change announcements in Slack: ``/policy announce [VERSION]``, its Confirm and Cancel
+buttons, and ``/policy mute`` / ``/policy unmute``.
+
+The preview is ephemeral: only the admin sees it, with the post as it will read and how many
+people will hear directly. Confirm carries the versions the preview showed, so a reload in
+between is refused rather than announced unseen. The core decides who may announce and words
+every reply (:mod:`bot.announcements`); this module only translates.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from adapters.slack.blocks import Block, Message, actions, button, section
+from adapters.slack.context import SlackBot, tell
+from adapters.slack.errors import after_ack
+from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
+from adapters.slack.refs import PLATFORM, person
+from bot.announcements import CANCELLED, Preview
+
+Body = dict[str, Any]
+CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
+
+
+def is_ours(command: Body) -> bool:
+    """Whether a ``/policy`` command is one of this module's (a bolt matcher): ``mute``,
+    ``unmute``, ``announce`` or ``announce VERSION``, and no question that starts so."""
+    words = from_slack(command.get("text", "")).lower().split()
+    return words in (["mute"], ["unmute"]) or (words[:1] == ["announce"] and len(words) <= 2)
+
+
+def register(app: App, bot: SlackBot) -> None:
+    """Add the announcement listeners to ``app``; call it before the catch-all ``/policy``."""
+
+    def on_command(
+        ack: Ack, body: Body, command: Body, respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        word, *rest = from_slack(command.get("text", "")).split()
+        user = person(command["user_id"])
+        if word.lower() in ("mute", "unmute"):
+            reply = bot.assistant.mute(user, PLATFORM, muted=word.lower() == "mute")
+            tell(respond, reply, [section(reply)])
+            return
+        preview = bot.assistant.preview_announcement(user, since=rest[0] if rest else None)
+        tell(respond, *preview_message(preview))
+
+    def on_confirm(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
+        ack()
+        shown = json.loads(action["value"])
+        done = bot.assistant.announce(
+            person(body["user"]["id"]), since=shown["since"], version=shown["version"]
+        )
+        bot.deliver_soon()
+        text = done.summary()
+        tell(respond, text, [section(text)], replace_original=True)
+
+    def on_cancel(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
+        ack()
+        tell(respond, CANCELLED, [section(CANCELLED)], replace_original=True)
+
+    app.command("/policy", matchers=[is_ours])(after_ack(on_command))
+    app.action(CONFIRM)(after_ack(on_confirm))
+    app.action(CANCEL)(after_ack(on_cancel))
+
+
+def preview_message(preview: Preview) -> Message:
+    """The admin's preview: the summary, then Confirm and Cancel when there is news."""
+    pieces = split(to_mrkdwn(preview.summary()))
+    blocks: list[Block] = [section(piece) for piece in pieces[:40]]
+    if preview.changes and not preview.announced:
+        shown = json.dumps({"since": preview.since, "version": preview.version})
+        blocks.append(
+            actions(
+                button(CONFIRM, "Confirm and announce", shown, "primary"),
+                button(CANCEL, "Cancel", "cancel"),
+            )
+        )
+    return (pieces[0] if pieces else preview.text)[:300], blocks

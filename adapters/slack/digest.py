@@ -1,0 +1,49 @@
+"""The admins' weekly insights digest in Slack's App Home (:mod:`bot.digest`).
+
+The core decides who is an admin: for anyone else :meth:`bot.digest.Reports.digest` refuses,
+and App Home shows no digest. The full report is linked (``POLICYBOT_PUBLIC_URL``), or the
+digest says how to write it with the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.slack.blocks import Block, section
+from adapters.slack.context import SlackBot
+from adapters.slack.mrkdwn import escape
+from bot.digest import DIGEST_DAYS, LINK_DAYS, Digest
+from bot.errors import NotAuthorizedError, PolicyBotError
+
+log = logging.getLogger(__name__)
+
+
+def digest_blocks(digest: Digest) -> list[Block]:
+    """A header, then the digest's lines and where the full report is: two blocks, so that
+    App Home stays within Slack's 100 however many cases it lists."""
+    since = f"{digest.since:%d %b %Y}"
+    lines = "\n".join(f"• {escape(line)}" for line in digest.lines)
+    if digest.link:
+        full = f"<{digest.link}|Open the full report, with charts> "
+        full += f"(the link works for {LINK_DAYS} days)"
+    else:
+        full = escape(digest.full_report)
+    return [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"Insights: the last {DIGEST_DAYS} days"},
+        },
+        section(f"*Since {since}*\n{lines}\n\n{full}"),
+    ]
+
+
+def home_digest(bot: SlackBot, who: str) -> list[Block]:
+    """The digest's blocks for App Home: none for someone who is not an admin, or when the
+    report cannot be drawn now (App Home still shows everything else)."""
+    try:
+        return digest_blocks(bot.assistant.reports.digest(who))
+    except NotAuthorizedError:
+        return []
+    except PolicyBotError as exc:
+        log.info("no insights digest in App Home: %s", exc)
+        return []

@@ -1,0 +1,99 @@
+"""Policy-change announcements in Teams: ``announce [VERSION]`` with a preview card and its
+Confirm button, and ``mute`` / ``unmute``; and the plain messages the notifier posts for them.
+
+The core decides who may announce and words every reply (:mod:`bot.announcements`); a refusal
+it raises reaches the person through :func:`adapters.teams.app.on_turn_error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity
+
+from adapters.teams.cards import card, message, plain, text
+from adapters.teams.identity import PLATFORM, configured_people, person_id
+from adapters.teams.sending import send
+from bot.announcements import CANCELLED, Preview
+from bot.assistant import Assistant
+
+CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
+
+
+def text_message(markdown: str) -> Activity:
+    """The core's neutral markdown as a message (an announcement, a direct message)."""
+    activity = MessageFactory.text(markdown)
+    activity.summary = plain(markdown)[:300]
+    return activity
+
+
+def preview_message(preview: Preview) -> Activity:
+    """The admin's preview card, with Confirm and Cancel when there is news."""
+    actions = []
+    if preview.changes and not preview.announced:
+        shown = {"since": preview.since, "version": preview.version}
+        actions = [
+            {
+                "type": "Action.Submit",
+                "title": "Confirm and announce",
+                "data": {"action": CONFIRM, **shown},
+                "style": "positive",
+            },
+            {"type": "Action.Submit", "title": "Cancel", "data": {"action": CANCEL}},
+        ]
+    body = [text(part) for part in preview.summary().split("\n\n") if part.strip()]
+    return message(card(body, actions), preview.text)
+
+
+class Announcing:
+    """The announcement commands and buttons of the Teams bot.
+
+    Args:
+        assistant: the core.
+        deliver_soon: delivers what a confirmation queued, at once.
+    """
+
+    def __init__(self, assistant: Assistant, deliver_soon: Callable[[], None]) -> None:
+        self._assistant = assistant
+        self._deliver_soon = deliver_soon
+
+    async def on_command(self, context: TurnContext, typed: str) -> bool:
+        """Handle ``announce [VERSION]``, ``mute`` or ``unmute``; False for anything else."""
+        words = typed.lower().split()
+        by = self._person(context)
+        if words in (["mute"], ["unmute"]):
+            reply = await asyncio.to_thread(
+                self._assistant.mute, by, PLATFORM, muted=words == ["mute"]
+            )
+            await send(context, reply)
+            return True
+        if words[:1] != ["announce"] or len(words) > 2:
+            return False
+        since = typed.split()[1] if len(words) == 2 else None
+        preview = await asyncio.to_thread(self._assistant.preview_announcement, by, since=since)
+        await send(context, preview_message(preview))
+        return True
+
+    async def on_action(self, context: TurnContext, data: Mapping[str, Any]) -> bool:
+        """Handle the preview card's buttons; False for any other button."""
+        action = data.get("action")
+        if action == CANCEL:
+            await send(context, CANCELLED)
+            return True
+        if action != CONFIRM:
+            return False
+        by = self._person(context)
+        since, version = str(data.get("since", "")), str(data.get("version", ""))
+        done = await asyncio.to_thread(
+            lambda: self._assistant.announce(by, since=since, version=version)
+        )
+        self._deliver_soon()
+        await send(context, done.summary())
+        return True
+
+    def _person(self, context: TurnContext) -> str:
+        people = configured_people(self._assistant.settings)
+        return person_id(context.activity.from_property, people)
