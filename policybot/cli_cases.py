@@ -22,7 +22,6 @@ import typer
 from bot.config import Settings, read_env_file
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES
-from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
 from policybot import cli_render as render
 
 if TYPE_CHECKING:
@@ -183,6 +182,8 @@ def reply_case(
 ) -> None:
     """Reply to the asker (delivered in their chat by `policybot serve`); a reply on an
     unclaimed case claims it for you."""
+    from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
+
     with _casework() as work:
         before = work.cases.get(case_id).claimed_by
         case = work.cases.reply(case_id, text, by=by)

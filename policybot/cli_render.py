@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from bot.models import TEAM_NAMES
-from bot.outbox import UNREACHABLE_PLATFORMS
 
 if TYPE_CHECKING:  # storage modules: the command line loads them only for the case commands
     from bot.audit import AuditEntry
@@ -61,6 +60,8 @@ def asker_label(case: CaseView) -> str:
 
 def case_lines(case: CaseView) -> list[str]:
     """``escalations show``: the case and its whole history."""
+    from bot.outbox import UNREACHABLE_PLATFORMS
+
     lines = [
         f"{case.id}  {case.status}  {TEAM_NAMES[case.team]}",
         f"Asked by:  {asker_label(case)} on {case.platform}, {when(case.created_at)}",
