@@ -8,7 +8,7 @@ LOCK := requirements.lock
 # `make run` and `make index` read settings from .env when there is one (see .env.example).
 DOTENV := set -a; [ ! -f .env ] || . ./.env; set +a;
 
-.PHONY: install index run test lint bench clean lock
+.PHONY: install index run test lint bench bench-scale clean lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ lint: install
 
 bench: index
 	$(BIN)/python scripts/bench.py
+
+# The library at 1x, 10x and 80x the shipped one (half an hour on 2 cores); SCALES=1,10 is
+# quicker, ARGS=--json prints JSON.
+SCALES ?= 1,10,80
+bench-scale: install
+	$(BIN)/python scripts/bench_scale.py --scales $(SCALES) $(ARGS)
 
 # The newest releases pyproject.toml allows, pinned; run `make test` after it.
 lock: install

@@ -6,6 +6,7 @@ import contextlib
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
@@ -13,9 +14,11 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot import phrases
-from bot.assistant import Assistant
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES, Answer, Question
+
+if TYPE_CHECKING:  # `policybot ask` renders with this module and needs no assistant
+    from bot.assistant import Assistant
 
 HELP = (
     "Ask a question about the Electronic Communication and Social Media Policy, e.g. "

@@ -4,11 +4,14 @@ Layout under ``<data dir>/index``::
 
     CURRENT                 the live build's id (replaced atomically)
     reload.lock             held while a reload runs
-    builds/<id>/manifest.json, chunks.json, glossary.toml, chroma/
+    parsed/                 each document's content hash and parsed clauses (bot.parse_cache)
+    builds/<id>/manifest.json, chunks.json, vectors.npy, hints.json, glossary.toml, chroma/
 
 A reload builds a complete new build beside the live one and only then rewrites
-``CURRENT``; any failure before that leaves the live build answering. Vectors of clauses
-whose text has not changed are copied from the live build instead of re-embedded.
+``CURRENT``; any failure before that leaves the live build answering. Documents whose
+content has not changed are taken parsed from ``parsed/`` (an untouched file is not even
+read), and vectors of clauses whose text has not changed are copied from the live build's
+``vectors.npy`` instead of re-embedded.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from filelock import FileLock, Timeout
 
+from bot.build_store import fill_store
 from bot.changes import (
     CLAUSES_FILE,
     ChangeSet,
@@ -57,9 +61,11 @@ from bot.glossary import GLOSSARY_FILE
 from bot.hints import HINTS_DIR, Hint, hint_files, read_hints
 from bot.llm_hints import HintWriter, generate_hints
 from bot.models import Chunk
+from bot.parse_cache import ParseCache
 from bot.reload_report import DocumentChange, ReloadReport
 from bot.routing import MODEL_FILE, ROUTING_FILE, Examples, fit
 from bot.store import ChromaStore
+from bot.vector_file import read_vectors, write_vectors
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +74,12 @@ log = logging.getLogger(__name__)
 #: The clause hints (``hints/*.toml``) are settings too.
 CONFIG_FILES = (GLOSSARY_FILE, ROUTING_FILE, DOCUMENTS_FILE)
 
-#: Bump when chunking or the embedded text changes, so that a reload rebuilds everything.
-BUILD_FORMAT = "7"
+#: Bump when the loaders, chunking or the embedded text change, so that a reload parses and
+#: rebuilds everything.
+BUILD_FORMAT = "8"
+
+#: Parsed documents and content hashes kept between reloads (``bot.parse_cache``).
+PARSED_DIR = "parsed"
 
 #: The routing example sentences' vectors, kept in a build for the next reload to reuse.
 EXAMPLE_VECTORS = "routing-examples.npz"
@@ -214,7 +224,9 @@ class IndexManager:
         path = self._builds / manifest.build_id
         raw = json.loads((path / "chunks.json").read_text(encoding="utf-8"))
         chunks = [Chunk.from_metadata(c["id"], c["text"], c) for c in raw]
-        return Build(path, manifest, chunks, self._store_factory(path, manifest.build_id))
+        store = self._store_factory(path, manifest.build_id)
+        store.records_source = lambda: read_vectors(path, chunks)
+        return Build(path, manifest, chunks, store)
 
     def reload(self, knowledge_dir: Path, *, progress: Progress | None = None) -> ReloadReport:
         """Index ``knowledge_dir`` atomically; see the module docstring.
@@ -241,7 +253,8 @@ class IndexManager:
         if not knowledge_dir.is_dir():
             raise KnowledgeStoreError(f"{knowledge_dir} is not a directory")
         files, skipped = discover(knowledge_dir, ignore=set(CONFIG_FILES))
-        hashes = {p.name: _sha(_read(p)) for p in files}
+        cache = ParseCache(self.index_dir / PARSED_DIR, version=BUILD_FORMAT)
+        hashes = {p.name: cache.content_hash(p, _read) for p in files}
         config = {name: _file_sha(knowledge_dir / name) for name in _config_names(knowledge_dir)}
         version = _sha(json.dumps([sorted(hashes.items()), sorted(config.items())]).encode())[:12]
         previous = self.current_manifest()
@@ -253,6 +266,7 @@ class IndexManager:
             and previous.build_format == BUILD_FORMAT
             and previous.hint_writer == self._hint_writer_name
         ):
+            _save_cache(cache, hashes, prune=False)
             return ReloadReport(
                 knowledge_version=version,
                 previous_version=previous.knowledge_version,
@@ -265,7 +279,9 @@ class IndexManager:
                 chunks=previous.chunk_count,
                 elapsed_s=time.perf_counter() - started,
             )
-        documents = distinct_titles([load_document(p) for p in files])
+        documents = distinct_titles(
+            [cache.document(p, hashes[p.name], load_document) for p in files]
+        )
         chunks = chunk_documents(documents)
         if not chunks:
             raise KnowledgeStoreError(f"{knowledge_dir} holds no policy documents to index")
@@ -294,9 +310,8 @@ class IndexManager:
             hints_embedded = int((~reused[len(chunks) :]).sum())
             reused_chunks = int(reused[: len(chunks)].sum())
             path.mkdir(parents=True, exist_ok=True)
-            store.create()
-            store.add(chunks, vectors[: len(chunks)])
-            store.add_hints(hints.hints, vectors[len(chunks) :])
+            fill_store(store, chunks, hints.hints, vectors, previous=self._seed(previous))
+            write_vectors(path, vectors, hints.hints)
             for name in config:
                 if config[name]:
                     (path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -322,6 +337,7 @@ class IndexManager:
             store.drop()
             shutil.rmtree(path, ignore_errors=True)
             raise
+        _save_cache(cache, hashes, prune=True)
         if clause_changes and previous is not None:
             at = datetime.now(UTC).isoformat(timespec="seconds")
             change_set = ChangeSet(version, previous.knowledge_version, at, clause_changes)
@@ -339,6 +355,7 @@ class IndexManager:
             chunks=len(chunks),
             embedded=len(chunks) - reused_chunks,
             reused=reused_chunks,
+            parsed=cache.parsed,
             elapsed_s=time.perf_counter() - started,
             settings_changed=self._settings_changed(previous, config),
             hints=len(hints.hints),
@@ -419,6 +436,17 @@ class IndexManager:
         )
         return known
 
+    def _seed(self, previous: Manifest | None) -> tuple[ChromaStore, list[Chunk], Path] | None:
+        """The live build's store, chunks and directory, for a new build to start from."""
+        if previous is None or previous.embedder != self.embedder_name():
+            return None
+        try:
+            build = self.open()
+        except (OSError, ValueError, KnowledgeStoreError) as exc:
+            log.warning("the live build cannot be read (%s): writing the new one whole", exc)
+            return None
+        return build.store, build.chunks, build.path
+
     def _train_routing(self, examples: Examples, path: Path, previous: Manifest | None) -> None:
         """Fit the routing model on the example sentences, reusing their vectors by hash."""
         if not examples.trainable:
@@ -475,6 +503,14 @@ def _changes(previous: Manifest | None, hashes: dict[str, str]) -> dict[str, str
         elif before[name] != sha:
             changes[name] = "changed"
     return changes
+
+
+def _save_cache(cache: ParseCache, hashes: dict[str, str], *, prune: bool) -> None:
+    """Keep the parse cache for the next reload; failing costs that reload time only."""
+    try:
+        cache.save(hashes, prune=prune)
+    except OSError as exc:
+        log.warning("could not keep the parsed documents for the next reload: %s", exc)
 
 
 def _read(path: Path) -> bytes:

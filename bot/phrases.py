@@ -8,8 +8,12 @@ Slack and in Teams. Refusals are worded where they are raised (:mod:`bot.case_ru
 
 from __future__ import annotations
 
-from bot.case_views import CaseView, Status
+from typing import TYPE_CHECKING
+
 from bot.models import TEAM_NAMES, Team
+
+if TYPE_CHECKING:  # the case storage (SQLAlchemy) is not needed to word a sentence
+    from bot.case_views import CaseView, Status
 
 APOLOGY = (
     "Sorry, something went wrong on my side and I couldn't finish that. "

@@ -33,6 +33,8 @@ class ReloadReport:
     chunks: int = 0
     embedded: int = 0
     reused: int = 0
+    #: Documents read and parsed; the others came parsed from the last reload's cache.
+    parsed: int = 0
     elapsed_s: float = 0.0
     settings_changed: tuple[str, ...] = ()
     hints: int = 0

@@ -10,6 +10,7 @@ embedding function (which downloads a model) is never used.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +22,11 @@ from bot.embeddings import Vectors
 from bot.errors import KnowledgeStoreError
 from bot.hints import Hint
 from bot.models import Chunk
+from bot.vector_file import Records
 
 log = logging.getLogger(__name__)
 
-_ADD_BATCH = 256
+_ADD_BATCH = 2048
 
 
 def _client_settings() -> Any:
@@ -51,6 +53,9 @@ class ChromaStore:
         self._path = path
         self._collection: Any = None
         self._count: int | None = None
+        #: Reads the records from elsewhere (a build's vector file) when it can; None
+        #: then means "ask Chroma".
+        self.records_source: Callable[[], Records | None] | None = None
 
     @classmethod
     def persistent(cls, path: Path, *, collection: str) -> ChromaStore:
@@ -89,6 +94,33 @@ class ChromaStore:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def path(self) -> Path | None:
+        """The directory of an embedded store; None for a store on a server."""
+        return self._path
+
+    def copy_files_of(self, other: ChromaStore) -> bool:
+        """Begin this embedded store as a copy of ``other``'s files (a finished build's,
+        which nothing writes any more). False when either is not embedded, or ``other``
+        has no files."""
+        if self._path is None or other.path is None or not other.path.is_dir():
+            return False
+        other.close()
+        self.close()
+        shutil.rmtree(self._path, ignore_errors=True)
+        shutil.copytree(other.path, self._path)
+        return True
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete the records ``ids`` (chunks or hints)."""
+        if not ids:
+            return
+        collection = self._open()
+        self._count = None
+        with self._guard("delete from"):
+            for start in range(0, len(ids), _ADD_BATCH):
+                collection.delete(ids=list(ids[start : start + _ADD_BATCH]))
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
@@ -181,8 +213,11 @@ class ChromaStore:
         chunks, vectors, _, _ = self.records()
         return chunks, vectors
 
-    def records(self) -> tuple[list[Chunk], Vectors, list[Hint], Vectors]:
-        """Every chunk and every hint, each with its vectors."""
+    def records(self) -> Records:
+        """Every chunk and every hint, each with its vectors (from ``records_source`` when it
+        has them: Chroma is then not even connected)."""
+        if self.records_source is not None and (found := self.records_source()) is not None:
+            return found
         collection = self._open()
         with self._guard("read"):
             found = collection.get(include=["documents", "metadatas", "embeddings"])

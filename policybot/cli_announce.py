@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from bot.announcements import CANCELLED
 from policybot.cli_cases import QUEUED, _casework
 
 
@@ -52,6 +51,8 @@ def announce(
             typer.echo("To announce it: policybot announce --by ADMIN-ID", err=True)
             return
         if not yes and not typer.confirm("Announce it?", default=False, err=True):
+            from bot.announcements import CANCELLED  # SQLAlchemy: not for `policybot ask`
+
             _show(preview.to_json() if as_json else None, CANCELLED)
             return
         done = work.announcements.confirm(by, since=preview.since, version=preview.version)

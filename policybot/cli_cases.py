@@ -15,20 +15,21 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.audit import write_csv
-from bot.case_views import CaseView
-from bot.cases import CaseRequest
-from bot.casework import Casework
 from bot.config import Settings, read_env_file
 from bot.errors import PolicyBotError
 from bot.models import TEAM_NAMES
-from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
 from policybot import cli_render as render
+
+if TYPE_CHECKING:
+    from bot.case_views import CaseView
+    from bot.casework import Casework
+
+# The database libraries load inside the commands: `policybot ask` registers these
+# commands but must not pay for importing SQLAlchemy.
 
 QUEUED = "queued for delivery ({what}; `policybot serve` delivers it)"
 
@@ -71,6 +72,10 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def _casework() -> Iterator[Casework]:
     """The services, with every expected failure turned into one line on stderr, exit 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.casework import Casework
+
     work: Casework | None = None
     try:
         work = Casework.open(Settings.from_env())
@@ -91,7 +96,7 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _first_line(exc: SQLAlchemyError) -> str:
+def _first_line(exc: Exception) -> str:
     # The driver's first line says what went wrong (refused, no such database) without the
     # SQL, the parameters or the password that SQLAlchemy's own message may carry.
     cause = getattr(exc, "orig", None) or exc
@@ -122,6 +127,8 @@ def open_case(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case, e.g. one logged from a phone call or an email."""
+    from bot.cases import CaseRequest
+
     with _casework() as work:
         request = CaseRequest(
             team=team,
@@ -175,6 +182,8 @@ def reply_case(
 ) -> None:
     """Reply to the asker (delivered in their chat by `policybot serve`); a reply on an
     unclaimed case claims it for you."""
+    from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
+
     with _casework() as work:
         before = work.cases.get(case_id).claimed_by
         case = work.cases.reply(case_id, text, by=by)
@@ -295,6 +304,8 @@ def audit(
     if fmt == "json":
         _echo_json([entry.to_json() for entry in entries])
     elif fmt == "csv":
+        from bot.audit import write_csv
+
         write_csv(entries, sys.stdout)
     else:
         typer.echo("\n".join(render.audit_lines(entries)))

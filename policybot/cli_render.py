@@ -10,13 +10,14 @@ import csv
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from bot.audit import AuditEntry, spreadsheet_safe
-from bot.case_views import CaseView
-from bot.feedback import FeedbackSummary
 from bot.models import TEAM_NAMES
-from bot.outbox import UNREACHABLE_PLATFORMS
+
+if TYPE_CHECKING:  # storage modules: the command line loads them only for the case commands
+    from bot.audit import AuditEntry
+    from bot.case_views import CaseView
+    from bot.feedback import FeedbackSummary
 
 CASE_CSV_FIELDS = (
     "id",
@@ -59,6 +60,8 @@ def asker_label(case: CaseView) -> str:
 
 def case_lines(case: CaseView) -> list[str]:
     """``escalations show``: the case and its whole history."""
+    from bot.outbox import UNREACHABLE_PLATFORMS
+
     lines = [
         f"{case.id}  {case.status}  {TEAM_NAMES[case.team]}",
         f"Asked by:  {asker_label(case)} on {case.platform}, {when(case.created_at)}",
@@ -100,6 +103,8 @@ def case_table(cases: Sequence[CaseView]) -> list[str]:
 
 def write_cases_csv(cases: Iterable[CaseView], stream: IO[str]) -> None:
     """``escalations export --format csv``; citations and events as JSON cells."""
+    from bot.audit import spreadsheet_safe
+
     writer = csv.DictWriter(stream, fieldnames=CASE_CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for case in cases:

@@ -1,0 +1,34 @@
+"""``policybot ask`` loads only what answering needs (issue 15): no database layer, no
+Chroma (a small build is searched from its vector file), no chat platform SDK or web server.
+Checked in a fresh interpreter, as `python -X importtime` would see it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+#: Modules the one-shot `ask` path must not import.
+UNUSED_BY_ASK = (
+    "sqlalchemy",
+    "alembic",
+    "chromadb",
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "aiohttp",
+)
+
+
+def test_the_ask_command_path_imports_no_storage_sdk_or_server() -> None:
+    script = (
+        "import sys\n"
+        "import policybot.cli, adapters.console, bot.engine, bot.index, bot.retrieval\n"
+        "from adapters.console import render\n"
+        f"unused = {set(UNUSED_BY_ASK)!r}\n"
+        "print(','.join(sorted({n.split('.')[0] for n in sys.modules} & unused)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == ""
