@@ -41,6 +41,8 @@ class PlatformNotifier(Protocol):
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None: ...
 
+    def notify_team(self, team: Team, text: str) -> None: ...
+
 
 class PlatformDispatch:
     """The Notifier the outbox calls: each delivery goes to exactly one platform.
@@ -73,6 +75,9 @@ class PlatformDispatch:
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         self._for_team(team).remind(team, cases)
+
+    def notify_team(self, team: Team, text: str) -> None:
+        self._for_team(team).notify_team(team, text)
 
 
 class Deliveries:

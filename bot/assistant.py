@@ -3,10 +3,10 @@
 :class:`Assistant` joins the answer engine (:class:`~bot.engine.PolicyBot`) and the case
 work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
 answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
-reopen), feedback, reload, "my cases" and "my team's cases", and delivering the outbox. Each
-case it returns carries the steps its buttons offer (:attr:`CaseView.actions`). Who may act is
-checked here, in the core, and refusals (``PolicyBotError``) are worded for the person, so an
-adapter shows them as they are.
+reopen), feedback, reload, "my cases" and "my team's cases", approved answers (approve, list,
+show, retire, reinstate), and delivering the outbox. Each case it returns carries the steps
+its buttons offer (:attr:`CaseView.actions`). Who may act is checked here, in the core, and
+refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
 staff from their answer.
@@ -23,6 +23,9 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from bot.approved import LiveClauses, live_clauses
+from bot.approved_match import ApprovedMatcher
+from bot.approved_views import ApprovedView
 from bot.audit import load_or_create_key
 from bot.audit_spool import AuditSpool
 from bot.case_views import LIVE, CaseView
@@ -95,6 +98,8 @@ class Assistant:
         self._local_state = PlatformState(MemoryStateStore())
         self._lock = threading.Lock()
         self._retried_at = 0.0
+        # Approved answers are served before the documents' own, from the case database.
+        engine.approved = ApprovedMatcher(lambda: self.work.approved)
         self.metrics = Metrics(
             Readings(
                 backlog=lambda: self.work.outbox.backlog(),
@@ -396,7 +401,67 @@ class Assistant:
             requested_by, knowledge_dir=knowledge_dir, progress=progress
         )
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
+        if report.changes:  # approved answers resting on a changed clause wait for review
+            try:
+                self.work.approved.suspend_changed(self._clauses())
+            except Exception:  # the next answer given retries it (bot.approved_match)
+                log.exception("approved answers could not be checked after the reload")
         return report
+
+    def may_approve(self, case_id: str, *, by: str) -> CaseView:
+        """The case, when ``by`` may save an approved answer from it (before a form opens).
+
+        Raises:
+            EscalationError: unknown case.
+            NotAuthorizedError: ``by`` is neither a reviewer of the case's team nor an admin.
+        """
+        case = self.work.cases.get(case_id)
+        self.work.approved.check(case.team, by=by)
+        return case
+
+    def approve(
+        self,
+        case_id: str,
+        *,
+        by: str,
+        text: str | None = None,
+        question: str | None = None,
+        clauses: tuple[str, ...] = (),
+    ) -> ApprovedView:
+        """Save an approved answer for a case's question (see
+        :meth:`bot.approved.ApprovedAnswers.approve`): by default the latest reply on the
+        case, resting on the clauses the bot's answer cited.
+
+        Raises:
+            EscalationError: unknown case or clause, no text, too long.
+            NotAuthorizedError: ``by`` may not act for the case's team.
+        """
+        case = self.work.cases.get(case_id)
+        return self.work.approved.approve(
+            case, by=by, live=self._clauses(), text=text, question=question, clauses=clauses
+        )
+
+    def approved_answers(
+        self, team: str | None = None, status: str | None = None
+    ) -> list[ApprovedView]:
+        """Approved answers, oldest first, optionally of one team and status."""
+        return self.work.approved.list(team, status)
+
+    def approved_answer(self, answer_id: str) -> ApprovedView:
+        """One approved answer (``A-0003``)."""
+        return self.work.approved.get(answer_id)
+
+    def retire(self, answer_id: str, *, by: str, reason: str = "") -> ApprovedView:
+        """Withdraw an approved answer (the team's reviewers and admins only)."""
+        return self.work.approved.retire(answer_id, by=by, reason=reason)
+
+    def reinstate(self, answer_id: str, *, by: str, text: str | None = None) -> ApprovedView:
+        """Re-approve a suspended or retired answer after review, against the clauses as
+        they now stand (the team's reviewers and admins only)."""
+        return self.work.approved.reinstate(answer_id, by=by, live=self._clauses(), text=text)
+
+    def _clauses(self) -> LiveClauses:
+        return live_clauses(self.engine.live_build())
 
     def summary(self) -> list[str]:
         """What this process runs with, a line each, for the log at start (no secrets)."""

@@ -33,6 +33,7 @@ from typing import IO, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.approved_views import format_answer_id, parse_answer_id
 from bot.case_views import format_ref
 from bot.db import Clock, Database, utcnow
 from bot.models import Answer, LLMUsage, Question
@@ -99,6 +100,8 @@ class AuditEntry:
     llm_completion_tokens: int | None
     llm_latency_ms: float | None
     llm_fallback: str | None
+    #: The approved answer served (``A-0003``), or None for an answer from the documents.
+    approved_answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """One ``policybot audit --json`` object."""
@@ -159,6 +162,7 @@ class AuditRecord:
     llm_completion_tokens: int | None = None
     llm_latency_ms: float | None = None
     llm_fallback: str | None = None
+    approved_answer_id: int | None = None
 
     @classmethod
     def of(
@@ -189,6 +193,7 @@ class AuditRecord:
             llm_completion_tokens=usage.completion_tokens if usage else None,
             llm_latency_ms=usage.latency_ms if usage else None,
             llm_fallback=usage.fallback if usage else None,
+            approved_answer_id=parse_answer_id(answer.approved.id) if answer.approved else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -317,6 +322,7 @@ class AuditLog:
             llm_completion_tokens=record.llm_completion_tokens,
             llm_latency_ms=record.llm_latency_ms,
             llm_fallback=record.llm_fallback,
+            approved_answer_id=record.approved_answer_id,
         )
 
     def find(self, answer_id: str) -> AuditEntry | None:
@@ -436,4 +442,7 @@ def _entry(row: AuditRow) -> AuditEntry:
         llm_completion_tokens=row.llm_completion_tokens,
         llm_latency_ms=row.llm_latency_ms,
         llm_fallback=row.llm_fallback,
+        approved_answer=(
+            format_answer_id(row.approved_answer_id) if row.approved_answer_id else None
+        ),
     )

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from bot.approved import ApprovedAnswers
 from bot.audit import AuditLog, PurgeResult, load_or_create_key, purge
 from bot.case_views import WAITING, format_ref
 from bot.cases import CaseService
@@ -103,6 +104,7 @@ class Casework:
         audit: record questions and answers.
         feedback: record and summarise votes.
         state: the platform state every instance shares (:mod:`bot.platform_state`).
+        approved: the approved answers (:mod:`bot.approved`).
         clock: the current UTC time.
     """
 
@@ -113,6 +115,7 @@ class Casework:
     audit: AuditLog
     feedback: Feedback
     state: PlatformState
+    approved: ApprovedAnswers
     clock: Clock = utcnow
     #: When this process last applied the retention (``tick`` does it once a day).
     purged_at: datetime | None = field(default=None, init=False)
@@ -135,6 +138,7 @@ class Casework:
             audit=audit,
             feedback=Feedback(db, key=key, clock=clock),
             state=PlatformState(DatabaseStateStore(db, clock=clock)),
+            approved=ApprovedAnswers(db, settings, clock=clock),
             clock=clock,
         )
 

@@ -37,7 +37,7 @@ BUSY_TIMEOUT_MS = 30_000
 #: How long a health check waits for another writer's lock before saying so.
 PROBE_TIMEOUT_MS = 2_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration; a test checks it against ``bot/migrations/versions``. Knowing it lets
 a process skip loading Alembic when the schema is already up to date, the common case."""
 #: The execution option that marks a read-only session's connections.

@@ -23,7 +23,14 @@ from bot.answering import NOT_FOUND, Draft, draft
 from bot.choice import Chooser, Choosers
 from bot.config import Settings
 from bot.documents import DocumentInfo, due_for_review, read_infos, review_notice
-from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
+from bot.embeddings import (
+    Embedder,
+    OnnxEmbedder,
+    Vectors,
+    directory_files,
+    model_name,
+    packaged_files,
+)
 from bot.errors import EmbedderMismatchError, NotAuthorizedError
 from bot.gate import Gate, Gates
 from bot.glossary import Glossary
@@ -39,6 +46,7 @@ from bot.routing import Router, RoutingModel
 from bot.store import ChromaStore
 
 if TYPE_CHECKING:
+    from bot.approved_match import ApprovedMatcher, Served
     from bot.ports import Phraser
 
 log = logging.getLogger(__name__)
@@ -122,6 +130,8 @@ class PolicyBot:
         )
         self._lock = threading.Lock()
         self._current: _Live | None = None
+        #: Serves approved answers before the documents' own (set by the Assistant).
+        self.approved: ApprovedMatcher | None = None
 
     @property
     def llm_stats(self) -> LLMStats | None:
@@ -140,6 +150,10 @@ class PolicyBot:
     def knowledge_version(self) -> str:
         manifest = self.index.current_manifest()
         return manifest.knowledge_version if manifest else ""
+
+    def live_build(self) -> Path:
+        """The live build's directory (its clauses are what approved answers cite)."""
+        return self._live().build.path
 
     def retriever(self) -> Retriever:
         """The retriever of the live build, reopened when another reload has switched it."""
@@ -223,6 +237,20 @@ class PolicyBot:
             # A message that tries to instruct the bot, and that the documents do not
             # answer, is nobody's situation: no person is offered for it.
             escalation = Escalation()
+        if (served := self._approved_answer(evidence, live)) is not None:
+            return Answer(
+                question=cleaned.original,
+                answered=True,
+                text=served.text,
+                citations=served.citations,
+                escalation=escalation,
+                confidence=served.ref.similarity,
+                notices=tuple(notices),
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                knowledge_version=live.build.manifest.knowledge_version,
+                id=answer_id,
+                approved=served.ref,
+            )
         result, usage = self._phrase(cleaned.text, evidence, result)
         if result.answered and (due := self._due(live, result)):
             notices.append(review_notice(due))
@@ -240,6 +268,20 @@ class PolicyBot:
             id=answer_id,
             usage=usage,
         )
+
+    def _approved_answer(self, evidence: Evidence, live: _Live) -> Served | None:
+        """The approved answer for the question, when one is close enough (see
+        :mod:`bot.approved_match`)."""
+        if self.approved is None or evidence.vector is None:
+            return None
+        retriever = live.retriever
+
+        def embed(text: str) -> Vectors:
+            vector = retriever.search(text, k=1).vector
+            assert vector is not None
+            return vector
+
+        return self.approved.serve(evidence.vector, live.build.path, embed)
 
     def documents_due(self) -> list[DocumentInfo]:
         """The live documents that are past their review date."""

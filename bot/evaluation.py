@@ -9,7 +9,9 @@ directory of such files::
      "voice": "casual" | "plain" | "story" | "short"}
 
 ``voice`` is optional. Every figure comes with its 95% interval (Wilson's), and is broken
-down by kind, document and voice; the confidence the engine gave its answers is compared
+down by kind, document and voice; how many questions an approved answer (:mod:`bot.approved`)
+answered is a figure of its own (``approved_served``, and ``approved`` in the counts); the
+confidence the engine gave its answers is compared
 with how often the documents really covered the question (its reliability).
 """
 
@@ -263,6 +265,8 @@ METRICS: dict[str, Metric] = {
         lambda o: o.case.kind != "escalate",
         lambda o: o.answer.escalation.suggested,
     ),
+    # Questions answered with a reviewer's approved answer (bot.approved), not the documents.
+    "approved_served": (lambda o: True, lambda o: o.answer.approved is not None),
 }
 BREAKDOWN = (
     "recall@3",
@@ -292,6 +296,7 @@ def score(outcomes: Sequence[Outcome]) -> Report:
     report.counts = {
         "questions": len(outcomes),
         **{kind: sum(o.case.kind == kind for o in outcomes) for kind in KINDS},
+        "approved": sum(o.answer.approved is not None for o in outcomes),
     }
     groupings: dict[str, Callable[[Outcome], str]] = {
         "kind": lambda o: o.case.kind,

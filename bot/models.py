@@ -170,6 +170,34 @@ class LLMUsage:
 
 
 @dataclass(frozen=True)
+class ApprovedRef:
+    """Which approved answer an answer was served from (see :mod:`bot.approved`).
+
+    Attributes:
+        id: the approved answer's id, ``A-0003``.
+        team: the team whose reviewer approved it.
+        approved_by: the reviewer's ``platform:user`` id.
+        approved_at: when it was approved (ISO 8601, UTC).
+        similarity: how close the question was to the approved one (0..1).
+    """
+
+    id: str
+    team: Team
+    approved_by: str
+    approved_at: str
+    similarity: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "team": self.team,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at,
+            "similarity": round(self.similarity, 4),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """The core's reply to a question.
 
@@ -185,6 +213,7 @@ class Answer:
         knowledge_version: the version of the index that answered.
         id: a short id staff give feedback by (``policybot feedback``, the buttons).
         usage: the language-model call made for this answer, if any (for the audit).
+        approved: the approved answer it was served from, if any.
     """
 
     question: str
@@ -198,6 +227,7 @@ class Answer:
     knowledge_version: str = ""
     id: str = ""
     usage: LLMUsage | None = None
+    approved: ApprovedRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``policybot ask --json`` object (see DESIGN.md)."""
@@ -209,4 +239,5 @@ class Answer:
             "escalation": self.escalation.to_json(),
             "notices": list(self.notices),
             "elapsed_ms": round(self.elapsed_ms, 2),
+            "approved": self.approved.to_json() if self.approved else None,
         }

@@ -32,7 +32,7 @@ from bot.storage_models import CaseEventRow, CaseRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["post_case", "deliver_reply", "remind"]
+Kind = Literal["post_case", "deliver_reply", "remind", "review_approved"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
 ASKER_CHOICE = timedelta(minutes=2)
@@ -342,6 +342,8 @@ def _prepare(session: Session, row: OutboxRow) -> _Call | None:
             return None  # claimed since the reminder was queued: nothing left to chase
         views = tuple(build_view(session, case) for case in cases)
         return _Call("remind", views, team=row.team or "")
+    if row.kind == "review_approved":  # approved answers to review (bot.approved): no case
+        return _Call("review_approved", (), text=str(payload["text"]), team=row.team or "")
     if row.case_id is None:
         raise ValueError(f"outbox row {row.id} has no case")
     case = session.get_one(CaseRow, row.case_id)
@@ -359,6 +361,8 @@ def _call(notifier: Notifier, call: _Call) -> None:
         notifier.post_case(call.views[0])
     elif call.kind == "deliver_reply":
         notifier.deliver_reply(call.conversation_ref, call.views[0], call.text)
+    elif call.kind == "review_approved":
+        notifier.notify_team(cast(Team, call.team), call.text)
     else:
         notifier.remind(cast(Team, call.team), call.views)
 

@@ -51,6 +51,10 @@ class Notifier(Protocol):
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         """Re-announce the team's cases that nobody has claimed within the SLA."""
 
+    def notify_team(self, team: Team, text: str) -> None:
+        """Post a message to the team's channel (neutral markdown), such as the approved
+        answers a reload suspended until a reviewer looks at them."""
+
 
 @dataclass
 class Delivered:
@@ -88,6 +92,9 @@ class RecordingNotifier:
 
     def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
         self._record(Delivered("remind", team, tuple(cases)))
+
+    def notify_team(self, team: Team, text: str) -> None:
+        self._record(Delivered("notify_team", team, (), text=text))
 
     def of_kind(self, kind: str) -> list[Delivered]:
         """The calls of one kind (``post_case``, ``deliver_reply``, ``remind``)."""

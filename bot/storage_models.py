@@ -183,6 +183,8 @@ class AuditRow(Base):
     llm_latency_ms: Mapped[float | None] = mapped_column(Float)
     #: Why the extractive answer was given although a model was asked; None when it answered.
     llm_fallback: Mapped[str | None] = mapped_column(String(32))
+    #: The approved answer served instead of one drawn from the documents, if any.
+    approved_answer_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class PlatformStateRow(Base):
@@ -201,3 +203,30 @@ class PlatformStateRow(Base):
     key: Mapped[str] = mapped_column(String(255))
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ApprovedAnswerRow(Base):
+    """An answer a team's reviewer approved for a question (see :mod:`bot.approved`).
+
+    ``clauses`` holds each cited clause as it stood when approved (source, section, title,
+    text and its hash), so that a reload that changes one can say what changed. ``version``
+    goes up by one with every change to the row: the sum over the table tells every instance
+    that its cached answers are out of date. ``case_ref`` says where the answer came from;
+    nothing of the case but what the reviewer approved is ever served.
+    """
+
+    __tablename__ = "approved_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(20))
+    question: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    clauses: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    case_ref: Mapped[str | None] = mapped_column(String(16))
+    approved_by: Mapped[str] = mapped_column(String(255))
+    approved_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    #: Why the answer is suspended or retired, and by whom; empty while active.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)

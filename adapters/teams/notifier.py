@@ -162,6 +162,10 @@ class TeamsNotifier:
         message = reminder_message(team, cases, self._sla_hours)
         self._wait(lambda: self._post(self._channel(team), message))
 
+    def notify_team(self, team: Team, text: str) -> None:
+        message = Activity(type="message", text=text, text_format="markdown")
+        self._wait(lambda: self._post(self._channel(team), message))
+
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop
         if loop is None or loop.is_closed():
