@@ -1,9 +1,12 @@
 """Serving approved answers: a question close in meaning to an approved one gets its text.
 
 :class:`ApprovedMatcher` compares the question's vector (the one retrieval has just made)
-with the vectors of the active approved questions, embedded the same way, and serves the
-closest one at or above :data:`THRESHOLD` of cosine similarity, and only while every clause it
-cites reads as it did when it was approved.
+with the vectors of the active approved questions, embedded the same way. Only an answer that
+rests on one of the clauses retrieval found for the question (its :data:`FOUND` best) is a
+candidate: a near miss ("lunch break" beside "working time") usually finds other clauses, and
+embeddings of short questions alone separate them poorly. The closest candidate is served at
+or above :data:`THRESHOLD` of cosine similarity, and only while every clause it cites reads
+as it did when it was approved.
 
 The threshold is measured, not guessed: ``scripts/approved_threshold.py`` chooses it on the
 tuning half of ``eval/approved/`` (paraphrases that must match, close but different questions
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +38,18 @@ from bot.questions import clean
 
 log = logging.getLogger(__name__)
 
-THRESHOLD = 0.90
+THRESHOLD = 0.55
 """Cosine similarity from which a question is answered with an approved answer (measured)."""
+FOUND = 5
+"""How many of the clauses retrieval ranks first for a question may make an approved answer
+resting on one of them a candidate (the engine retrieves five)."""
 #: Characters of a cited clause quoted under an approved answer, as answers quote them.
 QUOTE_CHARS = 600
 
 #: Embeds a question as retrieval does (glossary expansions included).
 QuestionVector = Callable[[str], Vectors]
+#: A clause as retrieval finds it: (source, section).
+ClauseRef = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -74,19 +82,22 @@ class ApprovedMatcher:
         self._vectors: dict[tuple[str, str, str], Vectors] = {}
         self._build = ""
 
-    def serve(self, vector: Vectors, build: Path, embed: QuestionVector) -> Served | None:
+    def serve(
+        self, vector: Vectors, found: Sequence[ClauseRef], build: Path, embed: QuestionVector
+    ) -> Served | None:
         """The approved answer for a question, or None (none close enough, or unavailable).
 
         Never raises: the documents' own answer is given whenever this fails.
 
         Args:
             vector: the question's vector, as retrieval made it.
+            found: the clauses retrieval found for it, best first, as (source, section).
             build: the live build's directory (its clauses are checked against the ones
                 each answer cites).
             embed: embeds an approved question the same way, on first use.
         """
         try:
-            return self._serve(vector, build, embed)
+            return self._serve(vector, found, build, embed)
         except PolicyBotError as exc:  # the database is down: said once per question, briefly
             log.warning("approved answers are unavailable: %s", exc)
             return None
@@ -95,24 +106,26 @@ class ApprovedMatcher:
             return None
 
     def best(
-        self, vector: Vectors, build: Path, embed: QuestionVector
+        self, vector: Vectors, found: Sequence[ClauseRef], build: Path, embed: QuestionVector
     ) -> tuple[ApprovedView, float] | None:
-        """The closest active answer whose clauses still stand, and its similarity, at any
-        similarity (for measuring the threshold)."""
+        """The closest candidate (see the module docstring) whose clauses still stand, and
+        its similarity, however low."""
         live = live_clauses(build)
         active = self._refresh(build, live)
         scored = [
             (view, float(vector @ self._vector(view, build, embed)))
             for view in active
-            if _stands(view, live)
+            if rests_on(view, found) and _stands(view, live)
         ]
         return max(scored, key=lambda pair: pair[1], default=None)
 
-    def _serve(self, vector: Vectors, build: Path, embed: QuestionVector) -> Served | None:
-        found = self.best(vector, build, embed)
-        if found is None or found[1] < self.threshold:
+    def _serve(
+        self, vector: Vectors, found: Sequence[ClauseRef], build: Path, embed: QuestionVector
+    ) -> Served | None:
+        best = self.best(vector, found, build, embed)
+        if best is None or best[1] < self.threshold:
             return None
-        view, similarity = found
+        view, similarity = best
         when = view.approved_at
         ref = ApprovedRef(view.id, view.team, view.approved_by, when.isoformat(), similarity)
         citations = tuple(
@@ -146,6 +159,12 @@ class ApprovedMatcher:
             with self._lock:
                 self._vectors[key] = known
         return known
+
+
+def rests_on(view: ApprovedView, found: Sequence[ClauseRef]) -> bool:
+    """Whether the answer cites one of the first :data:`FOUND` clauses found."""
+    first = set(found[:FOUND])
+    return any((clause.source, clause.section) in first for clause in view.clauses)
 
 
 def _stands(view: ApprovedView, live: LiveClauses) -> bool:

@@ -98,8 +98,8 @@ class Assistant:
         self._local_state = PlatformState(MemoryStateStore())
         self._lock = threading.Lock()
         self._retried_at = 0.0
-        # Approved answers are served before the documents' own, from the case database.
-        engine.approved = ApprovedMatcher(lambda: self.work.approved)
+        #: Approved answers, served before the documents' own, from the case database.
+        self.matcher = ApprovedMatcher(lambda: self.work.approved)
         self.metrics = Metrics(
             Readings(
                 backlog=lambda: self.work.outbox.backlog(),
@@ -170,7 +170,7 @@ class Assistant:
 
     def ask(self, question: Question) -> Answer:
         """Answer a question and record it, with any model call's cost, in the audit log."""
-        answer = self.engine.ask(question)
+        answer = self.engine.ask(question, approved=self.matcher)
         self.metrics.asked(answer.answered, answer.elapsed_ms / 1000)
         with self._lock:
             self._recent[answer.id] = (question, answer)

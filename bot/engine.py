@@ -130,7 +130,8 @@ class PolicyBot:
         )
         self._lock = threading.Lock()
         self._current: _Live | None = None
-        #: Serves approved answers before the documents' own (set by the Assistant).
+        #: Serves approved answers before the documents' own (the command line sets it; the
+        #: Assistant passes its own to :meth:`ask`).
         self.approved: ApprovedMatcher | None = None
 
     @property
@@ -199,8 +200,10 @@ class PolicyBot:
         documents = read_infos(build.documents_path)
         self._current = _Live(build, retriever, router, gate, chooser, documents)
 
-    def ask(self, question: Question | str) -> Answer:
-        """Answer a question from the documents; never raises for bad input."""
+    def ask(self, question: Question | str, *, approved: ApprovedMatcher | None = None) -> Answer:
+        """Answer a question from the documents, or with a reviewer's approved answer when
+        ``approved`` (default: :attr:`approved`) has one close enough; never raises for bad
+        input."""
         started = time.perf_counter()
         if isinstance(question, str):
             question = Question(text=question)
@@ -237,7 +240,8 @@ class PolicyBot:
             # A message that tries to instruct the bot, and that the documents do not
             # answer, is nobody's situation: no person is offered for it.
             escalation = Escalation()
-        if (served := self._approved_answer(evidence, live)) is not None:
+        served = self._approved_answer(approved or self.approved, evidence, live)
+        if served is not None:
             return Answer(
                 question=cleaned.original,
                 answered=True,
@@ -269,10 +273,13 @@ class PolicyBot:
             usage=usage,
         )
 
-    def _approved_answer(self, evidence: Evidence, live: _Live) -> Served | None:
+    @staticmethod
+    def _approved_answer(
+        matcher: ApprovedMatcher | None, evidence: Evidence, live: _Live
+    ) -> Served | None:
         """The approved answer for the question, when one is close enough (see
         :mod:`bot.approved_match`)."""
-        if self.approved is None or evidence.vector is None:
+        if matcher is None or evidence.vector is None:
             return None
         retriever = live.retriever
 
@@ -281,7 +288,8 @@ class PolicyBot:
             assert vector is not None
             return vector
 
-        return self.approved.serve(evidence.vector, live.build.path, embed)
+        found = [(hit.chunk.source, hit.chunk.section) for hit in evidence.hits]
+        return matcher.serve(evidence.vector, found, live.build.path, embed)
 
     def documents_due(self) -> list[DocumentInfo]:
         """The live documents that are past their review date."""
