@@ -33,8 +33,10 @@ from sqlalchemy.orm import Session
 from bot.approved_views import (
     MAX_ANSWER,
     MAX_QUESTION,
+    ApprovalDraft,
     ApprovedView,
     CitedClause,
+    ClauseError,
     clause_hash,
     format_answer_id,
     not_a_reviewer,
@@ -128,7 +130,7 @@ class ApprovedAnswers:
             f"{c.get('source', '')}:{c.get('section', '')}" for c in case.citations
         ]
         if not wanted:
-            raise EscalationError(
+            raise ClauseError(
                 "Name the clause(s) the answer rests on, as DOC:SECTION (e.g. "
                 "electronic-communication-and-social-media-policy:4.3)."
             )
@@ -300,6 +302,19 @@ def current_clauses(index_dir: Path) -> LiveClauses:
     return live_clauses(index_dir / "builds" / build)
 
 
+def offers_approval(case: CaseView) -> bool:
+    """Whether a case's card offers "Save as approved answer": once a reviewer has replied."""
+    return bool(latest_reply(case).strip())
+
+
+def draft_of(case: CaseView) -> ApprovalDraft:
+    """What the form to save an approved answer from ``case`` starts with."""
+    cited = (
+        f"{Path(str(c.get('source', ''))).stem}:{c.get('section', '')}" for c in case.citations
+    )
+    return ApprovalDraft(case.question, latest_reply(case), tuple(dict.fromkeys(cited)))
+
+
 def latest_reply(case: CaseView) -> str:
     """The latest reply a reviewer wrote on the case, or ``""``."""
     replies = [event.text for event in case.events if event.action == "replied"]
@@ -316,18 +331,16 @@ def resolve_clause(ref: str, live: LiveClauses) -> CitedClause:
     doc, _, section = ref.strip().rpartition(":")
     doc, section = doc.strip().lower(), section.strip()
     if not doc or not section:
-        raise EscalationError(
-            f"{ref[:80]!r} is not a clause: write DOC:SECTION, e.g. policy-file:4.3"
-        )
+        raise ClauseError(f"{ref[:80]!r} is not a clause: write DOC:SECTION, e.g. policy-file:4.3")
     sources = sorted({key[0] for key in live})
     named = [s for s in sources if doc in {s.lower(), Path(s).stem.lower()}]
     named = named or [s for s in sources if doc in Path(s).stem.lower()]
     if len(named) != 1:
         listed = ", ".join(Path(s).stem for s in sources)
-        raise EscalationError(f"{doc!r} does not name one document: use one of {listed}.")
+        raise ClauseError(f"{doc!r} does not name one document: use one of {listed}.")
     found = [clause for key, clause in live.items() if key[:2] == (named[0], section)]
     if not found:
-        raise EscalationError(f"{Path(named[0]).stem} has no clause {section}.")
+        raise ClauseError(f"{Path(named[0]).stem} has no clause {section}.")
     return _cited(found[0])
 
 

@@ -28,6 +28,11 @@ MAX_QUESTION = 1000
 _ID = re.compile(r"^\s*(?:A-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
 
 
+class ClauseError(EscalationError):
+    """A clause named for an approved answer is missing, malformed or unknown (safe to show;
+    a form shows it beside the clauses)."""
+
+
 def format_answer_id(number: int) -> str:
     """``A-0003`` for approved answer 3."""
     return f"A-{number:04d}"
@@ -145,6 +150,26 @@ class ApprovedView:
             "updated_at": self.updated_at.isoformat(),
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True)
+class ApprovalDraft:
+    """What a form to save an approved answer starts from: the case's question, the latest
+    reply on it, and the clauses the bot's answer cited, as ``DOC:SECTION``."""
+
+    question: str
+    text: str
+    clauses: tuple[str, ...]
+
+    @property
+    def clause_list(self) -> str:
+        return ", ".join(self.clauses)
+
+
+def parse_clause_list(text: str) -> tuple[str, ...]:
+    """``DOC:SECTION`` references typed into one field, separated by commas, semicolons or
+    new lines."""
+    return tuple(part.strip() for part in re.split(r"[,;\n]+", text) if part.strip())
 
 
 def label(team: Team, approved_at: datetime) -> str:

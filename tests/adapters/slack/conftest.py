@@ -45,8 +45,8 @@ class ScriptedEngine:
         self.settings = settings
         self.script: Callable[[Question], Answer] | None = None
 
-    def ask(self, question: Question) -> Answer:
-        return self.script(question) if self.script else self.real.ask(question)
+    def ask(self, question: Question, **options: Any) -> Answer:
+        return self.script(question) if self.script else self.real.ask(question, **options)
 
     def reload_documents(self, requested_by: str | None = None, **kwargs: Any) -> Any:
         # The engine's own code, checking this test's admins, over the real index.
