@@ -3,8 +3,11 @@ answer served to a later question with its label; refusals to people who may not
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+from adapters.delivery import PlatformDispatch
+from adapters.server import NOTIFIERS
 from tests.adapters.slack.conftest import HR, HR_CHANNEL, OTHER, Slack, posted_message
 from tests.adapters.slack.fake_slack import Call
 from tests.adapters.slack.test_escalation import elements, escalate
@@ -81,4 +84,23 @@ async def test_someone_else_pressing_save_is_refused_privately(slack: Slack) -> 
     )
     assert len(slack.fake.of("views.open")) == 1  # only the reply modal was ever opened
     assert slack.assistant.approved_answers() == []
+    await slack.fake.settle()
+
+
+async def test_a_suspended_answer_is_reported_in_the_teams_channel(slack: Slack) -> None:
+    await replied_card(slack)
+    slack.assistant.approve("HR-0001", by=f"slack:{HR}", clauses=(CLAUSE,))
+    # As a reload that removed the clause would (tests/bot/test_approved.py does it for real).
+    (suspended,) = slack.assistant.work.approved.suspend_changed({})
+    dispatch = PlatformDispatch(slack.client.app[NOTIFIERS])
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(None, slack.assistant.work.outbox.flush, dispatch)
+    assert result.failed == 0
+    (posted,) = await slack.fake.wait_for(
+        "chat.postMessage", lambda c: "needs review" in json.dumps(c.blocks)
+    )
+    assert posted.args["channel"] == HR_CHANNEL
+    shown = json.dumps(posted.blocks)
+    assert "*1 approved answer of the HR Advisory team needs review*" in shown
+    assert f"*{suspended.id}*" in shown and "was removed" in shown and "Was: " in shown
     await slack.fake.settle()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.adapters.teams.conftest import OUTSIDER, Teams, card_text
+from tests.adapters.teams.conftest import HR_CHANNEL, OUTSIDER, Teams, card_text
 from tests.adapters.teams.test_cases import (
     ABUSE,
     ask_and_escalate,
@@ -65,3 +65,16 @@ async def test_someone_else_may_not_approve_and_a_bad_clause_is_explained(teams:
     await teams.press(**reviewer_press("approve", shown["card"], **bad))
     assert "does not name one document" in teams.connector.sent()[-1].text
     assert teams.assistant.approved_answers() == []
+
+
+async def test_a_suspended_answer_is_reported_in_the_teams_channel(teams: Teams) -> None:
+    await replied(teams)
+    teams.assistant.approve("HR-0001", by="teams:29:hr", clauses=(CLAUSE,))
+    # As a reload that removed the clause would (tests/bot/test_approved.py does it for real).
+    teams.assistant.work.approved.suspend_changed({})
+    result = await teams.flush()
+    assert result.sent == 1 and result.failed == 0
+    notice = teams.connector.sent()[-1]
+    assert notice.conversation == HR_CHANNEL
+    assert "**1 approved answer of the HR Advisory team needs review**" in notice.text
+    assert "A-0001" in notice.text and "was removed" in notice.text
