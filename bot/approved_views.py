@@ -185,6 +185,21 @@ def not_a_reviewer(team: Team, action: str) -> str:
     )
 
 
+QUESTION_HINT = "Word it generally: leave out names and anything personal."
+CLAUSES_HINT = (
+    "Document:section, separated by commas, e.g. "
+    "electronic-communication-and-social-media-policy:4.3"
+)
+
+
+def form_intro(case_id: str) -> str:
+    """What the form to save an approved answer says first, on every platform."""
+    return (
+        "Later questions like this one are answered with this text, labelled as approved by "
+        f"your team. Nothing else of {case_id} is ever shown."
+    )
+
+
 def approved_receipt(view: ApprovedView) -> str:
     """The reviewer's confirmation after approving or re-approving an answer."""
     return (

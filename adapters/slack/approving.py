@@ -23,7 +23,15 @@ from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import escape, mentions, truncate
 from adapters.slack.refs import person
 from bot.approved import draft_of
-from bot.approved_views import ApprovalDraft, ClauseError, approved_receipt, parse_clause_list
+from bot.approved_views import (
+    CLAUSES_HINT,
+    QUESTION_HINT,
+    ApprovalDraft,
+    ClauseError,
+    approved_receipt,
+    form_intro,
+    parse_clause_list,
+)
 from bot.case_views import CaseView
 from bot.errors import PolicyBotError
 
@@ -59,15 +67,12 @@ def approve_modal(case: CaseView, draft: ApprovalDraft) -> View:
         "submit": {"type": "plain_text", "text": "Approve"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            section(
-                f"Later questions like this one are answered with your text, labelled as "
-                f"approved by your team. Nothing else of {escape(case.id)} is ever shown."
-            ),
+            section(escape(form_intro(case.id))),
             field(
                 "question",
                 "The question it answers",
                 draft.question,
-                "Word it generally: leave out names and anything personal.",
+                QUESTION_HINT,
                 1000,
             ),
             field("text", "The approved answer", draft.text, "Shown to staff as it is.", 3000),
@@ -75,8 +80,7 @@ def approve_modal(case: CaseView, draft: ApprovalDraft) -> View:
                 "clauses",
                 "The clauses it rests on",
                 draft.clause_list,
-                "Document:section, separated by commas, e.g. "
-                "electronic-communication-and-social-media-policy:4.3",
+                CLAUSES_HINT,
                 500,
             ),
         ],

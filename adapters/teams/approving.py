@@ -17,14 +17,17 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from adapters.teams.cards import Card, card, shorten, text
+from adapters.teams.cards import Card, card, escape, shorten, text
 from adapters.teams.sending import send
 from bot.approved import draft_of, offers_approval
 from bot.approved_views import (
+    CLAUSES_HINT,
     MAX_ANSWER,
     MAX_QUESTION,
+    QUESTION_HINT,
     ApprovedView,
     approved_receipt,
+    form_intro,
     parse_clause_list,
 )
 from bot.assistant import Assistant
@@ -60,21 +63,17 @@ def approve_action(case: CaseView, limit: int = MAX_ANSWER) -> Card | None:
 
     form = card(
         [
-            text(
-                "Later questions like this one are answered with this text, labelled as "
-                f"approved by your team. Nothing else of {case.id} is ever shown.",
-                isSubtle=True,
-            ),
+            text(escape(form_intro(case.id)), isSubtle=True),
             field(
                 QUESTION_INPUT,
-                "The question it answers (leave out names and anything personal)",
+                f"The question it answers. {QUESTION_HINT}",
                 draft.question,
                 MAX_QUESTION,
             ),
             field(TEXT_INPUT, "The approved answer", draft.text, MAX_ANSWER, isMultiline=True),
             field(
                 CLAUSES_INPUT,
-                "The clauses it rests on (document:section, separated by commas)",
+                f"The clauses it rests on. {CLAUSES_HINT}",
                 draft.clause_list,
                 500,
             ),
