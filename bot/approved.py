@@ -22,22 +22,19 @@ from __future__ import annotations
 import builtins
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.approved_clauses import LiveClauses, changed, cited, latest_reply, resolve_clause
 from bot.approved_views import (
     MAX_ANSWER,
     MAX_QUESTION,
-    ApprovalDraft,
     ApprovedView,
     CitedClause,
     ClauseError,
-    clause_hash,
     format_answer_id,
     not_a_reviewer,
     parse_answer_id,
@@ -45,7 +42,6 @@ from bot.approved_views import (
     review_notice,
 )
 from bot.case_views import CaseView, check_length, parse_team
-from bot.changes import KeptClause, difference, read_clauses
 from bot.config import Settings
 from bot.db import Clock, Database, utcnow
 from bot.errors import EscalationError, NotAuthorizedError
@@ -54,8 +50,6 @@ from bot.storage_models import ApprovedAnswerRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
-#: The live build's clauses by (source, section, title), as :func:`bot.changes.read_clauses`.
-LiveClauses = Mapping[tuple[str, str, str], KeptClause]
 #: The outbox kind of a team's review notice.
 REVIEW_KIND = "review_approved"
 
@@ -234,7 +228,7 @@ class ApprovedAnswers:
                         f"{ref} cites {clause.source} {clause.section}, which is no longer in "
                         "the documents: retire it and approve a new answer instead."
                     )
-                fresh.append(_cited(now_is))
+                fresh.append(cited(now_is))
             if text is not None and text.strip():
                 check_length("The approved text", text.strip(), MAX_ANSWER)
                 row.text = text.strip()
@@ -263,12 +257,12 @@ class ApprovedAnswers:
                 select(ApprovedAnswerRow).where(ApprovedAnswerRow.status == "active")
             ).all()
             for row in rows:
-                changes = [_changed(c, live.get(c.key)) for c in _clauses(row)]
-                changed = [change for change in changes if change is not None]
-                if not changed or not _take(session, row, now):
+                changes = [changed(c, live.get(c.key)) for c in _clauses(row)]
+                differing = [change for change in changes if change is not None]
+                if not differing or not _take(session, row, now):
                     continue
                 view = _view(row)
-                suspended[view.team].append((view, changed))
+                suspended[view.team].append((view, differing))
             for team, items in suspended.items():
                 _enqueue_review(session, team, review_notice(team, items), now)
         views = [view for items in suspended.values() for view, _ in items]
@@ -277,92 +271,8 @@ class ApprovedAnswers:
         return views
 
 
-@lru_cache(maxsize=4)
-def live_clauses(build: Path) -> LiveClauses:
-    """A build's clauses by (source, section, title); empty when it kept none."""
-    return {clause.key: clause for clause in read_clauses(build) or ()}
-
-
-def current_clauses(index_dir: Path) -> LiveClauses:
-    """The live build's clauses, from the index directory alone (for the command line,
-    which needs no search libraries to approve an answer): ``CURRENT`` names the build in
-    ``builds/``, as :class:`bot.index.IndexManager` keeps them.
-
-    Raises:
-        EscalationError: nothing is indexed yet.
-    """
-    try:
-        build = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        build = ""
-    if not build:
-        raise EscalationError(
-            "The policy documents have not been indexed yet: run `policybot reload`."
-        )
-    return live_clauses(index_dir / "builds" / build)
-
-
-def offers_approval(case: CaseView) -> bool:
-    """Whether a case's card offers "Save as approved answer": once a reviewer has replied."""
-    return bool(latest_reply(case).strip())
-
-
-def draft_of(case: CaseView) -> ApprovalDraft:
-    """What the form to save an approved answer from ``case`` starts with."""
-    cited = (
-        f"{Path(str(c.get('source', ''))).stem}:{c.get('section', '')}" for c in case.citations
-    )
-    return ApprovalDraft(case.question, latest_reply(case), tuple(dict.fromkeys(cited)))
-
-
-def latest_reply(case: CaseView) -> str:
-    """The latest reply a reviewer wrote on the case, or ``""``."""
-    replies = [event.text for event in case.events if event.action == "replied"]
-    return replies[-1] if replies else ""
-
-
-def resolve_clause(ref: str, live: LiveClauses) -> CitedClause:
-    """The live clause ``DOC:SECTION`` names; DOC is a file name, with or without its
-    extension, or a part of one that names a single document.
-
-    Raises:
-        EscalationError: not DOC:SECTION, or no such clause (the message says which exist).
-    """
-    doc, _, section = ref.strip().rpartition(":")
-    doc, section = doc.strip().lower(), section.strip()
-    if not doc or not section:
-        raise ClauseError(f"{ref[:80]!r} is not a clause: write DOC:SECTION, e.g. policy-file:4.3")
-    sources = sorted({key[0] for key in live})
-    named = [s for s in sources if doc in {s.lower(), Path(s).stem.lower()}]
-    named = named or [s for s in sources if doc in Path(s).stem.lower()]
-    if len(named) != 1:
-        listed = ", ".join(Path(s).stem for s in sources)
-        raise ClauseError(f"{doc!r} does not name one document: use one of {listed}.")
-    found = [clause for key, clause in live.items() if key[:2] == (named[0], section)]
-    if not found:
-        raise ClauseError(f"{Path(named[0]).stem} has no clause {section}.")
-    return _cited(found[0])
-
-
-def _cited(clause: KeptClause) -> CitedClause:
-    return CitedClause(
-        clause.source, clause.section, clause.title, clause.text, clause_hash(clause.text)
-    )
-
-
 def _clauses(row: ApprovedAnswerRow) -> list[CitedClause]:
     return [CitedClause.from_json(c) for c in row.clauses or ()]
-
-
-def _changed(clause: CitedClause, now_is: KeptClause | None) -> tuple[str, str] | None:
-    """How a cited clause changed, as (heading, old and new text), or None if it did not."""
-    heading = f"{clause.source} {clause.section} ({clause.title})"
-    if now_is is None:
-        return f"{heading} was removed", f"Was: {clause.text}"
-    if clause_hash(now_is.text) == clause.hash:
-        return None
-    words = difference(clause.text, now_is.text)
-    return f"{heading} changed: {words}", f"Was: {clause.text}\nNow: {now_is.text}"
 
 
 def _take(session: Session, row: ApprovedAnswerRow, now: datetime) -> bool:

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.approved import ApprovedAnswers, LiveClauses, live_clauses
+from bot.approved import ApprovedAnswers
+from bot.approved_clauses import LiveClauses, live_clauses
 from bot.approved_views import ApprovedView, clause_hash, label
 from bot.embeddings import Vectors
 from bot.errors import PolicyBotError

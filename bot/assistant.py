@@ -23,7 +23,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from bot.approved import LiveClauses, live_clauses
+from bot.approved_clauses import LiveClauses, live_clauses
 from bot.approved_match import ApprovedMatcher
 from bot.approved_views import ApprovedView
 from bot.audit import load_or_create_key

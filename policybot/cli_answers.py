@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from bot.approved import current_clauses
+from bot.approved_clauses import current_clauses
 from bot.approved_views import ApprovedView, approved_receipt
 from bot.models import TEAM_NAMES
 from policybot.cli_cases import By, CaseId, JsonFlag, TeamOption, _casework, _echo_json

@@ -98,7 +98,7 @@ def test_ask_and_eval_serve_approved_answers_from_the_database(
     database: Backend,
     template: Path,  # noqa: F811
 ) -> None:
-    from bot.approved import current_clauses
+    from bot.approved_clauses import current_clauses
     from bot.cases import CaseRequest
     from bot.casework import Casework
     from bot.engine import PolicyBot
