@@ -45,6 +45,8 @@ class PlatformNotifier(Protocol):
 
     def message_person(self, platform: str, address: str, text: str) -> None: ...
 
+    def notify_team(self, team: Team, text: str) -> None: ...
+
 
 class PlatformDispatch:
     """The Notifier the outbox calls: each delivery goes to exactly one platform.
@@ -89,6 +91,9 @@ class PlatformDispatch:
             if notifier.platform == platform:
                 return notifier
         raise LookupError(f"{platform} is not mounted on this server")
+
+    def notify_team(self, team: Team, text: str) -> None:
+        self._for_team(team).notify_team(team, text)
 
 
 class Deliveries:

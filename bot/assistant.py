@@ -4,7 +4,8 @@
 work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
 answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
 reopen), feedback, reload, "my cases" and "my team's cases", the admins' insights digest
-(:attr:`Assistant.reports`), and delivering the outbox. An answer to a personal situation
+(:attr:`Assistant.reports`), approved answers (approve, list, show, retire, reinstate),
+and delivering the outbox. An answer to a personal situation
 told in public comes back ``private`` (:mod:`bot.privacy`). Each case it returns carries the
 steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked here, in the core,
 and refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they
@@ -28,6 +29,9 @@ from cachetools import LRUCache
 
 from bot import phrases
 from bot.announcements import Announced, Preview
+from bot.approved_clauses import LiveClauses, live_clauses
+from bot.approved_match import ApprovedMatcher
+from bot.approved_views import ApprovedView
 from bot.audit import load_or_create_key
 from bot.audit_spool import AuditSpool
 from bot.case_views import LIVE, CaseView
@@ -110,6 +114,8 @@ class Assistant:
         self._lock = threading.Lock()
         self._retried_at = 0.0
         self._contacts = ContactKeeper(lambda: self.work.contacts, background=spool is not None)
+        #: Approved answers, served before the documents' own, from the case database.
+        self.matcher = ApprovedMatcher(lambda: self.work.approved)
         self.metrics = Metrics(
             Readings(
                 backlog=lambda: self.work.outbox.backlog(),
@@ -202,7 +208,9 @@ class Assistant:
         """
         window = self.conversations.window(question.platform, question.thread)
         answer = answer_privately(
-            question, self.engine.ask(question, window), enabled=self.settings.private_situations
+            question,
+            self.engine.ask(question, window, approved=self.matcher),
+            enabled=self.settings.private_situations,
         )
         cleaned = clean(question.text)
         if question.thread and carries_subject(cleaned.text):
@@ -458,6 +466,11 @@ class Assistant:
             requested_by, knowledge_dir=knowledge_dir, progress=progress
         )
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
+        if report.changes:  # approved answers resting on a changed clause wait for review
+            try:
+                self.work.approved.suspend_changed(self._clauses())
+            except Exception:  # the next answer given retries it (bot.approved_match)
+                log.exception("approved answers could not be checked after the reload")
         return report
 
     def preview_announcement(self, by: str | None, *, since: str | None = None) -> Preview:
@@ -489,6 +502,61 @@ class Assistant:
         contacts = self.work.contacts
         changed = contacts.mute(person) if muted else contacts.unmute(person)
         return mute_reply(platform, muted=muted, changed=changed)
+
+    def may_approve(self, case_id: str, *, by: str) -> CaseView:
+        """The case, when ``by`` may save an approved answer from it (before a form opens).
+
+        Raises:
+            EscalationError: unknown case.
+            NotAuthorizedError: ``by`` is neither a reviewer of the case's team nor an admin.
+        """
+        case = self.work.cases.get(case_id)
+        self.work.approved.check(case.team, by=by)
+        return case
+
+    def approve(
+        self,
+        case_id: str,
+        *,
+        by: str,
+        text: str | None = None,
+        question: str | None = None,
+        clauses: tuple[str, ...] = (),
+    ) -> ApprovedView:
+        """Save an approved answer for a case's question (see
+        :meth:`bot.approved.ApprovedAnswers.approve`): by default the latest reply on the
+        case, resting on the clauses the bot's answer cited.
+
+        Raises:
+            EscalationError: unknown case or clause, no text, too long.
+            NotAuthorizedError: ``by`` may not act for the case's team.
+        """
+        case = self.work.cases.get(case_id)
+        return self.work.approved.approve(
+            case, by=by, live=self._clauses(), text=text, question=question, clauses=clauses
+        )
+
+    def approved_answers(
+        self, team: str | None = None, status: str | None = None
+    ) -> list[ApprovedView]:
+        """Approved answers, oldest first, optionally of one team and status."""
+        return self.work.approved.list(team, status)
+
+    def approved_answer(self, answer_id: str) -> ApprovedView:
+        """One approved answer (``A-0003``)."""
+        return self.work.approved.get(answer_id)
+
+    def retire(self, answer_id: str, *, by: str, reason: str = "") -> ApprovedView:
+        """Withdraw an approved answer (the team's reviewers and admins only)."""
+        return self.work.approved.retire(answer_id, by=by, reason=reason)
+
+    def reinstate(self, answer_id: str, *, by: str, text: str | None = None) -> ApprovedView:
+        """Re-approve a suspended or retired answer after review, against the clauses as
+        they now stand (the team's reviewers and admins only)."""
+        return self.work.approved.reinstate(answer_id, by=by, live=self._clauses(), text=text)
+
+    def _clauses(self) -> LiveClauses:
+        return live_clauses(self.engine.live_build())
 
     def summary(self) -> list[str]:
         """What this process runs with, a line each, for the log at start (no secrets)."""

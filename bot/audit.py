@@ -33,6 +33,7 @@ from typing import IO, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.approved_views import format_answer_id, parse_answer_id
 from bot.case_views import format_ref
 from bot.db import Clock, Database, utcnow
 from bot.models import Answer, LLMUsage, Question
@@ -101,6 +102,8 @@ class AuditEntry:
     llm_fallback: str | None
     #: The answer id of the earlier question a follow-up was understood with.
     context_answer_id: str | None = None
+    #: The approved answer served (``A-0003``), or None for an answer from the documents.
+    approved_answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """One ``policybot audit --json`` object."""
@@ -162,6 +165,7 @@ class AuditRecord:
     llm_latency_ms: float | None = None
     llm_fallback: str | None = None
     context_answer_id: str | None = None
+    approved_answer_id: int | None = None
 
     @classmethod
     def of(
@@ -193,6 +197,7 @@ class AuditRecord:
             llm_latency_ms=usage.latency_ms if usage else None,
             llm_fallback=usage.fallback if usage else None,
             context_answer_id=answer.context_id or None,
+            approved_answer_id=parse_answer_id(answer.approved.id) if answer.approved else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -322,6 +327,7 @@ class AuditLog:
             llm_latency_ms=record.llm_latency_ms,
             llm_fallback=record.llm_fallback,
             context_answer_id=record.context_answer_id,
+            approved_answer_id=record.approved_answer_id,
         )
 
     def find(self, answer_id: str) -> AuditEntry | None:
@@ -443,4 +449,7 @@ def _entry(row: AuditRow) -> AuditEntry:
         llm_latency_ms=row.llm_latency_ms,
         llm_fallback=row.llm_fallback,
         context_answer_id=row.context_answer_id,
+        approved_answer=(
+            format_answer_id(row.approved_answer_id) if row.approved_answer_id else None
+        ),
     )

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from bot.announcements import Announcements
+from bot.approved import ApprovedAnswers
 from bot.audit import AuditLog, PurgeResult, load_or_create_key, purge
 from bot.case_views import WAITING, format_ref
 from bot.cases import CaseService
@@ -107,6 +108,7 @@ class Casework:
         state: the platform state every instance shares (:mod:`bot.platform_state`).
         contacts: how to reach askers about policy changes, and who muted them.
         announcements: policy-change announcements and their direct messages.
+        approved: the approved answers (:mod:`bot.approved`).
         clock: the current UTC time.
     """
 
@@ -119,6 +121,7 @@ class Casework:
     state: PlatformState
     contacts: ContactBook
     announcements: Announcements
+    approved: ApprovedAnswers
     clock: Clock = utcnow
     #: When this process last applied the retention (``tick`` does it once a day).
     purged_at: datetime | None = field(default=None, init=False)
@@ -144,6 +147,7 @@ class Casework:
             state=PlatformState(DatabaseStateStore(db, clock=clock)),
             contacts=contacts,
             announcements=Announcements(db, settings, contacts, clock=clock),
+            approved=ApprovedAnswers(db, settings, clock=clock),
             clock=clock,
         )
 

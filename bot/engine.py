@@ -24,7 +24,14 @@ from bot.choice import Chooser, Choosers
 from bot.config import Settings
 from bot.conversation import Turn
 from bot.documents import DocumentInfo, due_for_review, read_infos, review_notice
-from bot.embeddings import Embedder, OnnxEmbedder, directory_files, model_name, packaged_files
+from bot.embeddings import (
+    Embedder,
+    OnnxEmbedder,
+    Vectors,
+    directory_files,
+    model_name,
+    packaged_files,
+)
 from bot.errors import EmbedderMismatchError, NotAuthorizedError
 from bot.follow_up import Rewriter, Understood, understand
 from bot.gate import Gate, Gates
@@ -42,6 +49,7 @@ from bot.routing import Router, RoutingModel
 from bot.store import ChromaStore
 
 if TYPE_CHECKING:
+    from bot.approved_match import ApprovedMatcher, Served
     from bot.ports import Phraser
 
 log = logging.getLogger(__name__)
@@ -129,6 +137,9 @@ class PolicyBot:
         )
         self._lock = threading.Lock()
         self._current: _Live | None = None
+        #: Serves approved answers before the documents' own (the command line sets it; the
+        #: Assistant passes its own to :meth:`ask`).
+        self.approved: ApprovedMatcher | None = None
 
     @property
     def llm_stats(self) -> LLMStats | None:
@@ -147,6 +158,10 @@ class PolicyBot:
     def knowledge_version(self) -> str:
         manifest = self.index.current_manifest()
         return manifest.knowledge_version if manifest else ""
+
+    def live_build(self) -> Path:
+        """The live build's directory (its clauses are what approved answers cite)."""
+        return self._live().build.path
 
     def retriever(self) -> Retriever:
         """The retriever of the live build, reopened when another reload has switched it."""
@@ -192,13 +207,22 @@ class PolicyBot:
         documents = read_infos(build.documents_path)
         self._current = _Live(build, retriever, router, gate, chooser, documents)
 
-    def ask(self, question: Question | str, window: Sequence[Turn] = ()) -> Answer:
-        """Answer a question from the documents; never raises for bad input.
+    def ask(
+        self,
+        question: Question | str,
+        window: Sequence[Turn] = (),
+        *,
+        approved: ApprovedMatcher | None = None,
+    ) -> Answer:
+        """Answer a question from the documents, or with a reviewer's approved answer when
+        ``approved`` (default: :attr:`approved`) has one close enough; never raises for bad
+        input.
 
         Args:
             question: the question.
             window: the conversation's earlier questions, oldest first: a follow-up is
                 understood with them (:mod:`bot.follow_up`).
+            approved: the approved answers to serve from.
         """
         started = time.perf_counter()
         if isinstance(question, str):
@@ -237,6 +261,23 @@ class PolicyBot:
             # A message that tries to instruct the bot, and that the documents do not
             # answer, is nobody's situation: no person is offered for it.
             escalation = Escalation()
+        served = self._approved_answer(approved or self.approved, evidence, live)
+        if served is not None:
+            return Answer(
+                question=cleaned.original,
+                answered=True,
+                text=served.text,
+                citations=served.citations,
+                escalation=escalation,
+                confidence=served.ref.similarity,
+                notices=tuple(notices),
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                knowledge_version=live.build.manifest.knowledge_version,
+                id=answer_id,
+                approved=served.ref,
+                context_id=understood.turn.answer_id if understood.turn else "",
+                searched=understood.searched if understood.turn else "",
+            )
         result, usage = self._phrase(understood.searched, evidence, result)
         if result.answered and (due := self._due(live, result)):
             notices.append(review_notice(due))
@@ -269,6 +310,24 @@ class PolicyBot:
             return evidence, confidence(evidence, live.gate)
 
         return understand(text, window, search, rewriter=self.rewriter)
+
+    @staticmethod
+    def _approved_answer(
+        matcher: ApprovedMatcher | None, evidence: Evidence, live: _Live
+    ) -> Served | None:
+        """The approved answer for the question, when one is close enough (see
+        :mod:`bot.approved_match`)."""
+        if matcher is None or evidence.vector is None:
+            return None
+        retriever = live.retriever
+
+        def embed(text: str) -> Vectors:
+            vector = retriever.search(text, k=1).vector
+            assert vector is not None
+            return vector
+
+        found = [(hit.chunk.source, hit.chunk.section) for hit in evidence.hits]
+        return matcher.serve(evidence.vector, found, live.build.path, embed)
 
     def documents_due(self) -> list[DocumentInfo]:
         """The live documents that are past their review date."""

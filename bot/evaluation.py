@@ -19,7 +19,8 @@ The earlier messages are asked first, in one conversation, and only the last tur
 its 95% interval (Wilson's), and is broken down by kind, document, voice and, for
 conversations, whether the last turn depends on the earlier ones; the confidence the engine
 gave its answers is compared with how often the documents really covered the question (its
-reliability).
+reliability). How many questions an approved answer (:mod:`bot.approved`) answered is a
+figure of its own (``approved_served``, and ``approved`` in the counts).
 """
 
 from __future__ import annotations
@@ -319,6 +320,8 @@ METRICS: dict[str, Metric] = {
         lambda o: bool(o.case.context) and o.case.depends is False,
         lambda o: bool(o.answer.context_id),
     ),
+    # Questions answered with a reviewer's approved answer (bot.approved), not the documents.
+    "approved_served": (lambda o: True, lambda o: o.answer.approved is not None),
 }
 BREAKDOWN = (
     "recall@3",
@@ -350,6 +353,7 @@ def score(outcomes: Sequence[Outcome]) -> Report:
     report.counts = {
         "questions": len(outcomes),
         **{kind: sum(o.case.kind == kind for o in outcomes) for kind in KINDS},
+        "approved": sum(o.answer.approved is not None for o in outcomes),
     }
     groupings: dict[str, Callable[[Outcome], str]] = {
         "kind": lambda o: o.case.kind,

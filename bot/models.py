@@ -180,6 +180,34 @@ class LLMUsage:
 
 
 @dataclass(frozen=True)
+class ApprovedRef:
+    """Which approved answer an answer was served from (see :mod:`bot.approved`).
+
+    Attributes:
+        id: the approved answer's id, ``A-0003``.
+        team: the team whose reviewer approved it.
+        approved_by: the reviewer's ``platform:user`` id.
+        approved_at: when it was approved (ISO 8601, UTC).
+        similarity: how close the question was to the approved one (0..1).
+    """
+
+    id: str
+    team: Team
+    approved_by: str
+    approved_at: str
+    similarity: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "team": self.team,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at,
+            "similarity": round(self.similarity, 4),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """The core's reply to a question.
 
@@ -202,6 +230,7 @@ class Answer:
             one was understood with (a follow-up); empty when it was answered alone.
         searched: what was searched for a follow-up (the earlier question and this one
             combined, or a language model's standalone rewrite); empty when answered alone.
+        approved: the approved answer it was served from, if any.
     """
 
     question: str
@@ -218,6 +247,7 @@ class Answer:
     private: bool = False
     context_id: str = ""
     searched: str = ""
+    approved: ApprovedRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``policybot ask --json`` object (see DESIGN.md)."""
@@ -229,4 +259,5 @@ class Answer:
             "escalation": self.escalation.to_json(),
             "notices": list(self.notices),
             "elapsed_ms": round(self.elapsed_ms, 2),
+            "approved": self.approved.to_json() if self.approved else None,
         }

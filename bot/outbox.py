@@ -34,7 +34,7 @@ from bot.storage_models import CaseEventRow, CaseRow, MuteRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["post_case", "deliver_reply", "remind"]
+Kind = Literal["post_case", "deliver_reply", "remind", "review_approved"]
 MessageKind = Literal["announce", "notify"]
 SYSTEM_ACTOR = "policybot"
 _ERROR_CHARS = 500
@@ -426,6 +426,8 @@ def _prepare(session: Session, row: OutboxRow) -> _Call | None:
             return None  # muted after the message was queued
         ref, platform = payload["address"], payload["platform"]
         return _Call("notify", (), conversation_ref=ref, text=payload["text"], platform=platform)
+    if row.kind == "review_approved":  # approved answers to review (bot.approved): no case
+        return _Call("review_approved", (), text=str(payload["text"]), team=row.team or "")
     if row.case_id is None:
         raise ValueError(f"outbox row {row.id} has no case")
     case = session.get_one(CaseRow, row.case_id)
@@ -447,6 +449,8 @@ def _call(notifier: Notifier, call: _Call) -> None:
         notifier.announce(call.platform, call.text)
     elif call.kind == "notify":
         notifier.message_person(call.platform, call.conversation_ref, call.text)
+    elif call.kind == "review_approved":
+        notifier.notify_team(cast(Team, call.team), call.text)
     else:
         notifier.remind(cast(Team, call.team), call.views)
 

@@ -66,6 +66,10 @@ class Notifier(Protocol):
             text: the message.
         """
 
+    def notify_team(self, team: Team, text: str) -> None:
+        """Post a message to the team's channel (neutral markdown), such as the approved
+        answers a reload suspended until a reviewer looks at them."""
+
 
 @dataclass
 class Delivered:
@@ -109,6 +113,9 @@ class RecordingNotifier:
 
     def message_person(self, platform: str, address: str, text: str) -> None:
         self._record(Delivered("message_person", platform, (), address, text))
+
+    def notify_team(self, team: Team, text: str) -> None:
+        self._record(Delivered("notify_team", team, (), text=text))
 
     def of_kind(self, kind: str) -> list[Delivered]:
         """The calls of one kind (``post_case``, ``deliver_reply``, ``remind``,

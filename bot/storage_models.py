@@ -187,6 +187,9 @@ class AuditRow(Base):
     #: understood with; None for a question answered alone.
     context_answer_id: Mapped[str | None] = mapped_column(String(64))
 
+    #: The approved answer served instead of one drawn from the documents, if any.
+    approved_answer_id: Mapped[int | None] = mapped_column(Integer)
+
 
 class PlatformStateRow(Base):
     """What every ``serve`` instance must know alike about the chat platforms (see
@@ -259,3 +262,30 @@ class MuteRow(Base):
 
     person: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime]
+
+
+class ApprovedAnswerRow(Base):
+    """An answer a team's reviewer approved for a question (see :mod:`bot.approved`).
+
+    ``clauses`` holds each cited clause as it stood when approved (source, section, title,
+    text and its hash), so that a reload that changes one can say what changed. ``version``
+    goes up by one with every change to the row: the sum over the table tells every instance
+    that its cached answers are out of date. ``case_ref`` says where the answer came from;
+    nothing of the case but what the reviewer approved is ever served.
+    """
+
+    __tablename__ = "approved_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(20))
+    question: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    clauses: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    case_ref: Mapped[str | None] = mapped_column(String(16))
+    approved_by: Mapped[str] = mapped_column(String(255))
+    approved_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    #: Why the answer is suspended or retired, and by whom; empty while active.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)

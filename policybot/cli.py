@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +16,7 @@ from rich.console import Console
 from adapters.teams.package import teams_package  # stdlib and typer only: cheap to import
 from bot.config import Settings, read_env_file
 from bot.errors import IndexNotBuiltError, PolicyBotError
-from policybot import cli_announce, cli_cases, logs
+from policybot import cli_announce, cli_answers, cli_cases, logs
 from policybot.logs import LogFormat
 
 if TYPE_CHECKING:
@@ -64,6 +64,23 @@ def make_bot() -> PolicyBot:
     from bot.engine import PolicyBot  # numerical libraries: only for commands that answer
 
     return PolicyBot(Settings.from_env())
+
+
+def serve_approved(bot: PolicyBot, settings: Settings) -> Callable[[], None]:
+    """Let the engine serve approved answers from the database (``ask``, ``eval``); returns
+    what closes the database. Without a database the documents answer alone."""
+    from bot.approved import ApprovedAnswers
+    from bot.approved_match import ApprovedMatcher
+    from bot.db import Database
+
+    try:
+        db = Database.open(settings)
+    except Exception as exc:  # answering matters more; say why approved answers are off
+        err.print(f"approved answers are off: the database cannot be opened ({exc})")
+        return lambda: None
+    answers = ApprovedAnswers(db, settings)
+    bot.approved = ApprovedMatcher(lambda: answers)
+    return db.close
 
 
 def _progress_reload(bot: PolicyBot, knowledge: Path | None) -> ReloadReport:
@@ -223,19 +240,24 @@ def ask(
         bool, typer.Option("--jsonl", help="Read questions from stdin, one per line.")
     ] = False,
 ) -> None:
-    """Answer a question from the policy documents."""
+    """Answer a question from the policy documents (or a reviewer's approved answer)."""
     with _errors():
-        bot = make_bot()
-        ensure_index(bot)
-        if jsonl:
-            for line in sys.stdin:
-                typer.echo(json.dumps(bot.ask(line.rstrip("\n")).to_json(), ensure_ascii=False))
-            return
-        if question is None:
+        if question is None and not jsonl:
             raise PolicyBotError(
                 'Give a question, e.g. policybot ask "Can I use Facebook at lunch?"'
             )
-        answer = bot.ask(question)
+        bot = make_bot()
+        ensure_index(bot)
+        close = serve_approved(bot, bot.settings)
+        try:
+            if jsonl:
+                for line in sys.stdin:
+                    answer = bot.ask(line.rstrip("\n"))
+                    typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+                return
+            answer = bot.ask(question or "")
+        finally:
+            close()
     if as_json:
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -328,7 +350,11 @@ def evaluate(
         cases = evaluation.read_cases(file)
         bot = make_bot()
         ensure_index(bot)
-        report = evaluation.run(bot, cases, context=not no_context)
+        close = serve_approved(bot, bot.settings)
+        try:
+            report = evaluation.run(bot, cases, context=not no_context)
+        finally:
+            close()
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -340,6 +366,7 @@ def evaluate(
 
 cli_cases.register(app)
 app.command("announce")(cli_announce.announce)
+cli_answers.register(app)
 app.command("teams-package")(teams_package)
 
 

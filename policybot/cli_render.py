@@ -133,6 +133,8 @@ def audit_lines(entries: Sequence[AuditEntry]) -> list[str]:
     lines = []
     for entry in entries:
         answered = "answered" if entry.answered else "not answered"
+        if entry.approved_answer:
+            answered = entry.approved_answer
         lines.append(
             f"{when(entry.at)}  {shorten(entry.asker, 22):<22} {answered:<12} "
             f"v{entry.knowledge_version or '?'}  {entry.latency_ms:.0f} ms  "

@@ -126,7 +126,14 @@ def test_eval_reports_the_metrics(real_bot: PolicyBot, tmp_path: Path) -> None:
     assert metrics["recall@1"] == 1.0
     assert metrics["key_fact"] == 1.0
     assert metrics["unknown_unanswered"] == 1.0
-    assert metrics["counts"] == {"questions": 2, "answer": 1, "escalate": 0, "unknown": 1}
+    assert metrics["counts"] == {
+        "questions": 2,
+        "answer": 1,
+        "escalate": 0,
+        "unknown": 1,
+        "approved": 0,  # answered with a reviewer's approved answer (none approved here)
+    }
+    assert metrics["approved_served"] == 0.0
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Case buttons carry the case id as their value: ``case_claim``, ``case_reply``,
 ``case_resolve`` and ``case_reopen`` for reviewers, as the core offers them on the case
-(:attr:`bot.case_views.CaseView.actions`); ``case_amend``, for the asker, is in ``blocks``.
+(:attr:`bot.case_views.CaseView.actions`), and ``case_approve`` once it has a reply
+(``approving``); ``case_amend``, for the asker, is in ``blocks``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from adapters.slack.blocks import HELP, Block, Message, actions, button, context
 from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
 from bot import phrases
+from bot.approved_clauses import offers_approval
 from bot.case_views import CaseView
 from bot.models import TEAM_NAMES, Team
 
@@ -36,6 +38,8 @@ OWN_CASES = 10
 LABELS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
 CARD = "card"
 """The block id prefix of the buttons on a case's own card (others are in lists)."""
+APPROVE = "case_approve"
+"""The card's "Save as approved answer" button (see ``approving``)."""
 
 
 def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
@@ -92,6 +96,9 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
     if remark:
         blocks.append(context(escape(remark)))
     blocks.append(case_buttons(case, on_card=True))
+    if offers_approval(case):
+        approve = button(APPROVE, "Save as approved answer", case.id)
+        blocks.append(actions(approve, block_id=f"approve:{case.id}"))
     return text, blocks
 
 

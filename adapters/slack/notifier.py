@@ -116,6 +116,11 @@ class SlackNotifier:
         blocks = [section(piece) for piece in pieces[:40]]
         self.client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
 
+    def notify_team(self, team: Team, text: str) -> None:
+        blocks = [section(piece) for piece in split(to_mrkdwn(text))[:40]]
+        fallback = truncate(text.splitlines()[0] if text else "", 300)
+        self.client.chat_postMessage(channel=self.channels[team], text=fallback, blocks=blocks)
+
     def remember(self, case_id: str, channel: str, ts: str) -> None:
         """Note where a case's card is (from a button pressed on it, or a card posted)."""
         where = json.dumps({"channel": channel, "ts": ts}, separators=(",", ":"))

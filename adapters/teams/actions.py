@@ -1,5 +1,5 @@
-"""Card buttons: escalate, add to a case and feedback (staff); claim, reply, resolve and
-reopen (reviewers).
+"""Card buttons: escalate, add to a case and feedback (staff); claim, reply, resolve, reopen
+and approve (reviewers).
 
 Each button's ``data`` names its ``action`` (see :mod:`adapters.teams.cards` and
 :mod:`adapters.teams.case_cards`) and becomes one call on the core, which decides what is
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
+from adapters.teams.approving import APPROVE, approve
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
 from adapters.teams.case_cards import REPLY_INPUT
 from adapters.teams.identity import configured_people, is_personal, person_id, question_from
@@ -71,6 +72,8 @@ class CardActions:
             await self._feedback(context, data)
         elif action in CASE_STEPS:
             await self._case_step(context, action, data)
+        elif action == APPROVE:
+            await approve(self._assistant, context, data, by=self._person(context), run=self._run)
         else:
             log.warning("teams: unknown card action %r", action[:40])
             await send(context, UNKNOWN)

@@ -4,7 +4,8 @@ asker receives: the team's reply.
 Everything is built from a :class:`~bot.case_views.CaseView`, which names nobody on an
 anonymous case. Case card buttons are the steps the core offers on the case
 (:attr:`bot.case_views.CaseView.actions`) and carry ``{"action": "claim" | "reply" |
-"resolve" | "reopen", "case_id": ...}``; the reply text is the ``reply_text`` input.
+"resolve" | "reopen", "case_id": ...}``; the reply text is the ``reply_text`` input. A case
+with a reply also offers "Save as approved answer" (:mod:`adapters.teams.approving`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
+from adapters.teams.approving import approve_action
 from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
 from bot import phrases
 from bot.case_views import MAX_TEXT, CaseView
@@ -110,6 +112,8 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
             }
         )
     actions = [_submit(LABELS[step], step, case.id, **STYLES.get(step, {})) for step in steps]
+    if (approve := approve_action(case, limit)) is not None:
+        actions.append(approve)
     speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
     return card(body, actions, speak=shorten(plain(speak), limit))
 

@@ -174,6 +174,10 @@ class TeamsNotifier:
         """A message in the person's personal chat with the bot, never in a channel."""
         self._wait(lambda: self.send_privately(address, text_message(text)))
 
+    def notify_team(self, team: Team, text: str) -> None:
+        message = Activity(type="message", text=text, text_format="markdown")
+        self._wait(lambda: self._post(self._channel(team), message))
+
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop
         if loop is None or loop.is_closed():

@@ -162,7 +162,9 @@ def test_question_objects_and_json_contract(real_bot: PolicyBot) -> None:
         "escalation",
         "notices",
         "elapsed_ms",
+        "approved",  # the approved answer it was served from: null for the documents' own
     }
+    assert data["approved"] is None
     assert set(data["citations"][0]) == {"source", "section", "title", "quote", "score"}
     assert set(data["escalation"]) == {"suggested", "team", "reason"}
     assert data["elapsed_ms"] > 0

@@ -46,8 +46,10 @@ class ScriptedEngine:
         self.settings = settings
         self.script: Callable[[Question], Answer] | None = None
 
-    def ask(self, question: Question, window: Sequence[Turn] = ()) -> Answer:
-        return self.script(question) if self.script else self.real.ask(question, window)
+    def ask(self, question: Question, window: Sequence[Turn] = (), **options: Any) -> Answer:
+        if self.script:
+            return self.script(question)
+        return self.real.ask(question, window, **options)
 
     def reload_documents(self, requested_by: str | None = None, **kwargs: Any) -> Any:
         # The engine's own code, checking this test's admins, over the real index.
