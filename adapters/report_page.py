@@ -1,6 +1,6 @@
 """``GET /insights/{token}``: the full insights report an admin's digest links to.
 
-The token is the key (:mod:`bot.digest`): an unknown or expired one gets 404, and the page
+The token is the key (:mod:`bot.ops.digest`): an unknown or expired one gets 404, and the page
 is never cached, indexed or sent on as a referrer. The page is drawn afresh from the
 database on a worker thread, by whichever instance the request reaches.
 """

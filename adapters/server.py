@@ -23,7 +23,7 @@ from adapters.delivery import DELIVERIES, Deliveries, PlatformNotifier
 from adapters.report_page import report_route
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError, ReloadInProgressError
-from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.assistant import Assistant, Escalated
     from bot.case_views import CaseView
+    from bot.cases.outbox import FlushResult
     from bot.config import Settings
     from bot.engine import PolicyBot
     from bot.errors import (
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
         ReloadInProgressError,
     )
     from bot.models import Answer, Citation, Escalation, Question
-    from bot.outbox import FlushResult
-    from bot.reload_report import ReloadReport
+    from bot.reload.report import ReloadReport
 
 # Imported on first use: the command line's case commands need none of the engine's
 # numerical libraries, and 24 of them may start at once.
@@ -36,9 +36,9 @@ _HOMES = {
     "Assistant": "bot.assistant",
     "CaseView": "bot.case_views",
     "Escalated": "bot.assistant",
-    "FlushResult": "bot.outbox",
+    "FlushResult": "bot.cases.outbox",
     "PolicyBot": "bot.engine",
-    "ReloadReport": "bot.index",
+    "ReloadReport": "bot.reload.index",
     "Settings": "bot.config",
     **dict.fromkeys(
         [

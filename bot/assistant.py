@@ -1,19 +1,19 @@
 """The one object adapters hold: every use case of staff, reviewers and admins.
 
 :class:`Assistant` joins the answer engine (:class:`~bot.engine.PolicyBot`) and the case
-work (:class:`~bot.casework.Casework`), and is all an adapter calls: ask, escalate (once per
+work (:class:`~bot.cases.casework.Casework`), and is all an adapter calls: ask, escalate (once per
 answer, team and asker), the asker's note or anonymity, a case's steps (claim, reply, resolve,
 reopen), feedback, reload, "my cases" and "my team's cases", the admins' insights digest
 (:attr:`Assistant.reports`), approved answers (approve, list, show, retire, reinstate),
 and delivering the outbox. An answer to a personal situation
-told in public comes back ``private`` (:mod:`bot.privacy`). Each case it returns carries the
+told in public comes back ``private`` (:mod:`bot.answers.privacy`). Each case it returns carries the
 steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked here, in the core,
 and refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they
 are.
 
 Every answer is written to the audit log; a failure to write it is logged and never keeps
 staff from their answer. A follow-up in a conversation is understood with the conversation's
-earlier questions (:mod:`bot.conversation`, :mod:`bot.follow_up`).
+earlier questions (:mod:`bot.conversation.history`, :mod:`bot.conversation.follow_up`).
 """
 
 from __future__ import annotations
@@ -28,31 +28,31 @@ from typing import Any
 from cachetools import LRUCache
 
 from bot import phrases
-from bot.announcements import Announced, Preview
-from bot.approved_clauses import LiveClauses, live_clauses
-from bot.approved_match import ApprovedMatcher
-from bot.approved_views import ApprovedView
-from bot.audit import load_or_create_key
-from bot.audit_spool import AuditSpool
+from bot.answers.privacy import answer_privately
+from bot.answers.questions import clean
+from bot.approved.clauses import LiveClauses, live_clauses
+from bot.approved.match import ApprovedMatcher
+from bot.approved.views import ApprovedView
+from bot.audit.contacts import ContactKeeper
+from bot.audit.spool import AuditSpool
+from bot.audit.trail import load_or_create_key
 from bot.case_views import LIVE, CaseView
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.outbox import FlushResult
+from bot.cases.service import CaseRequest
 from bot.config import Settings
-from bot.contacts import ContactKeeper
-from bot.conversation import Conversations, carries_subject
-from bot.digest import Reports
+from bot.conversation.history import Conversations, carries_subject
 from bot.engine import PolicyBot
 from bot.errors import EscalationError, NotAuthorizedError
-from bot.index import Progress
-from bot.metrics import Metrics, Readings
 from bot.models import TEAMS, Answer, Citation, Question, Team
-from bot.notices import mute_reply
-from bot.outbox import FlushResult
+from bot.ops.announcements import Announced, Preview
+from bot.ops.digest import Reports
+from bot.ops.metrics import Metrics, Readings
+from bot.ops.notices import mute_reply
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
-from bot.privacy import answer_privately
-from bot.questions import clean
-from bot.reload_report import ReloadReport
+from bot.reload.index import Progress
+from bot.reload.report import ReloadReport
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class Assistant:
     @property
     def reports(self) -> Reports:
         """Insights for admins: the weekly digest (admins only) and the full report's page
-        its link opens (:mod:`bot.digest`).
+        its link opens (:mod:`bot.ops.digest`).
 
         Raises:
             EscalationError: the database is unavailable.
@@ -202,9 +202,9 @@ class Assistant:
 
         A question asked in a conversation (:attr:`Question.thread`) is understood with
         that conversation's recent questions, kept in the database for every instance
-        (:mod:`bot.conversation`); its audit row names the earlier answer that gave the
+        (:mod:`bot.conversation.history`); its audit row names the earlier answer that gave the
         context. A personal situation told in public comes back ``private``
-        (:mod:`bot.privacy`): the adapter sends it to the asker alone.
+        (:mod:`bot.answers.privacy`): the adapter sends it to the asker alone.
         """
         window = self.conversations.window(question.platform, question.thread)
         answer = answer_privately(
@@ -469,7 +469,7 @@ class Assistant:
         if report.changes:  # approved answers resting on a changed clause wait for review
             try:
                 self.work.approved.suspend_changed(self._clauses())
-            except Exception:  # the next answer given retries it (bot.approved_match)
+            except Exception:  # the next answer given retries it (bot.approved.match)
                 log.exception("approved answers could not be checked after the reload")
         return report
 
@@ -488,7 +488,7 @@ class Assistant:
     ) -> Announced:
         """Announce the policy changes (admins only): the post for the announcement channels
         and a direct message per changed clause to the staff it concerns, through the outbox
-        (see :mod:`bot.announcements`); ``version`` is the one the admin's preview showed.
+        (see :mod:`bot.ops.announcements`); ``version`` is the one the admin's preview showed.
 
         Raises:
             NotAuthorizedError: ``by`` is not an admin.
@@ -524,7 +524,7 @@ class Assistant:
         clauses: tuple[str, ...] = (),
     ) -> ApprovedView:
         """Save an approved answer for a case's question (see
-        :meth:`bot.approved.ApprovedAnswers.approve`): by default the latest reply on the
+        :meth:`bot.approved.service.ApprovedAnswers.approve`): by default the latest reply on the
         case, resting on the clauses the bot's answer cited.
 
         Raises:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import EscalationError
 from bot.models import TEAMS, Answer, Question, Team
-from bot.storage_models import CaseEventRow, CaseRow, OutboxRow
+from bot.storage.models import CaseEventRow, CaseRow, OutboxRow
 
 Status = Literal["open", "claimed", "answered", "resolved", "reopened"]
 STATUSES: tuple[Status, ...] = ("open", "claimed", "answered", "resolved", "reopened")

@@ -291,7 +291,7 @@ class Settings:
 
     def get(self, name: str, default: str = "") -> str:
         """A language-model variable (``OPENAI_*``, ``AZURE_OPENAI_*``), read by
-        :class:`~bot.llm_config.LLMConfig`; Slack and Teams have :attr:`slack` and
+        :class:`~bot.llm.config.LLMConfig`; Slack and Teams have :attr:`slack` and
         :attr:`teams`."""
         if not name.startswith(_MODEL_PREFIXES):
             raise KeyError(f"{name} is not a model variable: use Settings.slack or .teams")

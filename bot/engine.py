@@ -19,12 +19,19 @@ from typing import TYPE_CHECKING
 
 from threadpoolctl import threadpool_limits
 
-from bot.answering import NOT_FOUND, Draft, confidence, draft
-from bot.choice import Chooser, Choosers
+from bot.answers.answering import NOT_FOUND, Draft, confidence, draft
+from bot.answers.choice import Chooser, Choosers
+from bot.answers.gate import Gate, Gates
+from bot.answers.questions import clean
+from bot.answers.retrieval import Evidence, Retriever
+from bot.answers.routing import Router, RoutingModel
 from bot.config import Settings
-from bot.conversation import Turn
-from bot.documents import DocumentInfo, due_for_review, read_infos, review_notice
-from bot.embeddings import (
+from bot.conversation.follow_up import Rewriter, Understood, understand
+from bot.conversation.history import Turn
+from bot.conversation.rewrite import rewriter_from_settings
+from bot.errors import EmbedderMismatchError, NotAuthorizedError
+from bot.knowledge.documents import DocumentInfo, due_for_review, read_infos, review_notice
+from bot.knowledge.embeddings import (
     Embedder,
     OnnxEmbedder,
     Vectors,
@@ -32,24 +39,17 @@ from bot.embeddings import (
     model_name,
     packaged_files,
 )
-from bot.errors import EmbedderMismatchError, NotAuthorizedError
-from bot.follow_up import Rewriter, Understood, understand
-from bot.gate import Gate, Gates
-from bot.glossary import Glossary
-from bot.index import Build, IndexManager, Progress, StoreFactory
-from bot.llm import LLMStats, OpenAIPhraser, phraser_from_settings
-from bot.llm_embeddings import openai_embedder
-from bot.llm_hints import hint_writer_from_settings
-from bot.llm_rewrite import rewriter_from_settings
+from bot.knowledge.glossary import Glossary
+from bot.knowledge.store import ChromaStore
+from bot.llm.embeddings import openai_embedder
+from bot.llm.hints import hint_writer_from_settings
+from bot.llm.phrasing import LLMStats, OpenAIPhraser, phraser_from_settings
 from bot.models import Answer, Escalation, LLMUsage, Question
-from bot.questions import clean
-from bot.reload_report import ReloadReport
-from bot.retrieval import Evidence, Retriever
-from bot.routing import Router, RoutingModel
-from bot.store import ChromaStore
+from bot.reload.index import Build, IndexManager, Progress, StoreFactory
+from bot.reload.report import ReloadReport
 
 if TYPE_CHECKING:
-    from bot.approved_match import ApprovedMatcher, Served
+    from bot.approved.match import ApprovedMatcher, Served
     from bot.ports import Phraser
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ class PolicyBot:
         Args:
             question: the question.
             window: the conversation's earlier questions, oldest first: a follow-up is
-                understood with them (:mod:`bot.follow_up`).
+                understood with them (:mod:`bot.conversation.follow_up`).
             approved: the approved answers to serve from.
         """
         started = time.perf_counter()
@@ -302,7 +302,7 @@ class PolicyBot:
         self, text: str, window: Sequence[Turn], live: _Live | None = None
     ) -> Understood:
         """What a cleaned message is taken to mean in its conversation, and what the live
-        build's search finds for it (see :func:`bot.follow_up.understand`)."""
+        build's search finds for it (see :func:`bot.conversation.follow_up.understand`)."""
         live = live or self._live()
 
         def search(searched: str) -> tuple[Evidence, float]:
@@ -316,7 +316,7 @@ class PolicyBot:
         matcher: ApprovedMatcher | None, evidence: Evidence, live: _Live
     ) -> Served | None:
         """The approved answer for the question, when one is close enough (see
-        :mod:`bot.approved_match`)."""
+        :mod:`bot.approved.match`)."""
         if matcher is None or evidence.vector is None:
             return None
         retriever = live.retriever

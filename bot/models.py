@@ -122,7 +122,7 @@ class Question:
     public: bool = False
     #: The conversation the question is asked in, as the adapter names it (a Slack thread or
     #: DM, a Teams conversation, a console session): a follow-up there is understood with
-    #: its earlier questions (:mod:`bot.conversation`). Empty for a question asked alone.
+    #: its earlier questions (:mod:`bot.conversation.history`). Empty for a question asked alone.
     thread: str = ""
 
 
@@ -181,7 +181,7 @@ class LLMUsage:
 
 @dataclass(frozen=True)
 class ApprovedRef:
-    """Which approved answer an answer was served from (see :mod:`bot.approved`).
+    """Which approved answer an answer was served from (see :mod:`bot.approved.service`).
 
     Attributes:
         id: the approved answer's id, ``A-0003``.
@@ -224,7 +224,7 @@ class Answer:
         id: a short id staff give feedback by (``policybot feedback``, the buttons).
         usage: the language-model call made for this answer, if any (for the audit).
         private: the answer goes to the asker alone, though asked in public: it tells of
-            their own situation (:func:`bot.privacy.answer_privately`). The public
+            their own situation (:func:`bot.answers.privacy.answer_privately`). The public
             conversation gets only :data:`bot.phrases.REPLIED_PRIVATELY`.
         context_id: the answer id of the earlier question in the conversation that this
             one was understood with (a follow-up); empty when it was answered alone.

@@ -2,7 +2,7 @@
 
 Adapters render these plain sentences as Block Kit, Adaptive Cards or terminal text (adding
 only their own markup, emoji or mentions), so that staff and reviewers read the same words in
-Slack and in Teams. Refusals are worded where they are raised (:mod:`bot.case_rules`,
+Slack and in Teams. Refusals are worded where they are raised (:mod:`bot.cases.rules`,
 :mod:`bot.engine`); these are the rest: the apology, thanks, case statuses and headings.
 """
 

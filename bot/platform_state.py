@@ -10,7 +10,7 @@ to any of them, and retry it on another. What one instance learns, the others mu
 - what an adapter learns from incoming messages and needs later for proactive messages
   (display names, personal chats opened, the service URL);
 - each conversation's recent questions, so that a follow-up is understood on any instance
-  (:mod:`bot.conversation`).
+  (:mod:`bot.conversation.history`).
 
 Values are opaque strings that the adapter writes and reads; the core never looks inside.
 :class:`PlatformState` sits over a :class:`~bot.ports.StateStore`: :class:`DatabaseStateStore`
@@ -19,7 +19,7 @@ Values are opaque strings that the adapter writes and reads; the core never look
 request: a store that fails is logged, and the answer is the one that errs on the side of
 answering (an event not seen before, a card not known).
 
-Old rows go with the retention (:func:`purge_state`, called by :func:`bot.audit.purge`):
+Old rows go with the retention (:func:`purge_state`, called by :func:`bot.audit.trail.purge`):
 event ids and conversations' questions after :data:`EVENTS_KEPT`, everything else
 ``POLICYBOT_RETENTION_DAYS`` after it was last written.
 """
@@ -39,9 +39,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db import Clock, Database, utcnow
 from bot.ports import StateStore
-from bot.storage_models import PlatformStateRow
+from bot.storage.db import Clock, Database, utcnow
+from bot.storage.models import PlatformStateRow
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ T = TypeVar("T")
 EVENT = "event"
 THREAD = "thread"
 CARD = "card"
-#: A conversation's recent questions (:mod:`bot.conversation`).
+#: A conversation's recent questions (:mod:`bot.conversation.history`).
 CONVERSATION = "conversation"
 
 PAUSE = 30.0

@@ -2,11 +2,11 @@
 
 :class:`Notifier` is how escalations and policy-change announcements reach people. The core
 never calls it directly when a case changes or an announcement is confirmed: it writes an
-outbox row in the same transaction as the change, and :meth:`bot.outbox.Outbox.flush` calls
-the notifier later (see ``bot/outbox.py``). A method that raises means "not delivered": the
+outbox row in the same transaction as the change, and :meth:`bot.cases.outbox.Outbox.flush` calls
+the notifier later (see ``bot/cases/outbox.py``). A method that raises means "not delivered": the
 row stays pending and is retried with backoff.
 
-:class:`Phraser` is how a language model rewrites an extractive answer (``bot/llm.py``).
+:class:`Phraser` is how a language model rewrites an extractive answer (``bot/llm/phrasing.py``).
 
 :class:`StateStore` keeps what every ``serve`` instance must know alike about the chat
 platforms (``bot/platform_state.py``).
@@ -22,8 +22,8 @@ from bot.case_views import CaseView
 from bot.models import LLMUsage, Team
 
 if TYPE_CHECKING:  # the case commands import this module and need no search libraries
-    from bot.answering import Draft
-    from bot.retrieval import Evidence
+    from bot.answers.answering import Draft
+    from bot.answers.retrieval import Evidence
 
 
 class Notifier(Protocol):

@@ -21,7 +21,7 @@ from policybot.logs import LogFormat
 
 if TYPE_CHECKING:
     from bot.engine import PolicyBot
-    from bot.reload_report import ReloadReport
+    from bot.reload.report import ReloadReport
 
 app = typer.Typer(
     name="policybot",
@@ -69,9 +69,9 @@ def make_bot() -> PolicyBot:
 def serve_approved(bot: PolicyBot, settings: Settings) -> Callable[[], None]:
     """Let the engine serve approved answers from the database (``ask``, ``eval``); returns
     what closes the database. Without a database the documents answer alone."""
-    from bot.approved import ApprovedAnswers
-    from bot.approved_match import ApprovedMatcher
-    from bot.db import Database
+    from bot.approved.match import ApprovedMatcher
+    from bot.approved.service import ApprovedAnswers
+    from bot.storage.db import Database
 
     try:
         db = Database.open(settings)
@@ -131,7 +131,7 @@ def doctor(
     """Check the configuration and every service it names; exit 1 if any check fails."""
     from adapters.slack import doctor_check as slack_check
     from adapters.teams import doctor_check as teams_check
-    from bot import doctor as checks
+    from bot.ops import doctor as checks
 
     with _errors():
         settings = Settings.from_env()
@@ -151,7 +151,7 @@ def backup(
     target: Annotated[Path, typer.Argument(help="A new directory for the copy.")],
 ) -> None:
     """Copy the data directory (database, audit key, live index) while the bot runs."""
-    from bot.backup import backup as take_backup
+    from bot.ops.backup import backup as take_backup
 
     with _errors():
         report = take_backup(Settings.from_env(), target)
@@ -170,8 +170,8 @@ def insights(
     """What staff ask, where the documents fail them, and how fast cases are answered."""
     from datetime import UTC, datetime
 
-    from bot.db import Database
-    from bot.insights import gather, markdown
+    from bot.ops.insights import gather, markdown
+    from bot.storage.db import Database
 
     if fmt not in {"md", "json", "html"}:
         err.print(
@@ -194,7 +194,7 @@ def insights(
     if fmt == "json":
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2, default=str))
     elif fmt == "html":
-        from bot.insights_html import render
+        from bot.ops.insights_html import render
 
         typer.echo(render(report), nl=False)
     else:
@@ -214,7 +214,7 @@ def changes(
 ) -> None:
     """The clauses the last reload (or every reload since a version) added, removed and
     changed, with the words that changed."""
-    from bot.changes import markdown, read_log
+    from bot.knowledge.changes import markdown, read_log
 
     if fmt not in {"md", "json", "html"}:
         err.print(
@@ -344,7 +344,7 @@ def evaluate(
     """Measure retrieval, answers, routing and latency on a question set, with 95% intervals
     and a breakdown by kind, document and voice (and, for conversations, by whether the last
     turn depends on the earlier ones)."""
-    from bot import evaluation
+    from bot.ops import evaluation
 
     with _errors():
         cases = evaluation.read_cases(file)

@@ -2,7 +2,7 @@
 
 A reviewer approves the reply they wrote on a case (or a new text) for its question, with
 the clauses it rests on; later questions close in meaning are answered with it (see
-``bot/approved.py``). The reviewer names themself with ``--by`` and is checked against the
+``bot/approved/service.py``). The reviewer names themself with ``--by`` and is checked against the
 team's reviewers and the admins like anywhere else. These commands need no search
 libraries: the clauses are read from the live build's files.
 """
@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from bot.approved_clauses import current_clauses
-from bot.approved_views import ApprovedView, approved_receipt
+from bot.approved.clauses import current_clauses
+from bot.approved.views import ApprovedView, approved_receipt
 from bot.models import TEAM_NAMES
 from policybot.cli_cases import By, CaseId, JsonFlag, TeamOption, _casework, _echo_json
 

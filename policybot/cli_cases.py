@@ -26,7 +26,7 @@ from policybot import cli_render as render
 
 if TYPE_CHECKING:
     from bot.case_views import CaseView
-    from bot.casework import Casework
+    from bot.cases.casework import Casework
 
 # The database libraries load inside the commands: `policybot ask` registers these
 # commands but must not pay for importing SQLAlchemy.
@@ -74,7 +74,7 @@ def _casework() -> Iterator[Casework]:
     """The services, with every expected failure turned into one line on stderr, exit 1."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.casework import Casework
+    from bot.cases.casework import Casework
 
     work: Casework | None = None
     try:
@@ -127,7 +127,7 @@ def open_case(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case, e.g. one logged from a phone call or an email."""
-    from bot.cases import CaseRequest
+    from bot.cases.service import CaseRequest
 
     with _casework() as work:
         request = CaseRequest(
@@ -182,7 +182,7 @@ def reply_case(
 ) -> None:
     """Reply to the asker (delivered in their chat by `policybot serve`); a reply on an
     unclaimed case claims it for you."""
-    from bot.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
+    from bot.cases.outbox import UNREACHABLE_PLATFORMS, unreachable_reason
 
     with _casework() as work:
         before = work.cases.get(case_id).claimed_by
@@ -304,7 +304,7 @@ def audit(
     if fmt == "json":
         _echo_json([entry.to_json() for entry in entries])
     elif fmt == "csv":
-        from bot.audit import write_csv
+        from bot.audit.trail import write_csv
 
         write_csv(entries, sys.stdout)
     else:

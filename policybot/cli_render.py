@@ -15,9 +15,9 @@ from typing import IO, TYPE_CHECKING
 from bot.models import TEAM_NAMES
 
 if TYPE_CHECKING:  # storage modules: the command line loads them only for the case commands
-    from bot.audit import AuditEntry
+    from bot.audit.trail import AuditEntry
     from bot.case_views import CaseView
-    from bot.feedback import FeedbackSummary
+    from bot.cases.feedback import FeedbackSummary
 
 CASE_CSV_FIELDS = (
     "id",
@@ -60,7 +60,7 @@ def asker_label(case: CaseView) -> str:
 
 def case_lines(case: CaseView) -> list[str]:
     """``escalations show``: the case and its whole history."""
-    from bot.outbox import UNREACHABLE_PLATFORMS
+    from bot.cases.outbox import UNREACHABLE_PLATFORMS
 
     lines = [
         f"{case.id}  {case.status}  {TEAM_NAMES[case.team]}",
@@ -103,7 +103,7 @@ def case_table(cases: Sequence[CaseView]) -> list[str]:
 
 def write_cases_csv(cases: Iterable[CaseView], stream: IO[str]) -> None:
     """``escalations export --format csv``; citations and events as JSON cells."""
-    from bot.audit import spreadsheet_safe
+    from bot.audit.trail import spreadsheet_safe
 
     writer = csv.DictWriter(stream, fieldnames=CASE_CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()

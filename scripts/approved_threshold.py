@@ -5,7 +5,7 @@ be answered with it (``match``) and close but different questions that must not
 (``near_miss``); see ``eval/README.md``. Each half is matched against its own approved
 questions, embedded as the engine embeds them, and, as the matcher does, only an approved
 question whose clause is among those retrieval finds for the query is a candidate
-(``bot/approved_match.py``). The threshold is chosen on the tuning half
+(``bot/approved/match.py``). The threshold is chosen on the tuning half
 alone: the lowest at which no question there is served a wrong approved answer (precision
 1.0), which gives the most paraphrases their answer; precision and recall are then reported on
 the test half, which played no part in the choice.
@@ -27,11 +27,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.approved_match import FOUND  # noqa: E402
+from bot.answers.questions import clean  # noqa: E402
+from bot.approved.match import FOUND  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.embeddings import Vectors  # noqa: E402
 from bot.engine import PolicyBot  # noqa: E402
-from bot.questions import clean  # noqa: E402
+from bot.knowledge.embeddings import Vectors  # noqa: E402
 
 SETS = ROOT / "eval" / "approved"
 

@@ -48,9 +48,9 @@ print(json.dumps({"seconds": time.perf_counter() - started, "chunks": report.chu
 EMBED_JOB = (
     JOB_PRELUDE
     + """
-from bot.embeddings import OnnxEmbedder
+from bot.knowledge.embeddings import OnnxEmbedder
 bot = PolicyBot(settings)
-texts = [c.text for c in bot.index.open().chunks]
+texts = [c.text for c in bot.reload.index.open().chunks]
 embedder = OnnxEmbedder.packaged()
 embedder.embed(texts[:8])
 started = time.perf_counter()

@@ -27,16 +27,16 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bot import choice
-from bot.choice import Chooser, Choosers
+from bot.answers import choice
+from bot.answers.choice import Chooser, Choosers
+from bot.answers.gate import FEATURES, GATE_FILE, LEXICAL, Gate, Gates, features
+from bot.answers.linear import Logistic
+from bot.answers.questions import clean
+from bot.answers.retrieval import Evidence
 from bot.config import Settings
 from bot.engine import PolicyBot
-from bot.evaluation import Case, read_cases
-from bot.gate import FEATURES, GATE_FILE, LEXICAL, Gate, Gates, features
-from bot.hints import HINTS_DIR
-from bot.linear import Logistic
-from bot.questions import clean
-from bot.retrieval import Evidence
+from bot.knowledge.hints import HINTS_DIR
+from bot.ops.evaluation import Case, read_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Inverse regularisation strength, chosen by cross-validation on the tune split.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.text import terms
+from bot.answers.text import terms
 
 
 class FakeEmbedder:

@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.chunking import chunk_document
-from bot.loaders import discover, load_document
+from bot.knowledge.chunking import chunk_document
+from bot.knowledge.loaders import discover, load_document
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))

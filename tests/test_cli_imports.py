@@ -22,7 +22,8 @@ UNUSED_BY_ASK = (
 def test_the_ask_command_path_imports_no_storage_sdk_or_server() -> None:
     script = (
         "import sys\n"
-        "import policybot.cli, adapters.console, bot.engine, bot.index, bot.retrieval\n"
+        "import policybot.cli, adapters.console, bot.engine, bot.reload.index\n"
+        "import bot.answers.retrieval\n"
         "from adapters.console import render\n"
         f"unused = {set(UNUSED_BY_ASK)!r}\n"
         "print(','.join(sorted({n.split('.')[0] for n in sys.modules} & unused)))\n"

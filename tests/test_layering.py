@@ -48,12 +48,12 @@ def test_public_surface_is_sorted_and_complete() -> None:
 
 
 STORAGE_MODULES = (
-    "bot.audit",
-    "bot.case_rows",
-    "bot.cases",
-    "bot.casework",
-    "bot.db",
-    "bot.outbox",
+    "bot.audit.trail",
+    "bot.cases.rows",
+    "bot.cases.service",
+    "bot.cases.casework",
+    "bot.storage.db",
+    "bot.cases.outbox",
 )
 
 

@@ -29,8 +29,8 @@ from adapters.slack.notifier import SlackNotifier
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
 from bot.assistant import Assistant
 from bot.config import Settings
-from bot.doctor import Check, failed, ok, skipped
 from bot.errors import ConfigError
+from bot.ops.doctor import Check, failed, ok, skipped
 
 __all__ = ["mount"]
 

@@ -3,7 +3,7 @@ button (drawn in ``case_blocks``) opens a modal with the question, the text and 
 to edit, and its submission saves it through the core (:meth:`bot.assistant.Assistant.approve`).
 
 Whether a card offers the button, who may press it and what is refused are the core's
-(:func:`bot.approved_clauses.offers_approval`, its refusals); this module only draws and translates.
+(:func:`bot.approved.clauses.offers_approval`, its refusals); this module only draws and translates.
 The modal keeps the case id in ``private_metadata``.
 """
 
@@ -22,8 +22,8 @@ from adapters.slack.context import SlackBot
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import escape, mentions, truncate
 from adapters.slack.refs import person
-from bot.approved_clauses import draft_of
-from bot.approved_views import (
+from bot.approved.clauses import draft_of
+from bot.approved.views import (
     CLAUSES_HINT,
     QUESTION_HINT,
     ApprovalDraft,

@@ -11,8 +11,8 @@ from typing import Any
 
 from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
 from bot import phrases
+from bot.answers.offers import Offer, answer_offers
 from bot.models import TEAMS, Answer, Citation, Team
-from bot.offers import Offer, answer_offers
 
 Block = dict[str, Any]
 Message = tuple[str, list[Block]]

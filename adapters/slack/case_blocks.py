@@ -15,7 +15,7 @@ from adapters.slack.blocks import HELP, Block, Message, actions, button, context
 from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
 from bot import phrases
-from bot.approved_clauses import offers_approval
+from bot.approved.clauses import offers_approval
 from bot.case_views import CaseView
 from bot.models import TEAM_NAMES, Team
 

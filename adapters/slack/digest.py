@@ -1,6 +1,6 @@
-"""The admins' weekly insights digest in Slack's App Home (:mod:`bot.digest`).
+"""The admins' weekly insights digest in Slack's App Home (:mod:`bot.ops.digest`).
 
-The core decides who is an admin: for anyone else :meth:`bot.digest.Reports.digest` refuses,
+The core decides who is an admin: for anyone else :meth:`bot.ops.digest.Reports.digest` refuses,
 and App Home shows no digest. The full report is linked (``POLICYBOT_PUBLIC_URL``), or the
 digest says how to write it with the command line.
 """
@@ -12,8 +12,8 @@ import logging
 from adapters.slack.blocks import Block, section
 from adapters.slack.context import SlackBot
 from adapters.slack.mrkdwn import escape
-from bot.digest import DIGEST_DAYS, LINK_DAYS, Digest
 from bot.errors import NotAuthorizedError, PolicyBotError
+from bot.ops.digest import DIGEST_DAYS, LINK_DAYS, Digest
 
 log = logging.getLogger(__name__)
 

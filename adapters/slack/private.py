@@ -1,6 +1,6 @@
 """A personal situation told in a channel: the answer goes to the asker by direct message.
 
-The core marks such an answer ``private`` (:mod:`bot.privacy`). Slack offers two private
+The core marks such an answer ``private`` (:mod:`bot.answers.privacy`). Slack offers two private
 places: an ephemeral message in the channel, or the asker's direct message with the bot. The
 direct message is used: it stays (an ephemeral message is gone when Slack reloads and never
 reaches the asker's other devices), its buttons keep working, and the asker's case, should

@@ -17,8 +17,8 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.doctor import Check, failed, ok, skipped
 from bot.errors import ConfigError
+from bot.ops.doctor import Check, failed, ok, skipped
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -4,7 +4,7 @@ clauses to edit, and its "Approve" button (``{"action": "approve", "case_id": ..
 it through the core (:meth:`bot.assistant.Assistant.approve`).
 
 Whether a card offers the form, who may approve and what is refused are the core's
-(:func:`bot.approved_clauses.offers_approval`, its refusals, which the turn's error handler shows);
+(:func:`bot.approved.clauses.offers_approval`, its refusals, which the turn's error handler shows);
 this module only draws and translates.
 """
 
@@ -19,8 +19,8 @@ from botbuilder.core import TurnContext
 
 from adapters.teams.cards import Card, card, escape, shorten, text
 from adapters.teams.sending import send
-from bot.approved_clauses import draft_of, offers_approval
-from bot.approved_views import (
+from bot.approved.clauses import draft_of, offers_approval
+from bot.approved.views import (
     CLAUSES_HINT,
     MAX_ANSWER,
     MAX_QUESTION,

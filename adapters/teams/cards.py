@@ -21,9 +21,9 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
 from bot import phrases
+from bot.answers.offers import answer_offers
 from bot.case_views import MAX_NOTE, CaseView
 from bot.models import TEAM_NAMES, Answer, Citation, Team
-from bot.offers import answer_offers
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -132,7 +132,8 @@ def feedback_action(helpful: bool, answer_id: str) -> Card:
 
 
 def answer_actions(answer: Answer) -> list[Card]:
-    """Feedback and escalation, as the core offers them (:func:`bot.offers.answer_offers`)."""
+    """Feedback and escalation, as the core offers them
+    (:func:`bot.answers.offers.answer_offers`)."""
     return [
         escalate_action(offer.team, answer.id, suggested=offer.suggested)
         if offer.team

@@ -1,4 +1,4 @@
-"""``insights`` in Teams: the admins' weekly digest, on request (:mod:`bot.digest`).
+"""``insights`` in Teams: the admins' weekly digest, on request (:mod:`bot.ops.digest`).
 
 The core decides who is an admin; its refusal reaches the one turn-error handler, which shows
 it. The digest is a card with the full report linked (an *Open the full report* button,
@@ -20,7 +20,7 @@ from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
 from bot import phrases
 from bot.assistant import Assistant
-from bot.digest import LINK_DAYS, Digest
+from bot.ops.digest import LINK_DAYS, Digest
 
 WORDS = frozenset({"insights", "/insights"})
 

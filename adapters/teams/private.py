@@ -1,6 +1,6 @@
 """A personal situation told in a channel or group chat: the answer goes to a personal chat.
 
-The core marks such an answer ``private`` (:mod:`bot.privacy`). Teams has no message only
+The core marks such an answer ``private`` (:mod:`bot.answers.privacy`). Teams has no message only
 one member of a conversation sees, so the answer card, with its offer of a person, goes to the
 asker's personal chat with the bot: a proactive message, in the chat the bot opens with them
 through the connector's create-conversation call when it has none yet

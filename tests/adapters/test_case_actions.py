@@ -1,5 +1,6 @@
 """A case, and an answer, offer the same buttons on every platform: the core computes them
-(:attr:`bot.case_views.CaseView.actions`, :func:`bot.offers.answer_offers`), and Slack's Block
+(:attr:`bot.case_views.CaseView.actions`, :func:`bot.answers.offers.answer_offers`), and
+Slack's Block
 Kit and Teams' Adaptive Cards draw exactly those, in that order."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from adapters.console import ConsoleChat
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 

@@ -14,7 +14,7 @@ from adapters.delivery import PlatformDispatch
 from adapters.server import ASSISTANT, RELOAD_LOCK, create_app
 from bot.assistant import Assistant
 from bot.case_views import CaseView
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.models import Question, Team

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
-from bot.db import Database, normalise_url
-from bot.storage_models import Base
+from bot.storage.db import Database, normalise_url
+from bot.storage.models import Base
 from tests.postgres import admin_sql, create_schema
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.assistant import Assistant
-from bot.casework import Casework
-from bot.changes import ChangeSet, ClauseChange, append_log
+from bot.audit.contacts import Contact, ContactKeeper
+from bot.cases.casework import Casework
 from bot.config import Settings
-from bot.contacts import Contact, ContactKeeper
 from bot.engine import PolicyBot
 from bot.errors import AnnouncementError, ConfigError, NotAuthorizedError
+from bot.knowledge.changes import ChangeSet, ClauseChange, append_log
 from bot.models import Answer, Citation, Question
 from bot.ports import RecordingNotifier
-from bot.storage_models import ContactRow
+from bot.storage.models import ContactRow
 from tests.bot.conftest import ADMIN, Backend, FakeClock
 
 POLICY = "electronic-communication-and-social-media-policy.md"

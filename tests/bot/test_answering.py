@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.answering import draft
-from bot.choice import FEATURES, Chooser, Choosers, candidate_features, is_polar
-from bot.gate import Gate
-from bot.linear import Logistic
+from bot.answers.answering import draft
+from bot.answers.choice import FEATURES, Chooser, Choosers, candidate_features, is_polar
+from bot.answers.gate import Gate
+from bot.answers.linear import Logistic
+from bot.answers.retrieval import Evidence, Hit, QueryTerm
+from bot.answers.text import term_set, terms
 from bot.models import Chunk
-from bot.retrieval import Evidence, Hit, QueryTerm
-from bot.text import term_set, terms
 
 #: A gate that answers everything it is shown.
 ALWAYS = Gate(Logistic(("meaning",), np.zeros(1), np.ones(1), np.zeros(1), 10.0), 0.5)

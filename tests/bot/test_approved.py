@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.errors import EscalationError, NotAuthorizedError
-from bot.evaluation import Case, Outcome, score
 from bot.models import Answer, ApprovedRef, Question
+from bot.ops.evaluation import Case, Outcome, score
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import ADMIN, COMMS, HR, STAFF, Backend, FakeClock
 from tests.bot.test_index import POLICY, Site, indexed, site, template  # noqa: F401

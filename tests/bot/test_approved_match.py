@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.models import Question

@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot import assistant as assistant_module
-from bot import db, phrases
+from bot import phrases
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Question
+from bot.storage import db
 
 QUESTION = "A journalist has just phoned me asking about a Council decision. What should I do?"
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.engine import PolicyBot
 from bot.models import Question
 from tests.bot.conftest import Backend

@@ -8,9 +8,9 @@ import stat
 from dataclasses import replace
 from pathlib import Path
 
-from bot.audit import CSV_FIELDS, LLMUsage, load_or_create_key, pseudonymise, purge, write_csv
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.audit.trail import CSV_FIELDS, LLMUsage, load_or_create_key, pseudonymise, purge, write_csv
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
 from bot.models import Answer, Citation, Escalation, Question
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import HR, STAFF, FakeClock

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.audit import AuditLog, load_or_create_key
-from bot.audit_spool import SPOOL_DIR, AuditSpool
-from bot.casework import Casework
-from bot.db import Database
+from bot.audit.spool import SPOOL_DIR, AuditSpool
+from bot.audit.trail import AuditLog, load_or_create_key
+from bot.cases.casework import Casework
 from bot.models import Answer, Question
+from bot.storage.db import Database
 from tests.bot.conftest import STAFF, Backend
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.audit import KEY_FILE
-from bot.backup import backup
-from bot.casework import Casework
+from bot.audit.trail import KEY_FILE
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import PolicyBotError
 from bot.models import Question
+from bot.ops.backup import backup
 from tests.conftest import KNOWLEDGE
 
 EXE = str(Path(sys.executable).with_name("policybot"))

@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.case_rules import ALLOWED
 from bot.case_views import ACTIONS, STATUSES
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.rules import ALLOWED
+from bot.cases.service import CaseRequest
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import HR, STAFF, Backend, FakeClock

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Answer, Citation, Escalation, Question
 from bot.ports import RecordingNotifier
@@ -147,7 +147,7 @@ def test_only_the_teams_reviewers_act_and_refusals_are_logged(
     case_id = _open(work)
     for action in ("claim", "reply", "resolve", "reopen", "add_note"):
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="bot.cases"):
+        with caplog.at_level(logging.WARNING, logger="bot.cases.service"):
             with pytest.raises(NotAuthorizedError, match="only the HR Advisory team reviewers"):
                 if action in {"reply", "add_note"}:
                     getattr(work.cases, action)(case_id, "text", by=intruder)

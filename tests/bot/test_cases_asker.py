@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Answer, Question
 from tests.bot.conftest import HR, STAFF, FakeClock

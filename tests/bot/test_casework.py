@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from bot.cases import CaseRequest
-from bot.casework import Casework, queue_reminders
+from bot.cases.casework import Casework, queue_reminders
+from bot.cases.service import CaseRequest
 from bot.models import Answer, Question
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import COMMS, HR, STAFF, Backend, FakeClock

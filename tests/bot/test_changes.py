@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.changes import KeptClause, compare, difference, markdown, read_log
+from bot.knowledge.changes import KeptClause, compare, difference, markdown, read_log
 from tests.bot.test_index import POLICY, Site, indexed, site, template  # noqa: F401
 
 EXE = str(Path(sys.executable).with_name("policybot"))

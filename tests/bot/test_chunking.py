@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chunking import chunk_document, chunk_documents
-from bot.loaders import discover, load_document
+from bot.knowledge.chunking import chunk_document, chunk_documents
+from bot.knowledge.loaders import discover, load_document
 from bot.models import Chunk, Clause, Document, Section
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"

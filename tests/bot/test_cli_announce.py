@@ -8,8 +8,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.casework import Casework
-from bot.db import utcnow
+from bot.cases.casework import Casework
+from bot.storage.db import utcnow
 from tests.bot.conftest import ADMIN, PROJECT_ROOT, Backend, FakeClock
 from tests.bot.test_announcements import CHANGED, asked, reload_log
 

@@ -98,9 +98,9 @@ def test_ask_and_eval_serve_approved_answers_from_the_database(
     database: Backend,
     template: Path,  # noqa: F811
 ) -> None:
-    from bot.approved_clauses import current_clauses
-    from bot.cases import CaseRequest
-    from bot.casework import Casework
+    from bot.approved.clauses import current_clauses
+    from bot.cases.casework import Casework
+    from bot.cases.service import CaseRequest
     from bot.engine import PolicyBot
     from policybot.cli import serve_approved
     from tests.fakes import FakeEmbedder

@@ -13,8 +13,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
 from bot.models import Answer, Citation, Question
 from bot.ports import RecordingNotifier
 from policybot.cli_cases import register

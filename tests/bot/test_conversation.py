@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.audit import purge
-from bot.casework import Casework
+from bot.audit.trail import purge
+from bot.cases.casework import Casework
 from bot.config import Settings
-from bot.conversation import (
+from bot.conversation.history import (
     WINDOW_TURNS,
     Conversations,
     Turn,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from bot.db import BRIEF_TIMEOUT_MS, BUSY_TIMEOUT_MS, Database, database_url
+from bot.storage.db import BRIEF_TIMEOUT_MS, BUSY_TIMEOUT_MS, Database, database_url
 from tests.bot.conftest import Backend
 
 

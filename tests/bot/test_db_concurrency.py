@@ -17,11 +17,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from bot.cases import CaseRequest
+from bot.cases.service import CaseRequest
 from bot.config import Settings
-from bot.db import HEAD_REVISION, MIGRATIONS_DIR, Database, normalise_url
 from bot.errors import ConfigError
-from bot.storage_models import Base
+from bot.storage.db import HEAD_REVISION, MIGRATIONS_DIR, Database, normalise_url
+from bot.storage.models import Base
 from tests.bot.conftest import PROJECT_ROOT, STAFF, Backend
 
 PROCESSES = 24
@@ -95,7 +95,7 @@ def test_threads_opening_at_once_migrate_once(fresh_database: Backend) -> None:
 
 
 def test_concurrent_opens_in_threads_get_distinct_ids(database: Backend) -> None:
-    from bot.casework import Casework
+    from bot.cases.casework import Casework
 
     work = Casework.open(database.settings())
     try:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
-from bot.digest import NOT_AN_ADMIN, Reports
 from bot.errors import NotAuthorizedError
+from bot.ops.digest import NOT_AN_ADMIN, Reports
 from tests.bot.conftest import ADMIN, HR, STAFF, FakeClock
 from tests.bot.test_insights import by_topic
 from tests.bot.test_insights_html import seed

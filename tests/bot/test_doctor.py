@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import doctor
 from bot.config import Settings
 from bot.engine import PolicyBot
+from bot.ops import doctor
 from tests.conftest import KNOWLEDGE
 from tests.fakes_openai import FakeOpenAI, answer
 

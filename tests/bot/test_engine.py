@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering import RELATED
+from bot.answers.answering import RELATED
+from bot.answers.questions import MAX_QUESTION_CHARS
 from bot.engine import EMPTY, INSTRUCTIONS, TRUNCATED, PolicyBot
 from bot.models import Question
-from bot.questions import MAX_QUESTION_CHARS
 
 
 def test_answers_with_the_clause_it_rests_on(real_bot: PolicyBot) -> None:

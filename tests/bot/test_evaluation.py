@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation import wilson
+from bot.ops.evaluation import wilson
 
 
 def test_wilson_interval_matches_the_textbook_values() -> None:

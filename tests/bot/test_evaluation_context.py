@@ -11,7 +11,7 @@ import pytest
 
 from bot.engine import PolicyBot
 from bot.errors import PolicyBotError
-from bot.evaluation import read_cases, run
+from bot.ops.evaluation import read_cases, run
 from tests.test_cli import run as run_cli
 
 GUIDANCE = "social-media-guidance-for-staff"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.models import Answer, Question
 from tests.bot.conftest import FakeClock
 

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.conversation import Turn
-from bot.engine import PolicyBot
-from bot.follow_up import (
+from bot.answers.retrieval import Evidence, QueryTerm
+from bot.conversation.follow_up import (
     Understood,
     checked_rewrite,
     combine,
@@ -19,7 +18,8 @@ from bot.follow_up import (
     new_topic,
     understand,
 )
-from bot.retrieval import Evidence, QueryTerm
+from bot.conversation.history import Turn
+from bot.engine import PolicyBot
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FACEBOOK = Turn("Can I use Facebook at lunchtime?", "Can I use Facebook at lunchtime?", "a1", NOW)

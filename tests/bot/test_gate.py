@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.embeddings import model_name, packaged_files
+from bot.answers.gate import LEXICAL, Gates
 from bot.engine import PolicyBot
-from bot.gate import LEXICAL, Gates
+from bot.knowledge.embeddings import model_name, packaged_files
 
 
 def test_the_full_gate_serves_only_the_model_it_was_fitted_with() -> None:

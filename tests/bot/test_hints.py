@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import DocumentLoadError
-from bot.hints import read_hints
+from bot.knowledge.hints import read_hints
 from bot.models import Chunk
 from tests.bot.test_index import POLICY, Site, indexed, site, template  # noqa: F401
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.index import PARSED_DIR, IndexManager
+from bot.knowledge.vector_file import HINTS_FILE, VECTORS_FILE
 from bot.models import Document
-from bot.parse_cache import STAT_FILE, ParseCache
-from bot.vector_file import HINTS_FILE, VECTORS_FILE
+from bot.reload.index import PARSED_DIR, IndexManager
+from bot.reload.parse_cache import STAT_FILE, ParseCache
 from tests.bot.test_index import (
     CLAUSES,
     EMBEDDED_STORE,
@@ -121,7 +121,7 @@ def test_a_damaged_cache_is_ignored_and_every_document_parsed_again(
         entry.write_bytes(damage[number % 3])
     indexed.append_clause("18.6 A new test clause about carrier pigeons.")
 
-    with caplog.at_level(logging.WARNING, logger="bot.parse_cache"):
+    with caplog.at_level(logging.WARNING, logger="bot.reload.parse_cache"):
         report = indexed.reload()
 
     assert report.parsed == len(CLAUSES)
@@ -197,7 +197,7 @@ def test_a_rebuild_starts_from_the_live_store_and_holds_what_a_whole_build_holds
     (indexed.knowledge / "social-media-guidance-for-staff.html").unlink()
     whole = Site(indexed.knowledge, tmp_path / "whole")
 
-    with caplog.at_level(logging.INFO, logger="bot.build_store"):
+    with caplog.at_level(logging.INFO, logger="bot.reload.build_store"):
         indexed.reload()
     whole.reload()
 

@@ -20,7 +20,6 @@ import pytest
 from filelock import FileLock
 
 from bot.config import Settings
-from bot.embeddings import Embedder, Vectors
 from bot.engine import PolicyBot, default_store
 from bot.errors import (
     DocumentLoadError,
@@ -29,11 +28,12 @@ from bot.errors import (
     NotAuthorizedError,
     ReloadInProgressError,
 )
-from bot.glossary import GLOSSARY_FILE
-from bot.index import IndexManager, StoreFactory
+from bot.knowledge.embeddings import Embedder, Vectors
+from bot.knowledge.glossary import GLOSSARY_FILE
+from bot.knowledge.store import ChromaStore
 from bot.models import Chunk
-from bot.reload_report import ReloadReport
-from bot.store import ChromaStore
+from bot.reload.index import IndexManager, StoreFactory
+from bot.reload.report import ReloadReport
 from tests.conftest import KNOWLEDGE
 from tests.fakes import FakeEmbedder
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.cases import CaseRequest
-from bot.casework import Casework
-from bot.embeddings import Vectors
-from bot.insights import gather, markdown
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
+from bot.knowledge.embeddings import Vectors
 from bot.models import Answer, Citation, Question
+from bot.ops.insights import gather, markdown
 from tests.bot.conftest import COMMS, HR, STAFF, Backend, FakeClock
 
 EXE = str(Path(sys.executable).with_name("policybot"))

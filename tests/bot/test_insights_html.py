@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from bot.cases import CaseRequest
-from bot.casework import Casework
-from bot.insights import Insights, gather
-from bot.insights_html import render
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
+from bot.ops.insights import Insights, gather
+from bot.ops.insights_html import render
 from tests.bot.conftest import COMMS, HR, STAFF, Backend, FakeClock
 from tests.bot.test_insights import asked, by_topic, run_policybot
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import ConfigError
-from bot.llm import FALLBACK_REASONS, phraser_from_settings
-from bot.llm_config import DEFAULT_AZURE_API_VERSION, DEFAULT_MODEL, LLMConfig
-from bot.llm_prompt import CANDIDATES, QUESTION_HEADING
+from bot.llm.config import DEFAULT_AZURE_API_VERSION, DEFAULT_MODEL, LLMConfig
+from bot.llm.phrasing import FALLBACK_REASONS, phraser_from_settings
+from bot.llm.prompt import CANDIDATES, QUESTION_HEADING
 from bot.models import Answer, Question
 from tests.conftest import KNOWLEDGE
 from tests.fakes import FakeEmbedder
@@ -272,7 +272,7 @@ def test_calls_beyond_the_in_flight_limit_fall_back_at_once(
     site: Path, env: pytest.MonkeyPatch, fake: FakeOpenAI, extractive: Answer
 ) -> None:
     env.setenv("OPENAI_TIMEOUT", "0.3")
-    env.setattr("bot.llm.MAX_IN_FLIGHT", 1)
+    env.setattr("bot.llm.phrasing.MAX_IN_FLIGHT", 1)
     fake.script(Reply(answer(MODEL_TEXT, ["P1"]).body, delay=3))
     bot = engine(site)
 

@@ -16,8 +16,8 @@ import pytest
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import ConfigError, EmbedderMismatchError, KnowledgeStoreError
-from bot.llm_config import LLMConfig
-from bot.llm_embeddings import OpenAIEmbedder
+from bot.llm.config import LLMConfig
+from bot.llm.embeddings import OpenAIEmbedder
 from tests.fakes import FakeEmbedder
 from tests.fakes_openai import FakeOpenAI
 

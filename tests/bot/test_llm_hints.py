@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.engine import PolicyBot
-from bot.llm_hints import CACHE_FILE
+from bot.llm.hints import CACHE_FILE
 from tests.fakes import FakeEmbedder
 from tests.fakes_openai import FakeOpenAI, completion, error
 

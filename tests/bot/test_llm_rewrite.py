@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import Settings
-from bot.conversation import Turn
+from bot.conversation.follow_up import combine
+from bot.conversation.history import Turn
+from bot.conversation.rewrite import OpenAIRewriter, parse
 from bot.engine import PolicyBot
-from bot.follow_up import combine
-from bot.llm_rewrite import OpenAIRewriter, parse
 from tests.fakes_openai import FakeOpenAI, Reply, completion
 
 LUNCH = "Can I use Facebook at lunchtime?"

@@ -12,7 +12,7 @@ from pypdf import PdfWriter
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 from bot.errors import DocumentLoadError
-from bot.loaders import (
+from bot.knowledge.loaders import (
     MAX_TEXT_CHARS,
     SUPPORTED_SUFFIXES,
     discover,

@@ -1,4 +1,4 @@
-"""Memory given back to the system (``bot.memory``)."""
+"""Memory given back to the system (``bot.knowledge.memory``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import memory
+from bot.knowledge import memory
 
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from bot.case_views import CaseView
-from bot.cases import CaseRequest
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.service import CaseRequest
 from bot.ports import RecordingNotifier
 from tests.bot.conftest import HR, STAFF, Backend, FakeClock
 

@@ -7,9 +7,8 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.audit import purge
-from bot.casework import Casework
-from bot.db import Database, database_url
+from bot.audit.trail import purge
+from bot.cases.casework import Casework
 from bot.platform_state import (
     EVENT,
     PAUSE,
@@ -17,6 +16,7 @@ from bot.platform_state import (
     MemoryStateStore,
     PlatformState,
 )
+from bot.storage.db import Database, database_url
 from tests.bot.conftest import Backend, FakeClock
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.insights import masked
+from bot.answers.privacy import answer_privately
 from bot.models import Answer, Escalation, Question
-from bot.privacy import answer_privately
+from bot.ops.insights import masked
 
 SITUATION = Answer(
     "…", True, "The HR Advisory team can help.", escalation=Escalation(True, "hr", "abuse")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import retrieval
+from bot.answers import retrieval
+from bot.answers.retrieval import Retriever
 from bot.engine import PolicyBot
-from bot.glossary import Glossary
-from bot.retrieval import Retriever
+from bot.knowledge.glossary import Glossary
 
 
 def top(retriever: Retriever, question: str, k: int = 3) -> list[tuple[str, str]]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers.routing import Examples, Router
 from bot.engine import PolicyBot
 from bot.errors import DocumentLoadError
 from bot.models import Escalation
-from bot.routing import Examples, Router
 from tests.bot.test_index import Site, site  # noqa: F401
 
 

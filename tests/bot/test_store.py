@@ -25,8 +25,8 @@ import pytest
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import KnowledgeStoreError
+from bot.knowledge.store import ChromaStore
 from bot.models import Chunk
-from bot.store import ChromaStore
 from tests.fakes import FakeEmbedder
 from tests.postgres import free_port
 
@@ -288,7 +288,7 @@ def test_an_embedded_store_is_readable_by_another_process(tmp_path: Path) -> Non
         "import json, sys\n"
         "import numpy as np\n"
         "from pathlib import Path\n"
-        "from bot.store import ChromaStore\n"
+        "from bot.knowledge.store import ChromaStore\n"
         "store = ChromaStore.persistent(Path(sys.argv[1]), collection='policybot')\n"
         "found = store.query(np.asarray(json.loads(sys.argv[2]), dtype=np.float32), 2)\n"
         "print(json.dumps({'count': store.count(), 'best': found[0][0]}))\n"

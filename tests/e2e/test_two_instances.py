@@ -46,7 +46,7 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, text
 
-from bot.db import normalise_url
+from bot.storage.db import normalise_url
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, Call, FakeSlack
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.bot.test_store import ChromaServer, start_chroma_server

@@ -27,8 +27,8 @@ import aiohttp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.db import SQLITE_FILE
 from bot.engine import PolicyBot
+from bot.storage.db import SQLITE_FILE
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, Call, FakeSlack
 from tests.postgres import free_port
 from tests.processes import Instance, until

@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
-from bot.db import SQLITE_FILE
+from bot.storage.db import SQLITE_FILE
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.fault.conftest import (
     QUESTIONS,

@@ -25,12 +25,12 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.server import create_app
 from adapters.slack import mount
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
-from bot.conversation import Turn
-from bot.db import utcnow
+from bot.conversation.history import Turn
 from bot.engine import PolicyBot
 from bot.models import Answer, Question
+from bot.storage.db import utcnow
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, FakeSlack
 
 SECRET = "test-signing-secret"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.changes import ChangeSet, ClauseChange, append_log, difference
-from bot.db import utcnow
 from bot.engine import PolicyBot
+from bot.knowledge.changes import ChangeSet, ClauseChange, append_log, difference
+from bot.storage.db import utcnow
 from tests.adapters.slack.conftest import ADMIN, OTHER, STAFF, Slack, posted_message, start_slack
 from tests.adapters.slack.fake_slack import Call, FakeSlack
 from tests.adapters.slack.test_escalation import elements

@@ -25,10 +25,10 @@ from adapters.server import NOTIFIERS, create_app
 from adapters.teams import mount
 from adapters.teams.notifier import TeamsNotifier
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
+from bot.cases.outbox import FlushResult
 from bot.config import Settings
 from bot.engine import PolicyBot
-from bot.outbox import FlushResult
 from tests.adapters.teams.fake_connector import FakeConnector
 
 BOT = {"id": "28:policybot", "name": "PolicyBot"}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.changes import ChangeSet, ClauseChange, append_log, difference
 from bot.config import Settings
-from bot.db import utcnow
 from bot.engine import PolicyBot
+from bot.knowledge.changes import ChangeSet, ClauseChange, append_log, difference
+from bot.storage.db import utcnow
 from tests.adapters.teams.conftest import (
     ADMIN,
     OUTSIDER,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot import phrases
-from bot.digest import NOT_AN_ADMIN
+from bot.ops.digest import NOT_AN_ADMIN
 from tests.adapters.teams.conftest import ADMIN, ASKER, GENERAL, Teams, card_text
 
 pytestmark = pytest.mark.asyncio

@@ -13,7 +13,7 @@ import adapters.server as server
 from adapters.server import NOTIFIERS, create_app
 from adapters.teams import mount
 from bot.assistant import Assistant
-from bot.casework import Casework
+from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from tests.adapters.teams.conftest import (

@@ -1,0 +1,1 @@
+"""Approved answers: reviewers' replies kept, matched to questions, served again."""

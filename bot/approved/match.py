@@ -1,0 +1,184 @@
+"""Serving approved answers: a question close in meaning to an approved one gets its text.
+
+:class:`ApprovedMatcher` compares the question's vector (the one retrieval has just made)
+with the vectors of the active approved questions, embedded the same way. Only an answer that
+rests on one of the clauses retrieval found for the question (its :data:`FOUND` best) is a
+candidate: a near miss ("lunch break" beside "working time") usually finds other clauses, and
+embeddings of short questions alone separate them poorly. The closest candidate is served at
+or above :data:`THRESHOLD` of cosine similarity, and only while every clause it cites reads
+as it did when it was approved.
+
+The threshold is measured, not guessed: ``scripts/approved_threshold.py`` chooses it on the
+tuning half of ``eval/approved/`` (paraphrases that must match, close but different questions
+that must not) and reports precision and recall on the other half (see ``eval/README.md``).
+
+Several instances share one database: the active answers are read from it, and each instance
+keeps them in memory only while :meth:`bot.approved.service.ApprovedAnswers.version` says nothing
+changed. When the live build changes (a reload here or in another process), the answers
+resting on a changed clause are suspended and their teams told
+(:meth:`~bot.approved.service.ApprovedAnswers.suspend_changed`), once whichever instance sees
+it first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.answers.questions import clean
+from bot.approved.clauses import LiveClauses, live_clauses
+from bot.approved.service import ApprovedAnswers
+from bot.approved.views import ApprovedView, clause_hash, label
+from bot.errors import PolicyBotError
+from bot.knowledge.embeddings import Vectors
+from bot.models import ApprovedRef, Citation
+
+log = logging.getLogger(__name__)
+
+THRESHOLD = 0.55
+"""Cosine similarity from which a question is answered with an approved answer (measured)."""
+FOUND = 5
+"""How many of the clauses retrieval ranks first for a question may make an approved answer
+resting on one of them a candidate (the engine retrieves five)."""
+#: Characters of a cited clause quoted under an approved answer, as answers quote them.
+QUOTE_CHARS = 600
+
+#: Embeds a question as retrieval does (glossary expansions included).
+QuestionVector = Callable[[str], Vectors]
+#: A clause as retrieval finds it: (source, section).
+ClauseRef = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Served:
+    """An approved answer chosen for a question: the text to give, with its label, and the
+    clauses it cites."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    ref: ApprovedRef
+
+
+class ApprovedMatcher:
+    """Finds the approved answer for a question (see the module docstring).
+
+    Args:
+        answers: gives the approved answers in the database; it raises
+            :class:`~bot.errors.PolicyBotError` while the database is unavailable.
+        threshold: the cosine similarity a question must reach.
+    """
+
+    def __init__(
+        self, answers: Callable[[], ApprovedAnswers], *, threshold: float = THRESHOLD
+    ) -> None:
+        self._answers = answers
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._version: tuple[int, int] | None = None
+        self._active: list[ApprovedView] = []
+        self._vectors: dict[tuple[str, str, str], Vectors] = {}
+        self._build = ""
+
+    def serve(
+        self, vector: Vectors, found: Sequence[ClauseRef], build: Path, embed: QuestionVector
+    ) -> Served | None:
+        """The approved answer for a question, or None (none close enough, or unavailable).
+
+        Never raises: the documents' own answer is given whenever this fails.
+
+        Args:
+            vector: the question's vector, as retrieval made it.
+            found: the clauses retrieval found for it, best first, as (source, section).
+            build: the live build's directory (its clauses are checked against the ones
+                each answer cites).
+            embed: embeds an approved question the same way, on first use.
+        """
+        try:
+            return self._serve(vector, found, build, embed)
+        except PolicyBotError as exc:  # the database is down: said once per question, briefly
+            log.warning("approved answers are unavailable: %s", exc)
+            return None
+        except Exception:  # an approved answer is a bonus; the documents still answer
+            log.exception("approved answers could not be consulted: answering from the documents")
+            return None
+
+    def best(
+        self, vector: Vectors, found: Sequence[ClauseRef], build: Path, embed: QuestionVector
+    ) -> tuple[ApprovedView, float] | None:
+        """The closest candidate (see the module docstring) whose clauses still stand, and
+        its similarity, however low."""
+        live = live_clauses(build)
+        active = self._refresh(build, live)
+        scored = [
+            (view, float(vector @ self._vector(view, build, embed)))
+            for view in active
+            if rests_on(view, found) and _stands(view, live)
+        ]
+        return max(scored, key=lambda pair: pair[1], default=None)
+
+    def _serve(
+        self, vector: Vectors, found: Sequence[ClauseRef], build: Path, embed: QuestionVector
+    ) -> Served | None:
+        best = self.best(vector, found, build, embed)
+        if best is None or best[1] < self.threshold:
+            return None
+        view, similarity = best
+        when = view.approved_at
+        ref = ApprovedRef(view.id, view.team, view.approved_by, when.isoformat(), similarity)
+        citations = tuple(
+            Citation(c.source, c.section, c.title, _quote(c.text), similarity) for c in view.clauses
+        )
+        return Served(f"**{label(view.team, when)}**\n\n{view.text}", citations, ref)
+
+    def _refresh(self, build: Path, live: LiveClauses) -> list[ApprovedView]:
+        """The active answers, read again when the database says they changed; on a new
+        live build, first suspend those whose clauses it changed."""
+        with self._lock:
+            if build.name != self._build:
+                if live:
+                    self._answers().suspend_changed(live)
+                self._build = build.name
+                self._vectors.clear()  # a build may bring a new glossary
+                self._version = None
+            answers = self._answers()
+            version = answers.version()
+            if version != self._version:
+                self._active = answers.active()
+                self._version = version
+            return self._active
+
+    def _vector(self, view: ApprovedView, build: Path, embed: QuestionVector) -> Vectors:
+        key = (build.name, view.id, view.question)
+        with self._lock:
+            known = self._vectors.get(key)
+        if known is None:
+            known = np.asarray(embed(clean(view.question).text), dtype=np.float32)
+            with self._lock:
+                self._vectors[key] = known
+        return known
+
+
+def rests_on(view: ApprovedView, found: Sequence[ClauseRef]) -> bool:
+    """Whether the answer cites one of the first :data:`FOUND` clauses found."""
+    first = set(found[:FOUND])
+    return any((clause.source, clause.section) in first for clause in view.clauses)
+
+
+def _stands(view: ApprovedView, live: LiveClauses) -> bool:
+    """Whether every clause the answer cites reads in the live build as when approved."""
+    for clause in view.clauses:
+        now_is = live.get(clause.key)
+        if now_is is None or clause_hash(now_is.text) != clause.hash:
+            return False
+    return True
+
+
+def _quote(text: str) -> str:
+    if len(text) <= QUOTE_CHARS:
+        return text
+    return text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,1 @@
+"""The audit trail (who was told what, pseudonymised) and its spool."""

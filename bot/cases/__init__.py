@@ -1,0 +1,1 @@
+"""Escalation cases: the case machine, its rows and rules, the outbox, feedback."""

@@ -1,0 +1,1 @@
+"""Conversations: the recent questions, and follow-ups understood with them."""

@@ -1,0 +1,1 @@
+"""The optional language model: phrasing, its prompt and checks, embeddings and hints."""

@@ -1,0 +1,1 @@
+"""What admins run and read: doctor, backup, metrics, insights, evaluation."""

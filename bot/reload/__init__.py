@@ -1,0 +1,1 @@
+"""Reloading the knowledge: the atomic, incremental index build and its report."""

@@ -1,0 +1,1 @@
+"""Storage: the database, its SQLAlchemy tables and Alembic migrations."""
