@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check bot adapters policybot tests scripts
 	$(BIN)/ruff format --check bot adapters policybot tests scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 bench: index
 	$(BIN)/python scripts/bench.py

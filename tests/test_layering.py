@@ -1,10 +1,18 @@
 """The core never loads a chat platform's SDK or the web server (DESIGN.md), nor ``openai``
-until a model is configured."""
+until a model is configured; the packages keep their layers and no import goes round in a
+circle (the contracts in pyproject.toml, README "Layout")."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "adapters", "policybot")
 
 FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "aiohttp", "openai")
 
@@ -61,7 +69,6 @@ def test_adapters_go_through_the_assistant_only() -> None:
     """No adapter reaches past :class:`bot.assistant.Assistant` into the case work, builds
     a case request, or imports the storage side of the core (issue 11)."""
     import ast
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "adapters"
     found: list[str] = []
@@ -81,7 +88,6 @@ def test_platform_adapters_import_neither_each_other_nor_the_server() -> None:
     """Slack and Teams share only the core and ``adapters.delivery``: no import cycle with
     the server that mounts them (issue 11)."""
     import ast
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "adapters"
     found: list[str] = []
@@ -96,3 +102,62 @@ def test_platform_adapters_import_neither_each_other_nor_the_server() -> None:
                     if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden):
                         found.append(f"{path.relative_to(root.parent)} imports {name}")
     assert found == []
+
+
+LINT_IMPORTS = (
+    "import sys; from importlinter.cli import lint_imports; "
+    "sys.exit(lint_imports(no_cache=True, no_logo=True))"
+)
+
+
+def test_the_import_contracts_are_kept() -> None:
+    """``lint-imports`` with the contracts of pyproject.toml: the command line above the
+    adapters above the core, the core's own layers, Slack and Teams independent, no cycle."""
+    result = subprocess.run(
+        [sys.executable, "-c", LINT_IMPORTS],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def sibling_cycles(graph: grimp.ImportGraph) -> list[str]:
+    """Each package whose children (modules, and sub-packages taken whole) import each other
+    in a circle, with the circle: ``bot: bot.cases -> bot.audit -> bot.cases``."""
+    found = []
+    parents = [m for m in sorted(graph.modules) if graph.find_children(m)]
+    for parent in parents:
+        children = sorted(graph.find_children(parent))
+        edges = {
+            child: [
+                other
+                for other in children
+                if other != child
+                and graph.direct_import_exists(importer=child, imported=other, as_packages=True)
+            ]
+            for child in children
+        }
+        try:
+            tuple(TopologicalSorter(edges).static_order())
+        except CycleError as exc:
+            found.append(f"{parent}: {' -> '.join(reversed(exc.args[1]))}")
+    return found
+
+
+def test_no_import_cycle_between_the_parts_of_any_package() -> None:
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    assert "bot.cases" in graph.find_children("bot")
+    assert sibling_cycles(graph) == []
+
+
+def test_the_cycle_check_sees_a_cycle_between_sub_packages() -> None:
+    """Storage importing the case service would close a circle: cases already use storage."""
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    graph.add_import(importer="bot.storage.db", imported="bot.cases.service")
+    [cycle] = sibling_cycles(graph)
+    parent, _, circle = cycle.partition(": ")
+    assert parent == "bot"
+    assert {"bot.cases", "bot.storage"} <= set(circle.split(" -> "))
