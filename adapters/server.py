@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -23,6 +22,8 @@ from adapters.delivery import DELIVERIES, Deliveries, PlatformNotifier
 from adapters.report_page import report_route
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError, ReloadInProgressError
+from bot.ops.admin import RELOAD_RUNNING, UNAUTHORISED, may_reload
+from bot.ops.health import check_health
 from bot.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
@@ -85,38 +86,10 @@ def create_app(
 async def healthz(request: web.Request) -> web.Response:
     """200 with the knowledge version and database status; 503 if either is unusable."""
     assistant = request.app[ASSISTANT]
-    loop = asyncio.get_running_loop()
-    body: dict[str, object] = {}
-    healthy = True
-    try:
-        retriever_ready = await loop.run_in_executor(None, assistant.engine.retriever)
-        body["knowledge_version"] = assistant.engine.knowledge_version
-        body["index"] = "ok" if retriever_ready else "unavailable"
-        due = assistant.engine.documents_due()
-        if due:  # still answering: a review date passed is for the admins, not an outage
-            body["documents_due_for_review"] = [
-                {
-                    "document": i.source,
-                    "review_by": i.review_by.isoformat() if i.review_by else None,
-                }
-                for i in due
-            ]
-    except PolicyBotError as exc:
-        # The details (paths, hosts) go to the log, not to whoever asks /healthz.
-        log.warning("health check: the index is unavailable: %s", exc)
-        body["index"] = f"unavailable: {type(exc).__name__}"
-        healthy = False
-    try:
-        await loop.run_in_executor(None, assistant.check_database)
-        body["database"] = "ok"
-    except Exception as exc:  # any database failure makes the bot unhealthy
-        body["database"] = f"unavailable: {type(exc).__name__}"
-        healthy = False
-    stats = assistant.engine.llm_stats
-    if stats is not None:  # model answers are optional; their failures only degrade wording
-        body["llm"] = stats.snapshot()
-    body["status"] = "ok" if healthy else "unavailable"
-    return web.json_response(body, status=200 if healthy else 503)
+    health = await asyncio.get_running_loop().run_in_executor(
+        None, check_health, assistant.engine, assistant.check_database
+    )
+    return web.json_response(health.body, status=200 if health.healthy else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -129,14 +102,12 @@ async def metrics(request: web.Request) -> web.Response:
 async def admin_reload(request: web.Request) -> web.Response:
     """Reload the documents; bearer ``POLICYBOT_ADMIN_TOKEN``; one reload at a time."""
     assistant = request.app[ASSISTANT]
-    token = assistant.settings.admin_token
-    given = request.headers.get("Authorization", "")
-    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if not may_reload(assistant.settings, request.headers.get("Authorization", "")):
         log.warning("refused /admin/reload from %s: bad or missing token", request.remote)
-        return web.json_response({"error": "unauthorised"}, status=401)
+        return web.json_response({"error": UNAUTHORISED}, status=401)
     lock = request.app[RELOAD_LOCK]
     if lock.locked():
-        return web.json_response({"error": "a reload is already running"}, status=409)
+        return web.json_response({"error": RELOAD_RUNNING}, status=409)
     async with lock:
         loop = asyncio.get_running_loop()
         try:
