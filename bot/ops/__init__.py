@@ -1,1 +1,2 @@
-"""What admins run and read: doctor, backup, metrics, insights, evaluation."""
+"""What admins run and read: doctor, backup, metrics, insights, evaluation, the health
+check and who may reload over HTTP."""
