@@ -37,7 +37,9 @@ from bot.audit.contacts import ContactKeeper
 from bot.audit.spool import AuditSpool
 from bot.audit.trail import load_or_create_key
 from bot.case_views import LIVE, CaseView
+from bot.cases.announcements import Announced, Preview
 from bot.cases.casework import Casework
+from bot.cases.notices import mute_reply
 from bot.cases.outbox import FlushResult
 from bot.cases.service import CaseRequest
 from bot.config import Settings
@@ -45,10 +47,8 @@ from bot.conversation.history import Conversations, carries_subject
 from bot.engine import PolicyBot
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import TEAMS, Answer, Citation, Question, Team
-from bot.ops.announcements import Announced, Preview
 from bot.ops.digest import Reports
 from bot.ops.metrics import Metrics, Readings
-from bot.ops.notices import mute_reply
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
 from bot.reload.index import Progress
@@ -488,7 +488,7 @@ class Assistant:
     ) -> Announced:
         """Announce the policy changes (admins only): the post for the announcement channels
         and a direct message per changed clause to the staff it concerns, through the outbox
-        (see :mod:`bot.ops.announcements`); ``version`` is the one the admin's preview showed.
+        (see :mod:`bot.cases.announcements`); ``version`` is the one the admin's preview showed.
 
         Raises:
             NotAuthorizedError: ``by`` is not an admin.

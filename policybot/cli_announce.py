@@ -51,7 +51,7 @@ def announce(
             typer.echo("To announce it: policybot announce --by ADMIN-ID", err=True)
             return
         if not yes and not typer.confirm("Announce it?", default=False, err=True):
-            from bot.ops.announcements import CANCELLED  # SQLAlchemy: not for `policybot ask`
+            from bot.cases.announcements import CANCELLED  # SQLAlchemy: not for `policybot ask`
 
             _show(preview.to_json() if as_json else None, CANCELLED)
             return

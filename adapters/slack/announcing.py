@@ -4,7 +4,7 @@ buttons, and ``/policy mute`` / ``/policy unmute``.
 The preview is ephemeral: only the admin sees it, with the post as it will read and how many
 people will hear directly. Confirm carries the versions the preview showed, so a reload in
 between is refused rather than announced unseen. The core decides who may announce and words
-every reply (:mod:`bot.ops.announcements`); this module only translates.
+every reply (:mod:`bot.cases.announcements`); this module only translates.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from adapters.slack.context import SlackBot, tell
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
 from adapters.slack.refs import PLATFORM, person
-from bot.ops.announcements import CANCELLED, Preview
+from bot.cases.announcements import CANCELLED, Preview
 
 Body = dict[str, Any]
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"

@@ -1,7 +1,7 @@
 """Policy-change announcements in Teams: ``announce [VERSION]`` with a preview card and its
 Confirm button, and ``mute`` / ``unmute``; and the plain messages the notifier posts for them.
 
-The core decides who may announce and words every reply (:mod:`bot.ops.announcements`); a refusal
+The core decides who may announce and words every reply (:mod:`bot.cases.announcements`); a refusal
 it raises reaches the person through :func:`adapters.teams.app.on_turn_error`.
 """
 
@@ -18,7 +18,7 @@ from adapters.teams.cards import card, message, plain, text
 from adapters.teams.identity import PLATFORM, configured_people, person_id
 from adapters.teams.sending import send
 from bot.assistant import Assistant
-from bot.ops.announcements import CANCELLED, Preview
+from bot.cases.announcements import CANCELLED, Preview
 
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
 

@@ -25,12 +25,12 @@ from bot.approved.service import ApprovedAnswers
 from bot.audit.contacts import ContactBook
 from bot.audit.trail import AuditLog, PurgeResult, load_or_create_key, purge
 from bot.case_views import WAITING, format_ref
+from bot.cases.announcements import Announcements
 from bot.cases.feedback import Feedback
 from bot.cases.outbox import SYSTEM_ACTOR, FlushResult, Outbox, enqueue
 from bot.cases.service import CaseService
 from bot.config import Settings
 from bot.models import Team
-from bot.ops.announcements import Announcements
 from bot.platform_state import DatabaseStateStore, PlatformState
 from bot.ports import Notifier
 from bot.storage.db import Clock, Database, utcnow

@@ -13,7 +13,7 @@ Who is told: people who asked, in the last ``POLICYBOT_NOTIFY_DAYS`` (default 30
 nobody) and before the reload that changed it, a question whose answer cited a clause since
 changed or removed; who can be reached (they asked in Slack or Teams, see
 :mod:`bot.audit.contacts`); who has not muted these messages. The message names the clause, not
-their question, and goes to them alone (:mod:`bot.ops.notices`).
+their question, and goes to them alone (:mod:`bot.cases.notices`).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.audit.contacts import ContactBook
+from bot.cases.notices import Audience, Notice, audience
 from bot.cases.outbox import enqueue_message
 from bot.config import Settings
 from bot.errors import AnnouncementError, NotAuthorizedError
 from bot.knowledge.changes import ChangeSet, ClauseChange, read_log
-from bot.ops.notices import Audience, Notice, audience
 from bot.storage.db import Clock, Database, utcnow
 from bot.storage.models import AnnouncementRow, ChangeNoticeRow
 
