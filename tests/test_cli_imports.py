@@ -1,6 +1,7 @@
-"""``policybot ask`` loads only what answering needs (issue 15): no database layer, no
-Chroma (a small build is searched from its vector file), no chat platform SDK or web server.
-Checked in a fresh interpreter, as `python -X importtime` would see it."""
+"""``policybot ask`` loads only what answering needs (issue 15): no migrations, no Chroma (a
+small build is searched from its vector file), no chat platform SDK or web server. SQLAlchemy
+it needs: approved answers are served from the database. Checked in a fresh interpreter, as
+`python -X importtime` would see it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import sys
 
 #: Modules the one-shot `ask` path must not import.
 UNUSED_BY_ASK = (
-    "sqlalchemy",
     "alembic",
     "chromadb",
     "slack_bolt",

@@ -82,7 +82,7 @@ def test_a_new_text_a_general_question_and_the_answers_own_clauses(
     # Without --clause, the clauses the bot's answer on the case cited: none for a question
     # escalated without an answer, so the reviewer is asked to name them.
     asker = Question(text=QUESTION, user_id=STAFF, platform="slack")
-    answer = ask(assistant, "Can I use Facebook in my lunch break?")
+    answer = ask(assistant, "Can I use Facebook in my lunch break?", user=STAFF)
     case = assistant.escalate(answer.id, "hr", asker=asker).case
     assistant.act(case.id, "reply", by=HR, text="Yes, in your own time.")
     cited = assistant.approve(case.id, by=HR)

@@ -7,6 +7,7 @@ embedder's name.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def settings(data_dir: Path, knowledge: Path) -> Settings:
     return Settings.from_env(data_dir=data_dir, knowledge_dir=knowledge)
 
 
+def _routing_examples(knowledge: Path) -> int:
+    """How many distinct example sentences ``routing.toml`` gives the routing model."""
+    with (knowledge / "routing.toml").open("rb") as file:
+        lists = tomllib.load(file)["examples"]
+    return len({sentence for sentences in lists.values() for sentence in sentences})
+
+
 def test_an_index_built_with_openai_embeddings_answers_and_records_the_model(
     fake: FakeOpenAI, knowledge: Path, tmp_path: Path
 ) -> None:
@@ -52,7 +60,7 @@ def test_an_index_built_with_openai_embeddings_answers_and_records_the_model(
     assert all(r.body["encoding_format"] == "base64" for r in requests)
     assert all(r.body["model"] == "text-embedding-3-small" for r in requests)
     # the clauses, their hints, the routing examples, and the question
-    texts = report.chunks + report.hints + 440 + 1
+    texts = report.chunks + report.hints + _routing_examples(knowledge) + 1
     assert sum(len(r.body["input"]) for r in requests) == texts
     assert answer.answered and answer.citations
 
