@@ -50,7 +50,7 @@ EMBED_JOB = (
     + """
 from bot.knowledge.embeddings import OnnxEmbedder
 bot = PolicyBot(settings)
-texts = [c.text for c in bot.reload.index.open().chunks]
+texts = [c.text for c in bot.index.open().chunks]
 embedder = OnnxEmbedder.packaged()
 embedder.embed(texts[:8])
 started = time.perf_counter()

@@ -70,8 +70,8 @@ EMBED_JOB = (
     PRELUDE
     + """
 bot = PolicyBot(settings)
-texts = [c.text for c in bot.reload.index.open().chunks][: int(sys.argv[3])]
-embedder = bot.reload.index.embedder
+texts = [c.text for c in bot.index.open().chunks][: int(sys.argv[3])]
+embedder = bot.index.embedder
 embedder.embed(texts[:8])
 started, cpu = time.perf_counter(), time.process_time()
 embedder.embed(texts)
