@@ -90,10 +90,14 @@ class _Live:
     build: Build
     retriever: Retriever
     router: Router
-    gate: Gate
+    gates: Gates
     chooser: Chooser
     #: Each document's version, owner and review date, by file name.
     documents: dict[str, DocumentInfo]
+
+    def gate(self, evidence: Evidence) -> Gate:
+        """The gate for a search: with the examples' signals when it has them."""
+        return self.gates.for_build(self.build.manifest.embedder, scoped=evidence.scoped)
 
 
 class PolicyBot:
@@ -167,6 +171,15 @@ class PolicyBot:
         """The retriever of the live build, reopened when another reload has switched it."""
         return self._live().retriever
 
+    def search(self, text: str) -> Evidence:
+        """What the live build's search sees for ``text``, as the answer gate reads it."""
+        live = self._live()
+        return live.router.scope(live.retriever.search(text))
+
+    def router(self) -> Router:
+        """The live build's routing."""
+        return self._live().router
+
     def _live(self) -> _Live:
         """The live build with its retriever and routing, taken together under the lock,
         so that one answer never mixes two builds."""
@@ -202,10 +215,9 @@ class PolicyBot:
         # (its files may already be pruned from disk by the reload).
         if self._current is not None:
             self._current.build.store.close()
-        gate = Gates.packaged().for_embedder(embedder.name)
         chooser = Choosers.packaged().for_embedder(embedder.name)
         documents = read_infos(build.documents_path)
-        self._current = _Live(build, retriever, router, gate, chooser, documents)
+        self._current = _Live(build, retriever, router, Gates.packaged(), chooser, documents)
 
     def ask(
         self,
@@ -251,15 +263,18 @@ class PolicyBot:
         understood = self.understand(cleaned.text, window, live)
         evidence = understood.evidence
         result = draft(
-            evidence, resolve=retriever.resolve_reference, gate=live.gate, chooser=live.chooser
+            evidence,
+            resolve=retriever.resolve_reference,
+            gate=live.gate(evidence),
+            chooser=live.chooser,
         )
         assert evidence.vector is not None
         escalation = live.router.suggest(
             evidence.vector, evidence.hits, answered=result.answered, confidence=result.confidence
         )
-        if cleaned.had_instructions and not result.answered:
-            # A message that tries to instruct the bot, and that the documents do not
-            # answer, is nobody's situation: no person is offered for it.
+        if cleaned.had_instructions:
+            # A message that tries to instruct the bot is nobody's situation: no person is
+            # offered for it, whatever the rest of it asks (a person can always ask again).
             escalation = Escalation()
         served = self._approved_answer(approved or self.approved, evidence, live)
         if served is not None:
@@ -306,8 +321,8 @@ class PolicyBot:
         live = live or self._live()
 
         def search(searched: str) -> tuple[Evidence, float]:
-            evidence = live.retriever.search(searched)
-            return evidence, confidence(evidence, live.gate)
+            evidence = live.router.scope(live.retriever.search(searched))
+            return evidence, confidence(evidence, live.gate(evidence))
 
         return understand(text, window, search, rewriter=self.rewriter)
 

@@ -2,12 +2,13 @@
 
 The routing regression learns from example sentences. The questions of ``eval/tune/`` carry
 labels from their writers (``escalate`` with the team, ``answer``), so they are examples too:
-situations for ``hr`` and ``communications``, and questions that must simply be answered for
-``rules``. Cross-validated on the tune split (two folds by question, each fold routed by a model
-trained with the other fold's questions), adding them moved situations routed 0.888 → 0.903 and
-rule questions offered escalation 0.079 → 0.053. A tune question whose words are also a
-question of ``eval/test/`` (short ones can coincide) is left out, so that no reporting question
-is ever an example; nothing else is read from ``eval/test/``.
+situations for ``hr`` and ``communications``, questions that must simply be answered for
+``rules``, and questions the documents do not answer (``unknown``) for ``not_covered``, where
+the answer gate reads them. Cross-validated on the tune split (two folds by question, each
+fold routed by a model trained with the other fold's questions), adding them moved situations
+routed 0.888 → 0.903 and rule questions offered escalation 0.079 → 0.053. A tune question
+whose words are also a question of ``eval/test/`` (short ones can coincide) is left out, so
+that no reporting question is ever an example; nothing else is read from ``eval/test/``.
 
 Each list of ``routing.toml`` gets a block between markers, replaced on every run:
 
@@ -28,7 +29,7 @@ TUNE = ROOT / "eval" / "tune"
 TEST = ROOT / "eval" / "test"
 BEGIN = "  # --- from eval/tune: written by scripts/routing_examples.py, do not edit ---"
 END = "  # --- end of eval/tune ---"
-LISTS = ("hr", "communications", "rules")
+LISTS = ("hr", "communications", "rules", "not_covered")
 
 
 def _items(folder: Path) -> list[dict[str, object]]:
@@ -53,7 +54,8 @@ def tune_examples() -> dict[str, list[str]]:
         if item.get("context"):
             continue  # the last turn of a conversation means nothing without its context
         kind, route = item.get("kind", "answer"), item.get("route")
-        label = route if kind == "escalate" else "rules" if kind == "answer" else None
+        labels = {"escalate": route, "answer": "rules", "unknown": "not_covered"}
+        label = labels.get(str(kind))
         text = _text(item)
         if isinstance(label, str) and text and text not in reported and text not in found[label]:
             found[label].append(text)

@@ -39,6 +39,11 @@ def test_no_question_of_the_reporting_split_is_taken_from_the_tune_split() -> No
     assert _questions("test") & block == set()
 
 
+def test_no_example_of_any_list_is_a_question_of_the_reporting_split() -> None:
+    lowered = {question.lower() for question in _questions("test")}
+    assert not {sentence.lower() for sentence in _examples()} & lowered
+
+
 def test_the_tune_block_is_up_to_date_with_the_tune_split() -> None:
     script = ROOT / "scripts" / "routing_examples.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True)

@@ -4,7 +4,11 @@ The signals are what the search saw: how close in meaning the best clause is (it
 and the questions its hints say it answers), how strongly it matches on keywords, the share
 of the question's rare words the best clauses contain, how close the question is to the
 documents as a whole, the margin over the next clause, whether the two rankings agree, and
-the question's length. A logistic regression over them, fitted on the tune split of the
+the question's length; and, when the routing examples include questions the documents do not
+answer, how close the question is to those and to questions they do answer (the other routing
+examples, and every clause's hints, so that a document added with hints is in scope): staff
+ask about a detail the documents never give in words very like the clause that comes closest.
+A logistic regression over them, fitted on the tune split of the
 evaluation questions by ``scripts/fit_gate.py``, gives the probability that the documents
 cover the question; ``policybot eval`` shows how well that probability is calibrated.
 
@@ -16,9 +20,12 @@ depend on it (keywords, the share of rare words, agreement, length), fitted the 
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +46,11 @@ FEATURES = (
     "agree",
     "other_body",
     "length",
+    "inside",
+    "outside",
 )
+#: The signals of a build whose examples do not say where the documents stop.
+UNSCOPED = FEATURES[:-2]
 #: The signals that mean the same whatever model made the vectors.
 LEXICAL = ("share", "keyword", "agree", "other_body", "length")
 
@@ -61,6 +72,8 @@ def features(evidence: Evidence) -> Vectors:
         1.0 if best.keyword >= 0.999 else 0.0,
         1.0 if evidence.other_bodies else 0.0,
         math.log(max(evidence.words, 1)),
+        evidence.inside,
+        evidence.outside,
     )
     return np.asarray(values, dtype=np.float32)
 
@@ -91,12 +104,35 @@ class Gate:
         return cls(Logistic.from_json(data, FEATURES), float(data.get("threshold", 0.5)))
 
 
+@dataclass(frozen=True)
 class Gates(PerEmbedder[Gate]):
     """The shipped gates: the full one for the model it was fitted with, the lexical one
-    for any other."""
+    for any other, and the full one's twin without the example questions' signals
+    (``unscoped``) for a build whose examples do not say where the documents stop."""
+
+    unscoped: Gate | None = None
 
     @classmethod
     @lru_cache(maxsize=1)
     def packaged(cls) -> Gates:
         """The gates shipped in ``bot/data`` (fitted on the tune split), read once."""
-        return cls.read_packaged(GATE_FILE, Gate.from_json)
+        gates = cls.read_packaged(GATE_FILE, Gate.from_json)
+        data = json.loads(resources.files("bot").joinpath("data", GATE_FILE).read_text("utf-8"))
+        if "unscoped" in data:
+            gates = replace(gates, unscoped=Gate.from_json(data["unscoped"]))
+        return gates
+
+    def for_build(self, embedder: str, *, scoped: bool) -> Gate:
+        """The gate for a build made by the embedding model ``embedder``, whose examples
+        do (``scoped``) or do not include questions the documents do not answer."""
+        gate = self.for_embedder(embedder)
+        if gate is self.full and not scoped and self.unscoped is not None:
+            return self.unscoped
+        return gate
+
+    def save(self, path: Path) -> None:
+        super().save(path)
+        if self.unscoped is not None:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["unscoped"] = self.unscoped.to_json()
+            path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -30,6 +30,8 @@ CANDIDATES = 40
 #: and searched exactly in memory (microseconds, against a few milliseconds for a Chroma
 #: query); a larger corpus is searched by Chroma's own index.
 EXACT_SEARCH_LIMIT = 20_000
+#: How many of the nearest hints :attr:`Evidence.asked` averages.
+NEAREST_HINTS = 3
 
 # "Leicester City Council", "manchester council's", "Acme Ltd"
 _BODY = re.compile(
@@ -97,6 +99,15 @@ class Evidence:
     words: int = 0
     #: The question searched for.
     question: str = ""
+    #: How close the question is to the questions the clauses' hints say they answer (the
+    #: mean similarity of the NEAREST_HINTS nearest; 0 without hints).
+    asked: float = 0.0
+    #: How close the question is to example questions the documents answer, and to ones
+    #: they do not (:meth:`bot.answers.routing.RoutingModel.scope`; 0 without examples).
+    inside: float = 0.0
+    outside: float = 0.0
+    #: Whether ``inside`` and ``outside`` were measured (the answer gate then reads them).
+    scoped: bool = False
 
     @property
     def query_terms(self) -> tuple[str, ...]:
@@ -178,9 +189,10 @@ class Retriever:
         self._hinted, self._hint_starts = np.unique(owner, return_index=True)
         return matrix, centroid
 
-    def _nearest(self, vector: Vectors) -> tuple[dict[int, float], dict[int, float]]:
+    def _nearest(self, vector: Vectors) -> tuple[dict[int, float], dict[int, float], float]:
         """The nearest clauses to ``vector``: their own cosine similarity, and the best
-        similarity of their hints, by chunk position."""
+        similarity of their hints, by chunk position; and the mean similarity of the
+        NEAREST_HINTS hints closest to it, whichever clauses they belong to."""
         n = len(self._chunks)
         if self._matrix is not None:
             similarity = self._matrix @ vector
@@ -193,16 +205,19 @@ class Retriever:
             return (
                 {int(i): float(own[i]) for i in order},
                 {int(i): float(hinted[i]) for i in order if hinted[i] > -1.0},
+                _top_mean(similarity[n:]),
             )
         own_found: dict[int, float] = {}
         hint_found: dict[int, float] = {}
+        hint_scores = []
         for rid, score in self._store.query(vector, CANDIDATES * 4):
             if rid in self._hint_owner:
                 index = self._hint_owner[rid]
                 hint_found[index] = max(score, hint_found.get(index, -1.0))
+                hint_scores.append(score)
             elif rid in self._by_id:
                 own_found[self._by_id[rid]] = score
-        return own_found, hint_found
+        return own_found, hint_found, _top_mean(np.asarray(hint_scores, dtype=np.float32))
 
     @staticmethod
     def _keyword_text(chunk: Chunk, hints: Sequence[str]) -> str:
@@ -233,7 +248,7 @@ class Retriever:
         vector = self._embedder.embed([expanded])[0]
         dense = np.zeros(len(self._chunks), dtype=np.float32)
         hinted = np.zeros(len(self._chunks), dtype=np.float32)
-        own, hint_best = self._nearest(vector)
+        own, hint_best, asked = self._nearest(vector)
         for index, similarity in own.items():
             dense[index] = similarity
         for index, similarity in hint_best.items():
@@ -269,6 +284,7 @@ class Retriever:
             keyword_top=top_keyword,
             words=len(question.split()),
             question=question,
+            asked=asked,
         )
 
     def other_bodies(self, question: str) -> tuple[str, ...]:
@@ -315,3 +331,9 @@ class Retriever:
                 seen.add(key)
                 merged.append(index)
         return merged
+
+
+def _top_mean(similarity: Vectors) -> float:
+    """The mean of the NEAREST_HINTS highest similarities (0 for none)."""
+    k = min(NEAREST_HINTS, len(similarity))
+    return float(np.partition(similarity, len(similarity) - k)[-k:].mean()) if k else 0.0

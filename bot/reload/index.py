@@ -467,7 +467,7 @@ class IndexManager:
         np.savez(
             path / EXAMPLE_VECTORS, sha=np.asarray(shas), labels=np.asarray(labels), vectors=vectors
         )
-        fit(labels, vectors).save(path / MODEL_FILE)
+        fit(labels, vectors, examples.written_for).save(path / MODEL_FILE)
 
     def _switch(self, build_id: str) -> None:
         tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"

@@ -48,7 +48,7 @@ CLAUSES = {
 TOTAL_CLAUSES = 273
 TOTAL_CHUNKS = 274  # clause 2.4 of the policy is long enough to be split in two parts
 TOTAL_HINTS = 1092  # four questions for each clause, in knowledge/hints/
-ROUTING_EXAMPLES = 702  # the example sentences of knowledge/routing.toml
+ROUTING_EXAMPLES = 1319  # the example sentences of knowledge/routing.toml, every list
 
 PIGEON_CLAUSE = "18.6 A new test clause about carrier pigeons."
 PIGEON_QUESTION = "Can I send messages by carrier pigeon?"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot.answers.routing import Examples, Router
+from bot.answers.routing import NOT_COVERED, Examples, Router, fit
 from bot.engine import PolicyBot
 from bot.errors import DocumentLoadError
 from bot.models import Escalation
@@ -58,6 +59,29 @@ def test_the_examples_file_is_checked(tmp_path: Path) -> None:
     path.write_text('[examples]\nrules = ["a", " a ", "b"]\n', encoding="utf-8")
     assert Examples.load(path).rules == ("a", "b")
     assert not Examples.load(path).trainable
+    path.write_text("[examples]\nnot_covered = [1]\n", encoding="utf-8")
+    with pytest.raises(DocumentLoadError, match="not_covered must be a list"):
+        Examples.load(path)
+
+
+def test_questions_not_covered_train_the_gate_signals_not_routing() -> None:
+    rng = np.random.default_rng(0)
+    # Each kind of example gathers round a direction of its own.
+    centres = np.eye(8, dtype=np.float32)[[0, 1, 2, 3]].repeat(10, axis=0)
+    vectors = centres + 0.3 * rng.normal(size=(40, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = ["hr"] * 10 + ["communications"] * 10 + ["rules"] * 10 + [NOT_COVERED] * 10
+    model = fit(labels, vectors).with_examples(labels, vectors)
+    assert model.examples == 30
+    assert model.scoped
+    assert model.not_covered is not None and len(model.not_covered) == 10
+    inside, outside = model.scope(vectors[35])
+    assert outside > inside
+    # Left out, an example is not its own neighbour.
+    assert model.scope(vectors[35], leave_out=[35])[1] < outside
+    unscoped = fit(labels[:30], vectors[:30]).with_examples(labels[:30], vectors[:30])
+    assert not unscoped.scoped
+    assert unscoped.scope(vectors[35]) == (0.0, 0.0)
 
 
 def test_a_language_models_judgement_of_the_route_replaces_the_offline_one() -> None:
