@@ -184,6 +184,32 @@ class Assistant:
         casework = self.casework
         return casework.state if casework is not None else self._local_state
 
+    def first_delivery(self, platform: str, event_id: str) -> bool:
+        """Whether this is the first delivery of a platform event (a message, a command):
+        False for a repeat (a platform's retry, a replay, a resend to another instance), which
+        the adapter acknowledges without handling.
+
+        The event id is recorded in the platform state every instance shares
+        (:meth:`PlatformState.seen`), without waiting on the database: while it cannot be
+        written, this process remembers it meanwhile (a rare second answer is better than a
+        lost question).
+
+        Args:
+            platform: ``slack`` or ``teams``.
+            event_id: what identifies the delivery, the same however often it comes; ""
+                (nothing identifies it) is always a first delivery.
+        """
+        if not event_id:
+            return True
+        return not self.state.seen(platform, event_id)
+
+    def delivery_failed(self, platform: str, event_id: str) -> None:
+        """The handling of a delivery failed: forget its event id, so that the platform's
+        retry (on any instance) is handled as a first delivery."""
+        if event_id:
+            log.info("failed %s event %s: its retry will be handled", platform, event_id)
+            self.state.forget(platform, event_id)
+
     @property
     def reports(self) -> Reports:
         """Insights for admins: the weekly digest (admins only) and the full report's page
