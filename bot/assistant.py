@@ -52,7 +52,9 @@ from bot.ops.metrics import Metrics, Readings
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
 from bot.reload.index import Progress
+from bot.reload.lease import reload_lease
 from bot.reload.report import ReloadReport
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -487,10 +489,24 @@ class Assistant:
         knowledge_dir: Path | None = None,
         progress: Progress | None = None,
     ) -> ReloadReport:
-        """Reload the documents (admins only, when asked from a chat platform)."""
-        report = self.engine.reload_documents(
-            requested_by, knowledge_dir=knowledge_dir, progress=progress
-        )
+        """Reload the documents (admins only, when asked from a chat platform), one reload at
+        a time across every instance on the database (:mod:`bot.reload.lease`).
+
+        Raises:
+            NotAuthorizedError: ``requested_by`` is not an admin.
+            ReloadInProgressError: a reload is running, on this instance or another.
+        """
+        if requested_by is not None and requested_by not in self.settings.admins:
+            # refused by the engine, in its words, before any lease is taken
+            return self.engine.reload_documents(requested_by)
+        try:
+            db: Database | None = self.work.db
+        except EscalationError:  # the database is down: the index's own lock only
+            db = None
+        with reload_lease(db):
+            report = self.engine.reload_documents(
+                requested_by, knowledge_dir=knowledge_dir, progress=progress
+            )
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
         if report.changes:  # approved answers resting on a changed clause wait for review
             try:
