@@ -160,17 +160,26 @@ class Assistant:
         return self.casework
 
     def _reconnect(self) -> None:
-        """Open the case database again if it failed before, not more often than allowed."""
+        """Open the case database again if it failed before, not more often than allowed.
+
+        The lock is not held while the database is opened: the answers of other threads
+        take it too, and must not wait on the database.
+        """
         with self._lock:
             now = time.monotonic()
             if self.casework is not None or now - self._retried_at < RETRY_DATABASE:
                 return
             self._retried_at = now
-            try:
-                self.casework = Casework.open(self.settings)
-            except Exception as exc:
-                log.warning("the case database is still unavailable: %s", type(exc).__name__)
-                return
+        try:
+            casework = Casework.open(self.settings)
+        except Exception as exc:
+            log.warning("the case database is still unavailable: %s", type(exc).__name__)
+            return
+        with self._lock:
+            opened, self.casework = self.casework is None, self.casework or casework
+        if not opened:  # another thread's attempt succeeded meanwhile
+            casework.close()
+            return
         log.info("the case database is available again")
 
     @property
