@@ -22,7 +22,7 @@ from adapters.delivery import DELIVERIES, Deliveries, PlatformNotifier
 from adapters.report_page import report_route
 from bot.assistant import Assistant
 from bot.errors import PolicyBotError, ReloadInProgressError
-from bot.ops.admin import RELOAD_RUNNING, UNAUTHORISED, may_reload
+from bot.ops.admin import UNAUTHORISED, may_reload
 from bot.ops.health import check_health
 from bot.ops.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 ASSISTANT = web.AppKey("assistant", Assistant)
 NOTIFIERS: web.AppKey[list[PlatformNotifier]] = web.AppKey("notifiers")
-RELOAD_LOCK = web.AppKey("reload_lock", asyncio.Lock)
 
 #: Seconds between two deliveries of the outbox (and SLA checks).
 TICK_SECONDS = 20.0
@@ -68,7 +67,6 @@ def create_app(
     """
     app = web.Application(client_max_size=1024 * 1024)
     app[ASSISTANT] = assistant
-    app[RELOAD_LOCK] = asyncio.Lock()
     deliveries = Deliveries(assistant, at_once=deliver_at_once)
     app[DELIVERIES] = deliveries
     app.router.add_get("/healthz", healthz)
@@ -100,23 +98,20 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def admin_reload(request: web.Request) -> web.Response:
-    """Reload the documents; bearer ``POLICYBOT_ADMIN_TOKEN``; one reload at a time."""
+    """Reload the documents; bearer ``POLICYBOT_ADMIN_TOKEN``; one reload at a time, on
+    every instance (the core's lease: 409 while another runs)."""
     assistant = request.app[ASSISTANT]
     if not may_reload(assistant.settings, request.headers.get("Authorization", "")):
         log.warning("refused /admin/reload from %s: bad or missing token", request.remote)
         return web.json_response({"error": UNAUTHORISED}, status=401)
-    lock = request.app[RELOAD_LOCK]
-    if lock.locked():
-        return web.json_response({"error": RELOAD_RUNNING}, status=409)
-    async with lock:
-        loop = asyncio.get_running_loop()
-        try:
-            report = await loop.run_in_executor(None, assistant.reload)
-        except ReloadInProgressError as exc:
-            return web.json_response({"error": str(exc)}, status=409)
-        except PolicyBotError as exc:
-            log.error("reload failed: %s", exc)
-            return web.json_response({"error": str(exc)}, status=422)
+    loop = asyncio.get_running_loop()
+    try:
+        report = await loop.run_in_executor(None, assistant.reload)
+    except ReloadInProgressError as exc:
+        return web.json_response({"error": str(exc)}, status=409)
+    except PolicyBotError as exc:
+        log.error("reload failed: %s", exc)
+        return web.json_response({"error": str(exc)}, status=422)
     return web.json_response({**report.to_json(), "summary": report.summary()})
 
 

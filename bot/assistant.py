@@ -52,7 +52,9 @@ from bot.ops.metrics import Metrics, Readings
 from bot.platform_state import MemoryStateStore, PlatformState
 from bot.ports import Notifier
 from bot.reload.index import Progress
+from bot.reload.lease import reload_lease
 from bot.reload.report import ReloadReport
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +160,26 @@ class Assistant:
         return self.casework
 
     def _reconnect(self) -> None:
-        """Open the case database again if it failed before, not more often than allowed."""
+        """Open the case database again if it failed before, not more often than allowed.
+
+        The lock is not held while the database is opened: the answers of other threads
+        take it too, and must not wait on the database.
+        """
         with self._lock:
             now = time.monotonic()
             if self.casework is not None or now - self._retried_at < RETRY_DATABASE:
                 return
             self._retried_at = now
-            try:
-                self.casework = Casework.open(self.settings)
-            except Exception as exc:
-                log.warning("the case database is still unavailable: %s", type(exc).__name__)
-                return
+        try:
+            casework = Casework.open(self.settings)
+        except Exception as exc:
+            log.warning("the case database is still unavailable: %s", type(exc).__name__)
+            return
+        with self._lock:
+            opened, self.casework = self.casework is None, self.casework or casework
+        if not opened:  # another thread's attempt succeeded meanwhile
+            casework.close()
+            return
         log.info("the case database is available again")
 
     @property
@@ -183,6 +194,32 @@ class Assistant:
         may wait, such as the audit writer: this one is on every answer's path)."""
         casework = self.casework
         return casework.state if casework is not None else self._local_state
+
+    def first_delivery(self, platform: str, event_id: str) -> bool:
+        """Whether this is the first delivery of a platform event (a message, a command):
+        False for a repeat (a platform's retry, a replay, a resend to another instance), which
+        the adapter acknowledges without handling.
+
+        The event id is recorded in the platform state every instance shares
+        (:meth:`PlatformState.seen`), without waiting on the database: while it cannot be
+        written, this process remembers it meanwhile (a rare second answer is better than a
+        lost question).
+
+        Args:
+            platform: ``slack`` or ``teams``.
+            event_id: what identifies the delivery, the same however often it comes; ""
+                (nothing identifies it) is always a first delivery.
+        """
+        if not event_id:
+            return True
+        return not self.state.seen(platform, event_id)
+
+    def delivery_failed(self, platform: str, event_id: str) -> None:
+        """The handling of a delivery failed: forget its event id, so that the platform's
+        retry (on any instance) is handled as a first delivery."""
+        if event_id:
+            log.info("failed %s event %s: its retry will be handled", platform, event_id)
+            self.state.forget(platform, event_id)
 
     @property
     def reports(self) -> Reports:
@@ -461,10 +498,24 @@ class Assistant:
         knowledge_dir: Path | None = None,
         progress: Progress | None = None,
     ) -> ReloadReport:
-        """Reload the documents (admins only, when asked from a chat platform)."""
-        report = self.engine.reload_documents(
-            requested_by, knowledge_dir=knowledge_dir, progress=progress
-        )
+        """Reload the documents (admins only, when asked from a chat platform), one reload at
+        a time across every instance on the database (:mod:`bot.reload.lease`).
+
+        Raises:
+            NotAuthorizedError: ``requested_by`` is not an admin.
+            ReloadInProgressError: a reload is running, on this instance or another.
+        """
+        if requested_by is not None and requested_by not in self.settings.admins:
+            # refused by the engine, in its words, before any lease is taken
+            return self.engine.reload_documents(requested_by)
+        try:
+            db: Database | None = self.work.db
+        except EscalationError:  # the database is down: the index's own lock only
+            db = None
+        with reload_lease(db):
+            report = self.engine.reload_documents(
+                requested_by, knowledge_dir=knowledge_dir, progress=progress
+            )
         self.metrics.reloaded(report.rebuilt, report.elapsed_s)
         if report.changes:  # approved answers resting on a changed clause wait for review
             try:

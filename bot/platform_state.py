@@ -16,8 +16,10 @@ Values are opaque strings that the adapter writes and reads; the core never look
 :class:`PlatformState` sits over a :class:`~bot.ports.StateStore`: :class:`DatabaseStateStore`
 (the ``platform_state`` table) when the case database is open, :class:`MemoryStateStore`
 (this process only) when it is not. State is a help, never a reason to fail a person's
-request: a store that fails is logged, and the answer is the one that errs on the side of
-answering (an event not seen before, a card not known).
+request nor to keep it waiting: a write the store refuses (another process holds the write
+lock) waits in this process and is written behind the answer once the store takes it, a
+store that fails is logged, and the answer is the one that errs on the side of answering
+(an event not seen before, a card not known).
 
 Old rows go with the retention (:func:`purge_state`, called by :func:`bot.audit.trail.purge`):
 event ids and conversations' questions after :data:`EVENTS_KEPT`, everything else
@@ -29,10 +31,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
-from collections.abc import Callable
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal
 
 from cachetools import LRUCache
 from sqlalchemy import delete, select
@@ -45,21 +47,22 @@ from bot.storage.models import PlatformStateRow
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 EVENT = "event"
 THREAD = "thread"
 CARD = "card"
 #: A conversation's recent questions (:mod:`bot.conversation.history`).
 CONVERSATION = "conversation"
 
-PAUSE = 30.0
-"""Seconds the platform state skips a database that refused a write (locked, down)."""
+FIRST_RETRY = 0.05
+"""Seconds before the background writer tries a refused write again (then doubling)."""
+MAX_RETRY = 2.0
+"""The longest pause between two tries of the background writer."""
 EVENTS_KEPT = timedelta(days=1)
 """How long an event id is remembered: Slack retries within the hour."""
 KEY_CHARS = 255
 MEMORY_ROWS = 10_000
-"""Rows a :class:`MemoryStateStore` keeps (the least recently used go first)."""
+"""Rows a :class:`MemoryStateStore` keeps (the least recently used go first), and writes a
+:class:`PlatformState` keeps waiting for its store (the oldest go first)."""
 
 
 def _key(key: str) -> str:
@@ -166,44 +169,84 @@ class MemoryStateStore:
             self._rows.pop((platform, kind, key), None)
 
 
+@dataclass(frozen=True)
+class _Write:
+    """A write waiting for the store: ``put`` (``add`` for an event id) or ``delete``."""
+
+    op: Literal["add", "put", "delete"]
+    value: str = ""
+
+    def apply(self, store: StateStore, platform: str, kind: str, key: str) -> None:
+        if self.op == "add":
+            store.add(platform, kind, key, self.value)
+        elif self.op == "put":
+            store.put(platform, kind, key, self.value)
+        else:
+            store.delete(platform, kind, key)
+
+
 class PlatformState:
     """The platform state adapters keep (see the module docstring).
 
-    A write the store refuses (another process holds the database's write lock, the
-    database is down) goes to this process's memory instead, and so do the writes of the next
-    :data:`PAUSE` seconds, without trying the store: a person's request never waits on it.
-    Reads look in that memory first, then in the store.
+    No request waits on the store's lock. A write goes to the store at once when it can be
+    made without waiting (:meth:`bot.storage.db.Database.brief`: another writer's ordinary
+    transaction is waited for, a long lock is not). A write the store refuses (another
+    process holds the database's write lock, the database is down) waits in this process,
+    and every write after it queues behind it, in order, until a background writer has
+    written them all; reads look at the waiting writes first. So nothing is lost to a lock
+    and the requests of that time do not try the store at all. At most :data:`MEMORY_ROWS`
+    writes wait; past that the oldest are dropped, with a warning (event ids and
+    conversations are short-lived, and cards are redrawn with the next step of their case).
 
     Args:
         store: where it is kept.
-        clock: seconds, monotonic (tests pass a fake).
+        retry: the first pause of the background writer after a refused write, in seconds;
+            it doubles up to :data:`MAX_RETRY`.
     """
 
-    def __init__(self, store: StateStore, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: StateStore, *, retry: float = FIRST_RETRY) -> None:
         self.store = store
-        self._memory = MemoryStateStore()
-        self._clock = clock
-        self._paused_until: float | None = None
+        self._retry = retry
+        self._waiting: OrderedDict[tuple[str, str, str], _Write] = OrderedDict()
+        self._lock = threading.Lock()
+        self._written = threading.Condition(self._lock)
+        self._writer: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.dropped = 0
 
     def seen(self, platform: str, event_id: str) -> bool:
         """Record ``event_id``; True when it was recorded already (by any instance): a repeat.
 
-        While the store fails, only this process's own memory tells repeats: a rare second
+        While writes wait (the store refused one), an id is a repeat when it waits here or
+        is in the store already (an ordinary read, which no write lock holds up); two
+        instances that both cannot write may then both handle one event: a rare second
         answer is better than a lost question.
         """
-        if self._memory.get(platform, EVENT, event_id) is not None:
+        key = (platform, EVENT, event_id)
+        if not self._behind():
+            try:
+                return not self.store.add(platform, EVENT, event_id)
+            except Exception:
+                log.warning(
+                    "could not record an event in the database: it waits in this process",
+                    exc_info=True,
+                )
+        with self._lock:
+            waiting = self._waiting.get(key)
+        if waiting is not None:
+            return waiting.op != "delete"
+        if self._stored(platform, EVENT, event_id) is not None:
             return True
-        added = self._write(lambda store: store.add(platform, EVENT, event_id), "record an event")
-        return not added
+        self._queue(key, _Write("add"))
+        return False
 
     def forget(self, platform: str, event_id: str) -> None:
         """Forget ``event_id`` (its handling failed, so that the platform's retry is handled)."""
-        self._memory.delete(platform, EVENT, event_id)
-        self._write(lambda store: store.delete(platform, EVENT, event_id), "forget an event")
+        self._write((platform, EVENT, event_id), _Write("delete"), "forget an event")
 
     def mark_thread(self, platform: str, thread: str) -> None:
         """Note a thread the bot has answered in (its later messages are follow-ups)."""
-        self._write(lambda store: store.put(platform, THREAD, thread, ""), "mark a thread")
+        self._write((platform, THREAD, thread), _Write("put"), "mark a thread")
 
     def answered_thread(self, platform: str, thread: str) -> bool:
         """Whether the bot has answered in ``thread``."""
@@ -219,35 +262,99 @@ class PlatformState:
 
     def remember(self, platform: str, kind: str, key: str, value: str) -> None:
         """Keep ``value`` under ``kind`` and ``key`` (a name, a chat, a service URL)."""
-        self._write(lambda store: store.put(platform, kind, key, value), f"remember a {kind}")
+        self._write((platform, kind, key), _Write("put", value), f"remember a {kind}")
 
     def recall(self, platform: str, kind: str, key: str) -> str | None:
         """What :meth:`remember` kept, or None (also when the store fails)."""
-        kept = self._memory.get(platform, kind, key)
-        if kept is not None:
-            return kept
+        with self._lock:
+            waiting = self._waiting.get((platform, kind, key))
+        if waiting is not None:
+            return None if waiting.op == "delete" else waiting.value
+        return self._stored(platform, kind, key)
+
+    def settle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the waiting writes to reach the store; whether
+        none is left."""
+        with self._written:
+            return self._written.wait_for(lambda: not self._waiting, timeout=timeout)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Give the waiting writes ``timeout`` seconds to reach the store, then stop the
+        background writer (what it could not write is lost: this process's memory only)."""
+        self.settle(timeout)
+        self._closing.set()
+        writer = self._writer
+        if writer is not None:
+            writer.join(timeout=timeout)
+        with self._lock:
+            if self._waiting:
+                log.warning("%d platform state writes were not written", len(self._waiting))
+
+    def _stored(self, platform: str, kind: str, key: str) -> str | None:
         try:
             return self.store.get(platform, kind, key)
         except Exception:
             log.warning("could not read a %s %s", platform, kind, exc_info=True)
             return None
 
-    def _write(self, write: Callable[[StateStore], T], what: str) -> T:
-        """``write`` to the store, or to memory while the store fails (see the class)."""
-        if self._paused_until is None or self._clock() >= self._paused_until:
+    def _behind(self) -> bool:
+        with self._lock:
+            return bool(self._waiting)
+
+    def _write(self, key: tuple[str, str, str], write: _Write, what: str) -> None:
+        """``write`` to the store, or behind the writes that wait (see the class)."""
+        if not self._behind():
             try:
-                done = write(self.store)
+                write.apply(self.store, *key)
             except Exception:
                 log.warning(
-                    "could not %s in the database: kept in this process for now",
-                    what,
-                    exc_info=True,
+                    "could not %s in the database: it waits in this process", what, exc_info=True
                 )
-                self._paused_until = self._clock() + PAUSE
             else:
-                self._paused_until = None
-                return done
-        return write(self._memory)
+                return
+        self._queue(key, write)
+
+    def _queue(self, key: tuple[str, str, str], write: _Write) -> None:
+        with self._lock:
+            self._waiting.pop(key, None)  # the newer write replaces it, at the back
+            self._waiting[key] = write
+            while len(self._waiting) > MEMORY_ROWS:
+                self._waiting.popitem(last=False)
+                self.dropped += 1
+                if self.dropped % MEMORY_ROWS == 1:
+                    log.warning("platform state: %d waiting writes dropped", self.dropped)
+            if self._writer is None and not self._closing.is_set():
+                self._writer = threading.Thread(
+                    target=self._write_behind, name="policybot-state", daemon=True
+                )
+                self._writer.start()
+
+    def _write_behind(self) -> None:
+        """The background writer: the waiting writes, oldest first, until none is left."""
+        pause = self._retry
+        while not self._closing.is_set():
+            with self._lock:
+                if not self._waiting:
+                    self._writer = None
+                    self._written.notify_all()
+                    return
+                key, write = next(iter(self._waiting.items()))
+            try:
+                write.apply(self.store, *key)
+            except Exception as exc:
+                if pause == self._retry:
+                    log.warning("platform state: the database still refuses writes (%s)", exc)
+                self._closing.wait(pause)
+                pause = min(pause * 2, MAX_RETRY)
+                continue
+            if pause != self._retry:
+                log.info("platform state: the database takes writes again")
+            pause = self._retry
+            with self._lock:
+                if self._waiting.get(key) is write:
+                    del self._waiting[key]
+        with self._lock:
+            self._writer = None
 
 
 def purge_state(session: Session, *, now: datetime, cutoff: datetime | None) -> int:

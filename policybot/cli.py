@@ -83,8 +83,34 @@ def serve_approved(bot: PolicyBot, settings: Settings) -> Callable[[], None]:
     return db.close
 
 
+@contextmanager
+def _reload_lease(settings: Settings) -> Iterator[None]:
+    """Hold the reload lease every instance on the database honours (bot.reload.lease);
+    without a database, the index's own lock only."""
+    from bot.reload.lease import reload_lease
+    from bot.storage.db import Database
+
+    try:
+        db: Database | None = Database.open(settings)
+    except Exception as exc:
+        log.warning("the database cannot be opened (%s): reloading without its lease", exc)
+        db = None
+    try:
+        with reload_lease(db):
+            yield
+    finally:
+        if db is not None:
+            db.close()
+
+
 def _progress_reload(bot: PolicyBot, knowledge: Path | None) -> ReloadReport:
-    """Reload with a progress bar when stderr is a terminal."""
+    """Reload, one reload at a time on every instance, with a progress bar when stderr is
+    a terminal."""
+    with _reload_lease(bot.settings):
+        return _reload(bot, knowledge)
+
+
+def _reload(bot: PolicyBot, knowledge: Path | None) -> ReloadReport:
     if not err.is_terminal:
         return bot.reload_documents(knowledge_dir=knowledge)
     from rich.progress import Progress

@@ -9,8 +9,8 @@ when the server starts and closed when it stops; no public URL is needed.
 Repeats: Slack retries an event it thinks we missed (``X-Slack-Retry-Num``, in both modes).
 Whatever the retry's reason, it is handled like a first delivery: dropped (acknowledged) only
 when its event id is already recorded, that is when an earlier delivery reached an instance
-(this one or another on the same database, before a restart too) and was accepted. The ids
-are kept in the platform state every instance shares (:meth:`PlatformState.seen`). An HTTP
+(this one or another on the same database, before a restart too) and was accepted. The core
+decides (:meth:`Assistant.first_delivery`), from the platform state every instance shares. An HTTP
 delivery we answered with a 5xx is forgotten again, so that Slack's retry (reason
 ``http_error``) gets the answer the first one could not. When the state cannot be written
 (the database is down), the event is answered: a rare second answer is better than a lost
@@ -47,7 +47,7 @@ def skip_repeats(assistant: Assistant) -> Callable[..., BoltResponse]:
         retry = req.headers.get("x-slack-retry-num")
         reason = next_value(req.headers.get("x-slack-retry-reason"))
         event_id = event_of(req)
-        if event_id and assistant.state.seen(PLATFORM, event_id):
+        if not assistant.first_delivery(PLATFORM, event_id):
             log.info("acknowledged repeated event %s (retry %s, %s)", event_id, retry, reason)
             return BoltResponse(status=200, body="")
         return next()
@@ -78,7 +78,7 @@ def http_route(
     app: App, executor: Executor, assistant: Assistant, *, signing_secret: str
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The aiohttp handler of ``POST /slack/events``; an event we failed (5xx) is forgotten
-    from the events :func:`skip_repeats` has seen, so that Slack's retry is handled.
+    (:meth:`Assistant.delivery_failed`), so that Slack's retry is handled.
 
     The signature is checked before the body is read as JSON or a form, so that nobody
     without the signing secret can make the server parse anything (or fill its log): an
@@ -122,10 +122,7 @@ def http_route(
 
 
 def _forget(assistant: Assistant, req: BoltRequest) -> None:
-    event_id = event_of(req)
-    if event_id:
-        log.info("failed event %s: its retry will be handled", event_id)
-        assistant.state.forget(PLATFORM, event_id)
+    assistant.delivery_failed(PLATFORM, event_of(req))
 
 
 def connection_check(app: App) -> Callable[[web.Application], AsyncIterator[None]]:

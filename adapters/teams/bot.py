@@ -7,9 +7,10 @@ installed. ``help`` shows the welcome again; ``reload`` asks the core to reload 
 (the core checks that the sender is an admin).
 
 A message activity delivered again (the Bot Framework resends one it thinks was lost, maybe
-to another instance) is handled once: its id is recorded in the platform state every
-instance shares (:meth:`bot.platform_state.PlatformState.seen`), and forgotten again when its
-turn fails, so that a resend gets the answer the first delivery could not.
+to another instance) is handled once, as the core decides
+(:meth:`bot.assistant.Assistant.first_delivery`), and forgotten again when its turn fails
+(:meth:`~bot.assistant.Assistant.delivery_failed`), so that a resend gets the answer the
+first delivery could not.
 """
 
 from __future__ import annotations
@@ -82,17 +83,15 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         key = delivery_key(activity)
-        state = self._assistant.state
-        repeated: bool = await asyncio.to_thread(state.seen, PLATFORM, key) if key else False
-        if repeated:
+        assistant = self._assistant
+        if key and not await asyncio.to_thread(assistant.first_delivery, PLATFORM, key):
             log.info("teams: acknowledged a repeated activity %s", activity.id)
             return
         await asyncio.to_thread(self._notifier.learn, activity)
         try:
             await super().on_turn(turn_context)
         except BaseException:
-            if key:
-                await asyncio.to_thread(state.forget, PLATFORM, key)
+            await asyncio.to_thread(assistant.delivery_failed, PLATFORM, key)
             raise
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,10 @@ FOUND = 5
 resting on one of them a candidate (the engine retrieves five)."""
 #: Characters of a cited clause quoted under an approved answer, as answers quote them.
 QUOTE_CHARS = 600
+#: Tries, and seconds between them, of a suspension the database's lock held up; each try
+#: waits for the lock as an ordinary write does.
+SUSPEND_ATTEMPTS = 10
+SUSPEND_PAUSE = 5.0
 
 #: Embeds a question as retrieval does (glossary expansions included).
 QuestionVector = Callable[[str], Vectors]
@@ -141,7 +146,7 @@ class ApprovedMatcher:
         with self._lock:
             if build.name != self._build:
                 if live:
-                    self._answers().suspend_changed(live)
+                    self._suspend_changed(live)
                 self._build = build.name
                 self._vectors.clear()  # a build may bring a new glossary
                 self._version = None
@@ -152,6 +157,20 @@ class ApprovedMatcher:
                 self._version = version
             return self._active
 
+    def _suspend_changed(self, live: LiveClauses) -> None:
+        """Suspend the answers a new build changed, without keeping the question waiting on
+        another process's write lock: when the database is locked, a background thread does
+        it once the lock is gone (until then :func:`_stands` already keeps those answers
+        from being served)."""
+        answers = self._answers()  # PolicyBotError while the database is unavailable
+        try:
+            answers.suspend_changed(live, brief=True)
+        except Exception as exc:
+            log.warning("approved answers: suspending waits for the database (%s)", exc)
+            threading.Thread(
+                target=_suspend_later, args=(answers, live), name="policybot-suspend", daemon=True
+            ).start()
+
     def _vector(self, view: ApprovedView, build: Path, embed: QuestionVector) -> Vectors:
         key = (build.name, view.id, view.question)
         with self._lock:
@@ -161,6 +180,19 @@ class ApprovedMatcher:
             with self._lock:
                 self._vectors[key] = known
         return known
+
+
+def _suspend_later(answers: ApprovedAnswers, live: LiveClauses) -> None:
+    """Suspend the answers ``live`` changed, waiting for the write lock, a few times over."""
+    for attempt in range(1, SUSPEND_ATTEMPTS + 1):
+        try:
+            answers.suspend_changed(live)
+        except Exception as exc:
+            log.warning("approved answers: suspending failed (%s), attempt %d", exc, attempt)
+            time.sleep(SUSPEND_PAUSE)
+        else:
+            return
+    log.error("approved answers resting on changed clauses were not suspended: reload again")
 
 
 def rests_on(view: ApprovedView, found: Sequence[ClauseRef]) -> bool:

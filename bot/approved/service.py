@@ -240,19 +240,34 @@ class ApprovedAnswers:
         log.info("%s re-approved %s", by, view.id)
         return view
 
-    def suspend_changed(self, live: LiveClauses) -> builtins.list[ApprovedView]:
+    def suspend_changed(
+        self, live: LiveClauses, *, brief: bool = False
+    ) -> builtins.list[ApprovedView]:
         """Suspend every active answer that cites a clause the live build changed or removed,
         and queue one review notice per team with the old and new text.
 
         Safe to run from several processes: each answer is taken by a conditional update, so
-        it is suspended, and its team told, once.
+        it is suspended, and its team told, once. When no active answer is concerned (the
+        usual case) nothing is written, and no write lock asked for.
+
+        Args:
+            live: the clauses of the live build.
+            brief: give up at once when another process holds the write lock
+                (:meth:`~bot.storage.db.Database.brief`), for a caller that must not wait.
 
         Returns:
             The answers suspended by this call.
         """
+        with self._db.reading() as session:
+            rows = session.scalars(
+                select(ApprovedAnswerRow).where(ApprovedAnswerRow.status == "active")
+            ).all()
+            concerned = (changed(c, live.get(c.key)) for row in rows for c in _clauses(row))
+            if all(change is None for change in concerned):
+                return []
         now = self._clock()
         suspended: dict[Team, list[tuple[ApprovedView, list[tuple[str, str]]]]] = defaultdict(list)
-        with self._db.session() as session:
+        with self._db.brief() if brief else self._db.session() as session:
             rows = session.scalars(
                 select(ApprovedAnswerRow).where(ApprovedAnswerRow.status == "active")
             ).all()

@@ -172,5 +172,6 @@ class Casework:
         return purge(self.db, self.settings.retention_days, now=self.clock())
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Write what platform state waits (briefly), and release the database connections."""
+        self.state.close()
         self.db.close()

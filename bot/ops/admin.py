@@ -12,8 +12,6 @@ from bot.config import Settings
 
 #: The ``error`` of a refused reload (HTTP 401): the same for a missing and a wrong token.
 UNAUTHORISED = "unauthorised"
-#: The ``error`` of a reload asked for while one is running on this instance (HTTP 409).
-RELOAD_RUNNING = "a reload is already running"
 
 
 def may_reload(settings: Settings, authorization: str) -> bool:

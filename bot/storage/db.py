@@ -38,8 +38,9 @@ SQLITE_FILE = "policybot.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 #: How long a health check waits for another writer's lock before saying so.
 PROBE_TIMEOUT_MS = 2_000
-#: How long a :meth:`Database.brief` write waits for another writer's lock.
-BRIEF_TIMEOUT_MS = 1_000
+#: How long a :meth:`Database.brief` write waits for another writer's lock: long enough for
+#: another writer's ordinary transaction (milliseconds), too short to hold up an answer.
+BRIEF_TIMEOUT_MS = 20
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0006"
 """The newest migration; a test checks it against ``bot/storage/migrations/versions``.

@@ -11,13 +11,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.delivery import PlatformDispatch
-from adapters.server import ASSISTANT, RELOAD_LOCK, create_app
+from adapters.server import ASSISTANT, create_app
 from bot.assistant import Assistant
 from bot.case_views import CaseView
 from bot.cases.casework import Casework
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.models import Question, Team
+from bot.reload.lease import ALREADY_RUNNING, ReloadLease
 from tests.fakes import FakeEmbedder
 
 TOKEN = "s3cret-token"
@@ -86,11 +87,15 @@ async def test_admin_reload_with_the_token_reports_the_diff(client: TestClient[A
     assert "No changes" in body["summary"]
 
 
-async def test_one_reload_at_a_time(client: TestClient[Any, Any]) -> None:
-    lock = client.server.app[RELOAD_LOCK]
-    async with lock:
+async def test_one_reload_at_a_time_on_every_instance(client: TestClient[Any, Any]) -> None:
+    other = ReloadLease(client.server.app[ASSISTANT].work.db)
+    assert other.acquire()  # another instance on the database is reloading
+    try:
         response = await client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        other.release()
     assert response.status == 409
+    assert (await response.json())["error"] == ALREADY_RUNNING
 
 
 async def test_a_failed_reload_names_the_file_and_keeps_serving(

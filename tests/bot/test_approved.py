@@ -3,16 +3,21 @@ re-approve, retire, audit; on SQLite and PostgreSQL, with the fast embedder."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from bot.approved import match
 from bot.assistant import Assistant
 from bot.cases.casework import Casework
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Answer, ApprovedRef, Question
 from bot.ops.evaluation import Case, Outcome, score
 from bot.ports import RecordingNotifier
+from bot.storage import db
+from bot.storage.db import database_url
 from tests.bot.conftest import ADMIN, COMMS, HR, STAFF, Backend, FakeClock
 from tests.bot.test_index import POLICY, Site, indexed, site, template  # noqa: F401
 
@@ -176,6 +181,39 @@ def test_a_reload_made_by_another_process_suspends_at_the_next_answer(
 
     assert ask(assistant).approved is None
     assert assistant.approved_answer(view.id).status == "suspended"
+    notifier = RecordingNotifier()
+    assistant.deliver(notifier)
+    assert len(notifier.of_kind("notify_team")) == 1
+
+
+def test_a_reload_by_another_process_while_the_database_is_locked_keeps_no_answer_waiting(
+    assistant: Assistant,
+    indexed: Site,  # noqa: F811
+    database: Backend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if database.name != "sqlite":
+        pytest.skip("the write lock of another process is SQLite's")
+    view = assistant.approve(replied_case(assistant), by=HR, clauses=(CLAUSE,))
+    assert ask(assistant).approved is not None
+    indexed.edit(POLICY, "no more than 10 minutes", "no more than 20 minutes")
+    indexed.reload()
+    monkeypatch.setattr(match, "SUSPEND_PAUSE", 0.05)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)  # each background try, while locked
+    holder = sqlite3.connect(str(database_url(database.settings()).database))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        assert ask(assistant).approved is None  # the changed clause: not served meanwhile
+        assert assistant.approved_answer(view.id).status == "active"  # not suspended yet
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # Suspended behind the answer once the lock went, without another question.
+    until = time.monotonic() + 30
+    while assistant.approved_answer(view.id).status != "suspended":
+        assert time.monotonic() < until, "the answer was never suspended"
+        time.sleep(0.05)
     notifier = RecordingNotifier()
     assistant.deliver(notifier)
     assert len(notifier.of_kind("notify_team")) == 1

@@ -11,7 +11,6 @@ from bot.audit.trail import purge
 from bot.cases.casework import Casework
 from bot.platform_state import (
     EVENT,
-    PAUSE,
     DatabaseStateStore,
     MemoryStateStore,
     PlatformState,
@@ -96,30 +95,68 @@ def test_the_memory_store_is_bounded_and_answers_alike() -> None:
     assert state.card("HR-0", "slack") is None and state.card("HR-4", "slack") == "4"
 
 
-def test_a_locked_database_sends_state_to_memory_for_a_while(tmp_path: Path) -> None:
+class Holder:
+    """Another process's connection holding the SQLite write lock until released."""
+
+    def __init__(self, database: Backend) -> None:
+        self.connection = sqlite3.connect(str(database_url(database.settings()).database))
+        self.connection.isolation_level = None
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+def test_writes_refused_by_a_locked_database_are_written_once_it_is_free(
+    tmp_path: Path,
+) -> None:
     database = Backend("sqlite", tmp_path / "data")
     db = Database.open(database.settings())
-    now = [0.0]
-    state = PlatformState(DatabaseStateStore(db), clock=lambda: now[0])
-    holder = sqlite3.connect(str(database_url(database.settings()).database))
-    holder.isolation_level = None
-    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    state, other = PlatformState(DatabaseStateStore(db)), PlatformState(DatabaseStateStore(db))
+    state.remember_card("HR-0001", "slack", "before")
+    holder = Holder(database)  # another process holds the write lock
     try:
-        assert state.seen("slack", "Ev1") is False  # handled: the store refused, memory kept
+        assert state.seen("slack", "Ev1") is False  # handled: the write waits in the process
         assert state.seen("slack", "Ev1") is True  # ... so a repeat is still a repeat
         state.mark_thread("slack", "C1/1.0")
+        state.remember_card("HR-0001", "slack", "during")
         assert state.answered_thread("slack", "C1/1.0")
+        assert state.card("HR-0001", "slack") == "during"
+        assert other.card("HR-0001", "slack") == "before"  # not written yet
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.release()
+    assert state.settle(timeout=30)
     store = DatabaseStateStore(db)
-    assert store.get("slack", EVENT, "Ev1") is None  # nothing reached the database
+    assert store.get("slack", EVENT, "Ev1") == ""  # written once the lock went
+    assert other.seen("slack", "Ev1") is True  # a repeat for the other instance too
+    assert other.answered_thread("slack", "C1/1.0")
+    assert other.card("HR-0001", "slack") == "during"
+    state.close()
+    db.close()
 
-    now[0] += PAUSE / 2  # still paused: the database is not tried again yet
-    state.seen("slack", "Ev2")
-    assert store.get("slack", EVENT, "Ev2") is None
-    now[0] += PAUSE
-    assert state.seen("slack", "Ev3") is False
-    assert store.get("slack", EVENT, "Ev3") == ""  # the database again
-    assert state.seen("slack", "Ev1") is True and state.answered_thread("slack", "C1/1.0")
+
+def test_an_event_another_instance_recorded_is_a_repeat_while_the_database_is_locked(
+    tmp_path: Path,
+) -> None:
+    database = Backend("sqlite", tmp_path / "data")
+    db = Database.open(database.settings())
+    first, second = PlatformState(DatabaseStateStore(db)), PlatformState(DatabaseStateStore(db))
+    assert first.seen("slack", "EvA") is False
+    first.seen("slack", "EvGONE")
+    holder = Holder(database)
+    try:
+        assert second.seen("slack", "EvA") is True  # read: no write lock needed
+        assert second.seen("slack", "EvB") is False
+        second.forget("slack", "EvGONE")  # its handling failed here: the retry is handled
+        assert second.seen("slack", "EvGONE") is False
+    finally:
+        holder.release()
+    assert second.settle(timeout=30)
+    assert first.seen("slack", "EvB") is True
+    second.forget("slack", "EvB")
+    assert first.seen("slack", "EvB") is False  # the forgetting reached the database
+    first.close()
+    second.close()
     db.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.reload.lease import ALREADY_RUNNING, ReloadLease
 from tests.adapters.slack.conftest import ADMIN, STAFF, Slack
 from tests.adapters.slack.fake_slack import BOT_TOKEN, BOT_USER, Call
 
@@ -184,6 +185,20 @@ async def test_policy_reload_is_for_admins(slack: Slack) -> None:
     done = (await slack.fake.wait_for("response_url", count=2, timeout=60))[1]
     assert done.args["response_type"] == "in_channel"
     assert f"reloaded by <@{ADMIN}>" in done.text and "knowledge version" in done.text
+
+
+async def test_policy_reload_while_another_instance_reloads_is_refused_politely(
+    slack: Slack,
+) -> None:
+    other = ReloadLease(slack.assistant.work.db)
+    assert other.acquire()  # another instance on the database is reloading
+    try:
+        await slack.command("reload", user=ADMIN)
+        (refused,) = await slack.fake.wait_for("response_url")
+    finally:
+        other.release()
+    assert refused.args["response_type"] == "ephemeral"
+    assert ALREADY_RUNNING in refused.text
 
 
 async def test_an_answer_slack_throttles_is_posted_after_its_retry_after(slack: Slack) -> None:

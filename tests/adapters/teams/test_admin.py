@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.reload.lease import ALREADY_RUNNING, ReloadLease
 from tests.adapters.teams.conftest import ADMIN, ASKER, Teams
 
 pytestmark = pytest.mark.asyncio
@@ -24,3 +25,14 @@ async def test_a_reload_from_anyone_else_is_refused(teams: Teams) -> None:
     [reply] = teams.connector.sent()
     assert reply.text == "Only PolicyBot admins can reload the policy documents."
     assert teams.assistant.engine.knowledge_version == before
+
+
+async def test_a_reload_while_another_instance_reloads_is_refused_politely(teams: Teams) -> None:
+    other = ReloadLease(teams.assistant.work.db)
+    assert other.acquire()  # another instance on the database is reloading
+    try:
+        await teams.say("reload", sender=ADMIN)
+    finally:
+        other.release()
+    [reply] = [a for a in teams.connector.sent() if a.type != "typing"]
+    assert reply.text == ALREADY_RUNNING
