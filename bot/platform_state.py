@@ -29,12 +29,14 @@ event ids and conversations' questions after :data:`EVENTS_KEPT`, everything els
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from cachetools import LRUCache
 from sqlalchemy import delete, select
@@ -50,6 +52,12 @@ log = logging.getLogger(__name__)
 EVENT = "event"
 THREAD = "thread"
 CARD = "card"
+#: A person's display name, as seen on the platform (``teams:<id>`` -> name).
+NAME = "name"
+#: A personal chat the bot opened with a person: (person, tenant, service URL) -> reference.
+CHAT = "chat"
+#: What an instance learns about reaching the platform (its service URL, the bot's own id).
+LEARNED = "learned"
 #: A conversation's recent questions (:mod:`bot.conversation.history`).
 CONVERSATION = "conversation"
 
@@ -70,6 +78,14 @@ def _key(key: str) -> str:
     if len(key) <= KEY_CHARS:
         return key
     return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class CardPlace(NamedTuple):
+    """Where a case's card is on a platform: the conversation (a Slack channel, a Teams
+    conversation) and the message in it (a Slack ``ts``, a Teams activity id)."""
+
+    conversation: str
+    message: str
 
 
 class DatabaseStateStore:
@@ -260,6 +276,58 @@ class PlatformState:
         """Where the latest card of a case is on ``platform``; None when it is not known."""
         return self.recall(platform, CARD, case_id)
 
+    def place_card(self, case_id: str, platform: str, place: CardPlace) -> None:
+        """Note where the latest card of a case is on ``platform``."""
+        value = json.dumps(
+            {"conversation": place.conversation, "message": place.message}, separators=(",", ":")
+        )
+        self.remember_card(case_id, platform, value)
+
+    def card_of(self, case_id: str, platform: str) -> CardPlace | None:
+        """Where the latest card of a case is on ``platform``, as far as any instance knows;
+        None when it is not known (never written, purged, or not readable)."""
+        return _card_place(self.card(case_id, platform))
+
+    def learn_name(self, platform: str, person: str, name: str) -> None:
+        """Note a person's display name; written only when it changed."""
+        self._learn(platform, NAME, person, name)
+
+    def names_of(self, platform: str, people: Iterable[str | None]) -> dict[str, str]:
+        """The display names known of ``people`` (those not known are left out)."""
+        names = {person: self.recall(platform, NAME, person) for person in set(people) if person}
+        return {person: name for person, name in names.items() if name}
+
+    def learn_endpoint(self, platform: str, *, service_url: str = "", bot_id: str = "") -> None:
+        """Note the service URL and the bot's id an incoming event came with; written only
+        when they changed (every incoming event carries them)."""
+        if service_url:
+            self._learn(platform, LEARNED, "service_url", service_url)
+        if bot_id:
+            self._learn(platform, LEARNED, "bot_id", bot_id)
+
+    def service_url(self, platform: str) -> str | None:
+        """The service URL of the latest incoming event (any instance's), if any."""
+        return self.recall(platform, LEARNED, "service_url")
+
+    def bot_id(self, platform: str) -> str | None:
+        """The bot's own id on the platform, as last seen, if any."""
+        return self.recall(platform, LEARNED, "bot_id")
+
+    def chat_with(self, platform: str, person: str, *, tenant: str, url: str) -> str | None:
+        """The reference of the personal chat the bot opened with ``person``, if any."""
+        return self.recall(platform, CHAT, _chat_key(person, tenant, url))
+
+    def remember_chat(
+        self, platform: str, person: str, reference: str, *, tenant: str, url: str
+    ) -> None:
+        """Note the personal chat the bot opened with ``person`` (so as not to open one per
+        message)."""
+        self.remember(platform, CHAT, _chat_key(person, tenant, url), reference)
+
+    def _learn(self, platform: str, kind: str, key: str, value: str) -> None:
+        if self.recall(platform, kind, key) != value:
+            self.remember(platform, kind, key, value)
+
     def remember(self, platform: str, kind: str, key: str, value: str) -> None:
         """Keep ``value`` under ``kind`` and ``key`` (a name, a chat, a service URL)."""
         self._write((platform, kind, key), _Write("put", value), f"remember a {kind}")
@@ -355,6 +423,28 @@ class PlatformState:
                     del self._waiting[key]
         with self._lock:
             self._writer = None
+
+
+def _chat_key(person: str, tenant: str, url: str) -> str:
+    return json.dumps([person, tenant, url])
+
+
+def _card_place(value: str | None) -> CardPlace | None:
+    """A card's place as stored; rows written before :class:`CardPlace` named the parts
+    as each platform does (Slack ``channel``/``ts``, Teams ``conversation``/``activity``)."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    conversation = data.get("conversation", data.get("channel"))
+    message = data.get("message", data.get("ts", data.get("activity")))
+    if not conversation or not message:
+        return None
+    return CardPlace(str(conversation), str(message))
 
 
 def purge_state(session: Session, *, now: datetime, cutoff: datetime | None) -> int:

@@ -84,6 +84,32 @@ def test_adapters_go_through_the_assistant_only() -> None:
     assert found == []
 
 
+#: The platform state's untyped key-value calls: the core's typed ones say what is kept.
+UNTYPED_STATE = {"recall", "remember", "remember_card", "card"}
+#: The settings that name people: who is an admin or a reviewer is decided in the core.
+PEOPLE_SETTINGS = {"admins", "hr_reviewers", "comms_reviewers"}
+
+
+def test_adapters_keep_no_platform_state_of_their_own_and_decide_no_people() -> None:
+    """Adapters use the core's typed platform state (where a card is, names, chats, the
+    service URL) and never build its keys, and never read who the configured people are
+    (issue 11)."""
+    import ast
+
+    root = ROOT / "adapters"
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if not isinstance(node, ast.Attribute):
+                continue
+            if node.attr in PEOPLE_SETTINGS:
+                found.append(f"{where} .{node.attr}")
+            elif node.attr in UNTYPED_STATE and "state" in ast.unparse(node.value):
+                found.append(f"{where} state.{node.attr}")
+    assert found == []
+
+
 def test_platform_adapters_import_neither_each_other_nor_the_server() -> None:
     """Slack and Teams share only the core and ``adapters.delivery``: no import cycle with
     the server that mounts them (issue 11)."""

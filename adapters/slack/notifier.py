@@ -3,7 +3,7 @@
 Where a case's card is: Slack needs a card's channel and ``ts`` to update it. A button pressed
 on the card carries both, and the reply modal keeps them; the latest card of each case posted
 or touched is kept in the platform state every instance shares
-(:meth:`bot.platform_state.PlatformState.remember_card`), for changes made elsewhere (App Home
+(:meth:`bot.platform_state.PlatformState.place_card`), for changes made elsewhere (App Home
 buttons, the asker's note, another instance). When a card is not known (its place was purged,
 or could not be written), the updated card is posted again with a remark that earlier ones
 are out of date: reviewers always see the current state, at the cost of an extra message.
@@ -16,7 +16,6 @@ only once they have chosen, or two minutes later.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -31,13 +30,15 @@ from adapters.slack.refs import PLATFORM, ConversationRef
 from bot import phrases
 from bot.case_views import CaseView
 from bot.models import Team
+from bot.platform_state import CardPlace
 
 if TYPE_CHECKING:
     from bot.platform_state import PlatformState
 
 log = logging.getLogger(__name__)
 
-CardLocation = tuple[str, str]
+CardLocation = CardPlace
+"""A card's channel and ``ts``."""
 _QUOTE_LINE = re.compile(r"^&gt; ?", re.MULTILINE)
 
 
@@ -121,22 +122,9 @@ class SlackNotifier:
         fallback = truncate(text.splitlines()[0] if text else "", 300)
         self.client.chat_postMessage(channel=self.channels[team], text=fallback, blocks=blocks)
 
-    def remember(self, case_id: str, channel: str, ts: str) -> None:
-        """Note where a case's card is (from a button pressed on it, or a card posted)."""
-        where = json.dumps({"channel": channel, "ts": ts}, separators=(",", ":"))
-        self._state().remember_card(case_id, PLATFORM, where)
-
-    def card(self, case_id: str) -> CardLocation | None:
-        """Where the latest card of a case is, as far as any instance knows."""
-        known = self._state().card(case_id, PLATFORM)
-        if not known:
-            return None
-        where = json.loads(known)
-        return str(where["channel"]), str(where["ts"])
-
     def refresh_card(self, case: CaseView, where: CardLocation | None = None) -> None:
         """Show the case's current state on its card (see the module docstring)."""
-        where = where or self.card(case.id)
+        where = where or self._state().card_of(case.id, PLATFORM)
         if where is None:
             if self.serves_team(case.team):
                 self._post_card(
@@ -145,12 +133,13 @@ class SlackNotifier:
             return
         text, blocks = case_card(case)
         self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
-        self.remember(case.id, *where)
+        self._state().place_card(case.id, PLATFORM, where)
 
     def _post_card(self, case: CaseView, *, remark: str = "") -> None:
         text, blocks = case_card(case, remark=remark)
         sent = self.client.chat_postMessage(
             channel=self.channels[case.team], text=text, blocks=blocks
         )
-        self.remember(case.id, str(sent["channel"]), str(sent["ts"]))
+        where = CardPlace(str(sent["channel"]), str(sent["ts"]))
+        self._state().place_card(case.id, PLATFORM, where)
         log.info("posted %s to the %s channel", case.id, case.team)

@@ -35,7 +35,7 @@ def card_location(body: Body) -> CardLocation | None:
     container = body.get("container", {})
     block_id = str(body.get("actions", [{}])[0].get("block_id", ""))
     if container.get("type") == "message" and block_id.startswith(f"{CARD}:"):
-        return container["channel_id"], container["message_ts"]
+        return CardLocation(container["channel_id"], container["message_ts"])
     return None
 
 
@@ -68,7 +68,7 @@ def register(app: App, bot: SlackBot) -> None:
             return
         ack()
         bot.deliver_soon()
-        where = (metadata["channel"], metadata["ts"]) if "channel" in metadata else None
+        where = CardLocation(metadata["channel"], metadata["ts"]) if "channel" in metadata else None
         after(client, user, case, where)
 
     def on_home(event: Body, client: WebClient) -> None:

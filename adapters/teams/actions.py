@@ -20,7 +20,7 @@ from botbuilder.schema import Activity
 from adapters.teams.approving import APPROVE, approve
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
 from adapters.teams.case_cards import REPLY_INPUT
-from adapters.teams.identity import configured_people, is_personal, person_id, question_from
+from adapters.teams.identity import is_personal, person_id, question_from
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send, update
 from bot import phrases
@@ -83,8 +83,7 @@ class CardActions:
         return await asyncio.get_running_loop().run_in_executor(None, work)
 
     def _person(self, context: TurnContext) -> str:
-        people = configured_people(self._assistant.settings)
-        return person_id(context.activity.from_property, people)
+        return person_id(context.activity.from_property, self._assistant.settings)
 
     async def _escalate(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """Open the case (the core opens one however often the button is pressed) and send

@@ -15,7 +15,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import card, message, plain, text
-from adapters.teams.identity import PLATFORM, configured_people, person_id
+from adapters.teams.identity import PLATFORM, person_id
 from adapters.teams.sending import send
 from bot.assistant import Assistant
 from bot.cases.announcements import CANCELLED, Preview
@@ -95,5 +95,4 @@ class Announcing:
         return True
 
     def _person(self, context: TurnContext) -> str:
-        people = configured_people(self._assistant.settings)
-        return person_id(context.activity.from_property, people)
+        return person_id(context.activity.from_property, self._assistant.settings)

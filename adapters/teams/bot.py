@@ -30,7 +30,6 @@ from adapters.teams.announcing import Announcing
 from adapters.teams.cards import answer_message, welcome_message
 from adapters.teams.identity import (
     PLATFORM,
-    configured_people,
     is_personal,
     mentions_bot,
     person_id,
@@ -130,8 +129,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         await send(context, answer_message(answer))
 
     async def _reload(self, context: TurnContext) -> None:
-        settings = self._assistant.settings
-        by = person_id(context.activity.from_property, configured_people(settings))
+        by = person_id(context.activity.from_property, self._assistant.settings)
         report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
         summary = "\n\n".join(report.summary().splitlines())
         await send(context, f"Reloaded the policy documents.\n\n{summary}")

@@ -15,7 +15,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.cards import card, escape, message, text
-from adapters.teams.identity import configured_people, is_personal, person_id, reference_json
+from adapters.teams.identity import is_personal, person_id, reference_json
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
 from bot import phrases
@@ -49,7 +49,7 @@ async def send_digest(context: TurnContext, assistant: Assistant, notifier: Team
         NotAuthorizedError: the sender is not an admin (shown by the turn-error handler).
     """
     activity = context.activity
-    by = person_id(activity.from_property, configured_people(assistant.settings))
+    by = person_id(activity.from_property, assistant.settings)
     digest = await asyncio.to_thread(lambda: assistant.reports.digest(by))
     if is_personal(activity):
         await send(context, digest_message(digest))

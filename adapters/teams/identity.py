@@ -1,8 +1,7 @@
 """Who is speaking and how to reach them again: Teams accounts and conversation references.
 
-A person is ``teams:<id>``. Teams gives two ids: the Microsoft Entra object id (the same in
-every app, shown in the Entra admin centre) and the ``29:`` id this bot sees. Admins may
-configure either; the one configured wins, else the Entra id, which outlives a re-registered bot.
+A person is ``teams:<id>``. Teams gives two ids, the Microsoft Entra object id and the ``29:``
+id this bot sees; the core decides which one is the person (:func:`bot.people.person_of`).
 
 The core keeps a conversation reference for each asker as an opaque string: here it is the
 serialised botbuilder ``ConversationReference``, with the incoming message's id removed so that
@@ -12,7 +11,6 @@ proactive messages start a new message rather than reply to an old one.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -25,24 +23,16 @@ from botbuilder.schema import (
 
 from bot.config import Settings
 from bot.models import Question
+from bot.people import person_of
 
 PLATFORM = "teams"
 CHANNEL_ID = "msteams"
 
 
-def configured_people(settings: Settings) -> frozenset[str]:
-    """Everyone the settings name: admins and both teams' reviewers."""
-    return settings.admins | settings.hr_reviewers | settings.comms_reviewers
-
-
-def person_id(account: ChannelAccount | None, configured: Collection[str] = ()) -> str:
-    """The ``teams:<id>`` of an account (see the module docstring for which id)."""
-    if account is None:
-        return f"{PLATFORM}:unknown"
-    candidates = [f"{PLATFORM}:{i}" for i in (account.aad_object_id, account.id) if i]
-    if not candidates:
-        return f"{PLATFORM}:unknown"
-    return next((c for c in candidates if c in configured), candidates[0])
+def person_id(account: ChannelAccount | None, settings: Settings) -> str:
+    """The ``teams:<id>`` of an account, as the core decides (see the module docstring)."""
+    ids = (account.aad_object_id, account.id) if account is not None else ()
+    return person_of(PLATFORM, ids, settings)
 
 
 def reference_json(activity: Activity) -> str:
@@ -77,7 +67,7 @@ def question_from(activity: Activity, text: str, settings: Settings) -> Question
     account = activity.from_property
     return Question(
         text=text,
-        user_id=person_id(account, configured_people(settings)),
+        user_id=person_id(account, settings),
         platform=PLATFORM,
         conversation=reference_json(activity),
         display_name=(account.name or "") if account else "",

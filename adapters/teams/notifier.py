@@ -20,6 +20,7 @@ written on worker threads, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,7 +42,6 @@ from adapters.teams.identity import (
     CHANNEL_ID,
     PLATFORM,
     channel_reference,
-    configured_people,
     person_id,
     reference_from,
 )
@@ -49,6 +49,7 @@ from adapters.teams.sending import proactive, send, update
 from bot.case_views import CaseView
 from bot.config import Settings
 from bot.models import Team
+from bot.platform_state import CardPlace
 
 if TYPE_CHECKING:
     from bot.platform_state import PlatformState
@@ -58,14 +59,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 TIMEOUT = 60.0
 """Seconds a delivery may take, retries included; well inside the outbox's 5-minute lease."""
-# Kinds of platform state (see bot.platform_state); cards use the core's own kind.
-NAME = "name"
-"""``teams:<id>`` -> display name, as seen on incoming activities."""
-CHAT = "chat"
-"""(user, tenant, service URL) -> the serialised reference of a personal chat the bot opened,
-so as not to open one per message."""
-LEARNED = "learned"
-"""``service_url`` and ``bot_id``, from the latest incoming activity."""
 
 
 class TeamsNotifier:
@@ -93,7 +86,7 @@ class TeamsNotifier:
         self._announce_channel = settings.teams.announce_channel
         self._sla_hours = settings.sla_hours
         self._configured_bot_id = f"28:{self._app_id}" if self._app_id else ""
-        self._configured = configured_people(settings)
+        self._settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
         self._state = state
 
@@ -104,50 +97,32 @@ class TeamsNotifier:
     def learn(self, activity: Activity) -> None:
         """Note the service URL, the bot's id and the sender's name from an incoming activity
         (blocking: call it on a worker thread). Only what changed is written."""
-        learned: list[tuple[str, str, str]] = []
-        if activity.service_url:
-            learned.append((LEARNED, "service_url", activity.service_url))
-        if activity.recipient and activity.recipient.id:
-            learned.append((LEARNED, "bot_id", activity.recipient.id))
+        state = self._state()
+        bot_id = activity.recipient.id if activity.recipient else ""
+        state.learn_endpoint(PLATFORM, service_url=activity.service_url or "", bot_id=bot_id or "")
         sender = activity.from_property
         if sender and sender.name:
-            learned.append((NAME, person_id(sender, self._configured), sender.name))
-        state = self._state()
-        for kind, key, value in learned:
-            if state.recall(PLATFORM, kind, key) != value:
-                state.remember(PLATFORM, kind, key, value)
+            state.learn_name(PLATFORM, person_id(sender, self._settings), sender.name)
 
     def names_in(self, case: CaseView) -> dict[str, str]:
         """The display names of the people a case's card shows (blocking)."""
-        state = self._state()
-        people = {case.asker, case.claimed_by, *(event.by for event in case.events)}
-        names = {p: state.recall(PLATFORM, NAME, p) for p in people if p}
-        return {person: name for person, name in names.items() if name}
+        people = (case.asker, case.claimed_by, *(event.by for event in case.events))
+        return self._state().names_of(PLATFORM, people)
 
     def remember_card(self, case_id: str, conversation_id: str, activity_id: str) -> None:
         """Note where a case's latest card is (blocking)."""
-        where = json.dumps({"conversation": conversation_id, "activity": activity_id})
-        self._state().remember_card(case_id, PLATFORM, where)
-
-    def card(self, case_id: str) -> tuple[str, str] | None:
-        """(conversation id, activity id) of a case's latest card, if known (blocking)."""
-        known = self._state().card(case_id, PLATFORM)
-        if not known:
-            return None
-        where = json.loads(known)
-        return str(where["conversation"]), str(where["activity"])
+        self._state().place_card(case_id, PLATFORM, CardPlace(conversation_id, activity_id))
 
     def service_url(self) -> str:
         """``TEAMS_SERVICE_URL``, or the latest incoming activity's (blocking)."""
-        url = self._service_url or self._state().recall(PLATFORM, LEARNED, "service_url")
+        url = self._service_url or self._state().service_url(PLATFORM)
         if not url:
             raise LookupError("no Teams service URL yet: set TEAMS_SERVICE_URL")
         return url
 
     def bot_id(self) -> str:
         """The bot's id in conversations, as last seen (blocking)."""
-        learned = self._state().recall(PLATFORM, LEARNED, "bot_id")
-        return learned or self._configured_bot_id
+        return self._state().bot_id(PLATFORM) or self._configured_bot_id
 
     def serves_team(self, team: Team) -> bool:
         return bool(self._channels.get(team))
@@ -206,7 +181,7 @@ class TeamsNotifier:
 
     async def update_case_card(self, case: CaseView) -> bool:
         """Redraw a case's card where it was posted; False when its id is not known."""
-        where = await asyncio.to_thread(self.card, case.id)
+        where = await asyncio.to_thread(self._state().card_of, case.id, PLATFORM)
         if where is None:
             return False
         conversation_id, activity_id = where
@@ -257,8 +232,9 @@ class TeamsNotifier:
             if platform != PLATFORM or not user:
                 raise LookupError(f"cannot reach {conversation_ref!r} in Teams")
             tenant, url = self._tenant, await asyncio.to_thread(self.service_url)
-        key = json.dumps([user, tenant or "", url])
-        known = await asyncio.to_thread(self._state().recall, PLATFORM, CHAT, key)
+        state = self._state()
+        chat_with = functools.partial(state.chat_with, PLATFORM, user, tenant=tenant or "", url=url)
+        known = await asyncio.to_thread(chat_with)
         if known is not None:
             return reference_from(known)
         bot_id = await asyncio.to_thread(self.bot_id)
@@ -279,7 +255,10 @@ class TeamsNotifier:
         )
         opened[0].activity_id = None
         chat = json.dumps(opened[0].serialize(), separators=(",", ":"))
-        await asyncio.to_thread(self._state().remember, PLATFORM, CHAT, key, chat)
+        keep = functools.partial(
+            state.remember_chat, PLATFORM, user, chat, tenant=tenant or "", url=url
+        )
+        await asyncio.to_thread(keep)
         return opened[0]
 
     async def _in(self, reference: ConversationReference, work: Callable[[Any], Awaitable[T]]) -> T:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot import assistant as assistant_module
 from bot import phrases
 from bot.assistant import Assistant
 from bot.cases.casework import Casework
@@ -20,6 +19,7 @@ from bot.engine import PolicyBot
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Question
 from bot.storage import db
+from bot.usecases import core as usecases_core
 
 QUESTION = "A journalist has just phoned me asking about a Council decision. What should I do?"
 
@@ -182,7 +182,7 @@ def test_a_database_locked_at_start_up_is_used_once_released_and_no_audit_row_is
     shutil.copytree(real_bot.settings.index_dir, settings.index_dir)
     Casework.open(settings).close()  # the schema exists; the lock below is the only fault
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    monkeypatch.setattr(assistant_module, "RETRY_DATABASE", 0.0)
+    monkeypatch.setattr(usecases_core, "RETRY_DATABASE", 0.0)
     holder = sqlite3.connect(str(settings.data_dir / db.SQLITE_FILE))
     holder.isolation_level = None
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -218,7 +218,7 @@ def test_a_database_that_cannot_be_opened_is_tried_again_on_use_without_a_restar
         database_url=f"sqlite:///{blocked}/policybot.sqlite3",
     )
     shutil.copytree(real_bot.settings.index_dir, settings.index_dir)
-    monkeypatch.setattr(assistant_module, "RETRY_DATABASE", 0.0)
+    monkeypatch.setattr(usecases_core, "RETRY_DATABASE", 0.0)
     assistant = Assistant.open(settings)
     try:
         assert assistant.casework is None

@@ -11,6 +11,7 @@ from bot.audit.trail import purge
 from bot.cases.casework import Casework
 from bot.platform_state import (
     EVENT,
+    CardPlace,
     DatabaseStateStore,
     MemoryStateStore,
     PlatformState,
@@ -160,3 +161,66 @@ def test_an_event_another_instance_recorded_is_a_repeat_while_the_database_is_lo
     first.close()
     second.close()
     db.close()
+
+
+def test_card_places_names_chats_and_the_endpoint_are_shared_typed(
+    database: Backend, work: Casework, clock: FakeClock
+) -> None:
+    other = Casework.open(database.settings(), clock=clock)
+    try:
+        assert other.state.card_of("HR-0001", "teams") is None
+        work.state.place_card("HR-0001", "teams", CardPlace("19:channel", "1700000000001"))
+        assert other.state.card_of("HR-0001", "teams") == ("19:channel", "1700000000001")
+        assert other.state.card_of("HR-0001", "slack") is None
+
+        work.state.learn_name("teams", "teams:aad-1", "Jo Bloggs")
+        names = other.state.names_of("teams", ["teams:aad-1", "teams:aad-2", None, ""])
+        assert names == {"teams:aad-1": "Jo Bloggs"}
+
+        assert other.state.service_url("teams") is None and other.state.bot_id("teams") is None
+        work.state.learn_endpoint("teams", service_url="https://smba.example/", bot_id="28:b")
+        assert other.state.service_url("teams") == "https://smba.example/"
+        assert other.state.bot_id("teams") == "28:b"
+
+        chat = '{"conversation":{"id":"a:1"}}'
+        work.state.remember_chat("teams", "29:u", chat, tenant="t1", url="https://smba.example/")
+        assert other.state.chat_with("teams", "29:u", tenant="t1", url="https://smba.example/")
+        assert other.state.chat_with("teams", "29:u", tenant="t2", url="https://smba.example/") is (
+            None
+        )
+    finally:
+        other.close()
+
+
+def test_card_places_written_before_they_were_typed_are_still_read(work: Casework) -> None:
+    work.state.remember_card("HR-0001", "slack", '{"channel":"CHR","ts":"1.1"}')
+    work.state.remember_card("HR-0001", "teams", '{"conversation": "19:c", "activity": "9"}')
+    work.state.remember_card("HR-0002", "slack", "not a place")
+    assert work.state.card_of("HR-0001", "slack") == CardPlace("CHR", "1.1")
+    assert work.state.card_of("HR-0001", "teams") == CardPlace("19:c", "9")
+    assert work.state.card_of("HR-0002", "slack") is None
+
+
+class CountingStore(MemoryStateStore):
+    """A memory store that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def put(self, platform: str, kind: str, key: str, value: str) -> None:
+        self.writes += 1
+        super().put(platform, kind, key, value)
+
+
+def test_what_every_event_carries_is_written_only_when_it_changes() -> None:
+    store = CountingStore()
+    state = PlatformState(store)
+    for _ in range(3):
+        state.learn_endpoint("teams", service_url="https://a.example/", bot_id="28:b")
+        state.learn_name("teams", "teams:aad-1", "Jo")
+    assert store.writes == 3
+    state.learn_name("teams", "teams:aad-1", "Jo Bloggs")  # renamed
+    assert store.writes == 4 and state.names_of("teams", ["teams:aad-1"]) == {
+        "teams:aad-1": "Jo Bloggs"
+    }
