@@ -164,6 +164,23 @@ class CaseView:
         """The steps a reviewer is offered now (:data:`ACTIONS`), for every platform's card."""
         return ACTIONS[self.status]
 
+    @property
+    def claimer(self) -> str | None:
+        """Who has the case now, as its card shows: nobody while it waits for a reviewer."""
+        return self.claimed_by if self.status not in WAITING else None
+
+    @property
+    def reply_on_its_way(self) -> bool:
+        """A reply was sent and waits to be delivered to the asker (every card says so)."""
+        return self.status == "answered" and self.pending_deliveries > 0
+
+    @property
+    def reply_in_public(self) -> bool:
+        """A reply may also go where the asker asked in public (a channel thread), besides
+        their private chat: never on an anonymous case, where it would show everyone there
+        who asked."""
+        return not self.anonymous
+
     def to_json(self) -> dict[str, Any]:
         """The case as one JSON object (``escalations show --json``)."""
         return {

@@ -56,14 +56,14 @@ def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
 
 def status_line(case: CaseView) -> str:
     line = f"{EMOJI[case.status]} {phrases.STATUS[case.status]}"
-    if case.claimed_by and case.status in ("claimed", "answered", "resolved"):
-        line += f" · {who(case.claimed_by)}"
+    if case.claimer:
+        line += f" · {who(case.claimer)}"
     return line
 
 
 def asker(case: CaseView) -> str:
     if case.anonymous:
-        return "_withheld at the asker's request_"
+        return f"_{phrases.ANONYMOUS_ASKER}_"
     return who(case.asker, case.asker_name)
 
 
@@ -93,6 +93,8 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
         blocks.append(context(*cited))
     if case.note:
         blocks.append(section(f"*Note from the asker*\n{quote(truncate(case.note, 2900))}"))
+    if case.reply_on_its_way:
+        blocks.append(context(escape(phrases.REPLY_ON_ITS_WAY)))
     if remark:
         blocks.append(context(escape(remark)))
     blocks.append(case_buttons(case, on_card=True))
@@ -109,7 +111,7 @@ def reminder(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Message
     for case in cases[:HOME_CASES]:
         blocks += [_summary(case), case_buttons(case)]
     if len(cases) > HOME_CASES:
-        blocks.append(context(f"and {len(cases) - HOME_CASES} more: `policybot escalations list`"))
+        blocks.append(context(phrases.more_cases(len(cases) - HOME_CASES)))
     return text, blocks
 
 
@@ -117,18 +119,17 @@ def home_view(own: Sequence[CaseView], teams: Mapping[Team, Sequence[CaseView]])
     """App Home: how to ask and one's own cases; for reviewers, their teams' live cases."""
     blocks: list[Block] = [_header("PolicyBot"), section(HELP), _header("Your cases")]
     if not own:
-        blocks.append(context("You haven't passed a question to a person yet."))
+        blocks.append(context(phrases.NO_CASES_YET))
     for case in own[:OWN_CASES]:
         blocks.append(_summary(case, mine=True))
     for team, cases in teams.items():
-        blocks.append(_header(f"{TEAM_NAMES[team]}: cases to handle"))
+        blocks.append(_header(phrases.team_cases_heading(team)))
         if not cases:
-            blocks.append(context("Nothing waiting. :tada:"))
+            blocks.append(context(f"{phrases.NOTHING_WAITING} :tada:"))
         for case in cases[:HOME_CASES]:
             blocks += [_summary(case), case_buttons(case)]
         if len(cases) > HOME_CASES:
-            more = len(cases) - HOME_CASES
-            blocks.append(context(f"and {more} more: `policybot escalations list`"))
+            blocks.append(context(phrases.more_cases(len(cases) - HOME_CASES)))
     return {"type": "home", "blocks": blocks}
 
 

@@ -26,7 +26,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from adapters.teams import digest
 from adapters.teams.actions import CardActions
 from adapters.teams.announcing import Announcing
-from adapters.teams.cards import answer_message, welcome_message
+from adapters.teams.cards import answer_message, escape, welcome_message
 from adapters.teams.identity import (
     PLATFORM,
     configured_people,
@@ -38,6 +38,7 @@ from adapters.teams.identity import (
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.private import reply_privately
 from adapters.teams.sending import send, while_typing
+from bot import phrases
 from bot.assistant import Assistant
 
 log = logging.getLogger(__name__)
@@ -134,5 +135,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         settings = self._assistant.settings
         by = person_id(context.activity.from_property, configured_people(settings))
         report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
+        account = context.activity.from_property
+        said = phrases.reloaded(escape(account.name if account and account.name else by))
         summary = "\n\n".join(report.summary().splitlines())
-        await send(context, f"Reloaded the policy documents.\n\n{summary}")
+        await send(context, f"{said}\n\n{summary}")

@@ -17,13 +17,14 @@ from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
 from adapters.teams.approving import approve_action
-from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
+from adapters.teams.cards import Card, card, escape, inputs, message, plain, shorten, text
 from bot import phrases
-from bot.case_views import MAX_TEXT, CaseView
+from bot.case_views import CaseView
+from bot.forms import reply_form
 from bot.models import TEAM_NAMES, Team
 
 REPLY_INPUT = "reply_text"
-LABELS = {"claim": "Claim", "reply": "Send reply", "resolve": "Resolve", "reopen": "Reopen"}
+LABELS = {"claim": "Claim", "resolve": "Resolve", "reopen": "Reopen"}
 STYLES = {"claim": {"style": "positive"}}
 
 
@@ -37,7 +38,7 @@ NAME_CHARS = 100
 
 def _who(person: str | None, names: Mapping[str, str]) -> str:
     shown = names.get(person, person) if person else None
-    return escape(shorten(shown, NAME_CHARS)) if shown else "nobody yet"
+    return escape(shorten(shown, NAME_CHARS)) if shown else phrases.NOBODY_YET
 
 
 def _user_text(value: str, limit: int) -> Card:
@@ -62,7 +63,7 @@ def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
 
 def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies: int) -> Card:
     if case.anonymous:
-        asker = "Anonymous (asked not to be named)"
+        asker = phrases.ANONYMOUS_ASKER.capitalize()
     elif case.asker_name:
         asker = escape(shorten(case.asker_name, NAME_CHARS))
     else:
@@ -70,7 +71,7 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
     facts = [
         {"title": "Status", "value": phrases.STATUS[case.status]},
         {"title": "Asked by", "value": asker},
-        {"title": "Claimed by", "value": _who(case.claimed_by, names)},
+        {"title": "Claimed by", "value": _who(case.claimer, names)},
         {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
     ]
     body: list[Card] = [
@@ -98,20 +99,14 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
     for event in replied[-replies:]:
         said = escape(shorten(event.text, limit))
         body.append(text(f"Reply from {_who(event.by, names)}: {said}"))
-    if case.status == "answered" and case.pending_deliveries:
-        body.append(text("The reply is on its way to the asker.", isSubtle=True))
-    steps = case.actions
-    if "reply" in steps:
-        body.append(
-            {
-                "type": "Input.Text",
-                "id": REPLY_INPUT,
-                "label": "Reply to the asker",
-                "isMultiline": True,
-                "maxLength": MAX_TEXT,
-            }
-        )
-    actions = [_submit(LABELS[step], step, case.id, **STYLES.get(step, {})) for step in steps]
+    if case.reply_on_its_way:
+        body.append(text(phrases.REPLY_ON_ITS_WAY, isSubtle=True))
+    steps, labels = case.actions, dict(LABELS)
+    if "reply" in steps:  # the form is on the card, and its button is the step's
+        form = reply_form(case)
+        body += inputs(form, lambda _key: REPLY_INPUT)
+        labels["reply"] = form.submit
+    actions = [_submit(labels[step], step, case.id, **STYLES.get(step, {})) for step in steps]
     if (approve := approve_action(case, limit)) is not None:
         actions.append(approve)
     speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
