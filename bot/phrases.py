@@ -67,6 +67,30 @@ NOTHING_WAITING = "Nothing waiting."
 FEEDBACK = {True: "Helpful", False: "Not helpful"}
 """The buttons that rate an answer."""
 
+SHARE = "Share in channel"
+"""The button under a private answer that shows it to the channel."""
+HOW_TO_ASK = "How to ask PolicyBot"
+SAVE_APPROVED = "Save as approved answer"
+"""The case card's button that opens :func:`bot.forms.approve_form`."""
+APPROVED_SAVED = "Approved answer saved"
+CONFIRM_ANNOUNCE, CANCEL = "Confirm and announce", "Cancel"
+"""The buttons under an announcement's preview."""
+
+CARD_LABELS = {
+    "status": "Status",
+    "asker": "Asked by",
+    "claimer": "Claimed by",
+    "platform": "Asked in",
+    "opened": "Opened",
+    "question": "Question",
+    "answer": "PolicyBot answered",
+    "note": "Note from the asker",
+    "clauses": "Clauses cited",
+}
+"""What a case card calls its parts, on every platform."""
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
+"""Where a case was asked, as a card says it."""
+
 SHORT_NAMES: dict[Team, str] = {"hr": "HR", "communications": "Communications"}
 """A team's name where room is short (a button)."""
 
@@ -217,3 +241,32 @@ def welcome(platform: str) -> Welcome:
         admins=f"Admins: {reload} reloads the policy documents.",
         examples=EXAMPLES,
     )
+
+
+def citations_heading(answered: bool) -> str:
+    """Above the clauses an answer quotes: those it rests on, or only the closest ones."""
+    return "The clauses this rests on" if answered else "The closest clauses"
+
+
+def shared_by(who: str) -> str:
+    """Above an answer someone showed the channel; ``who`` as the platform names them."""
+    return f"{who} shared an answer to:"
+
+
+def your_note(note: str) -> str:
+    return f"Your note: {note}"
+
+
+def reply_from(who: str, text: str) -> str:
+    """One reply on a case card; ``who`` as the platform names the reviewer."""
+    return f"Reply from {who}: {text}"
+
+
+def earlier_replies(count: int) -> str:
+    """On a case card that shows only the latest replies."""
+    return f"{count} earlier repl{'y' if count == 1 else 'ies'} not shown."
+
+
+def added_title(case_id: str) -> str:
+    """The asker's form once saved."""
+    return f"Added to {case_id}"

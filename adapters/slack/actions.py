@@ -92,7 +92,7 @@ def register(app: App, bot: SlackBot) -> None:
             ack(response_action="errors", errors={"note": mentions(str(exc))})
             return
         said = phrases.added_to_case(case, withheld_now=withheld)
-        ack(response_action="update", view=done_view(f"Added to {case.id}", said))
+        ack(response_action="update", view=done_view(phrases.added_title(case.id), said))
         shown(case)
 
     def on_amend_closed(

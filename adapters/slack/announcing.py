@@ -21,6 +21,7 @@ from adapters.slack.context import SlackBot, tell
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
 from adapters.slack.refs import PLATFORM, person
+from bot import phrases
 from bot.cases.announcements import CANCELLED, Preview
 
 Body = dict[str, Any]
@@ -77,8 +78,8 @@ def preview_message(preview: Preview) -> Message:
         shown = json.dumps({"since": preview.since, "version": preview.version})
         blocks.append(
             actions(
-                button(CONFIRM, "Confirm and announce", shown, "primary"),
-                button(CANCEL, "Cancel", "cancel"),
+                button(CONFIRM, phrases.CONFIRM_ANNOUNCE, shown, "primary"),
+                button(CANCEL, phrases.CANCEL, "cancel"),
             )
         )
     return (pieces[0] if pieces else preview.text)[:300], blocks

@@ -21,6 +21,7 @@ from adapters.slack.errors import after_ack
 from adapters.slack.forms import done_view, metadata, modal, submitted
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.refs import person
+from bot import phrases
 from bot.approved.clauses import draft_of
 from bot.approved.views import ClauseError, approved_receipt, parse_clause_list
 from bot.errors import PolicyBotError
@@ -54,7 +55,7 @@ def register(app: App, bot: SlackBot) -> None:
             where = "clauses" if isinstance(exc, ClauseError) else "text"
             ack(response_action="errors", errors={where: mentions(str(exc))})
             return
-        done = done_view("Approved answer saved", approved_receipt(saved))
+        done = done_view(phrases.APPROVED_SAVED, approved_receipt(saved))
         ack(response_action="update", view=done)
 
     app.action(ACTION)(after_ack(on_approve))

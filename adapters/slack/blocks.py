@@ -83,12 +83,13 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
     escalation = answer.escalation
     head: list[Block] = []
     if shared_by:
-        head.append(context(f"<@{shared_by}> shared an answer to: _{escape(answer.question)}_"))
+        said = phrases.shared_by(f"<@{shared_by}>")
+        head.append(context(f"{said} _{escape(answer.question)}_"))
     if answer.notices:
         head.append(context(*(escape(notice) for notice in answer.notices)))
     citations = [_citation(c) for c in answer.citations[:MAX_CITATIONS]]
     if citations:
-        citations.insert(0, context("*The policy says:*"))
+        citations.insert(0, context(f"*{phrases.citations_heading(answer.answered)}:*"))
     if escalation.suggested and escalation.team:
         tail = [context(f":speech_balloon: {escape(escalation.reason)}")]
     elif not answer.answered:
@@ -99,7 +100,7 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
     if buttons:
         tail.append(actions(*buttons, block_id="answer_actions"))
     if share:
-        tail.append(actions(button("share_answer", "Share in channel", answer.id)))
+        tail.append(actions(button("share_answer", phrases.SHARE, answer.id)))
     room = MAX_BLOCKS - len(head) - len(citations) - len(tail)
     body = [section(piece) for piece in _fit(split(to_mrkdwn(answer.text)), room)]
     return truncate(to_mrkdwn(answer.text), FALLBACK_LIMIT), head + body + citations + tail
@@ -127,7 +128,7 @@ def _citation(citation: Citation) -> Block:
 
 
 def help_message() -> Message:
-    return "How to ask PolicyBot", [section(HELP)]
+    return phrases.HOW_TO_ASK, [section(HELP)]
 
 
 def apology(question: str = "") -> Message:

@@ -28,14 +28,14 @@ EMOJI = {
     "answered": ":speech_balloon:",
     "resolved": ":white_check_mark:",
 }
-PLATFORMS = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
 HOME_CASES = 20
 #: Block Kit's limit on a section field's text.
 FIELD_LIMIT = 2000
 OWN_CASES = 10
 
 
-LABELS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
+STEPS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
+LABELS = phrases.CARD_LABELS
 CARD = "card"
 """The block id prefix of the buttons on a case's own card (others are in lists)."""
 APPROVE = "case_approve"
@@ -47,7 +47,7 @@ def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
     first; ``on_card`` marks the card's own, whose message shows the case."""
     return actions(
         *(
-            button(f"case_{step}", LABELS[step], case.id, "primary" if step == "claim" else None)
+            button(f"case_{step}", STEPS[step], case.id, "primary" if step == "claim" else None)
             for step in case.actions
         ),
         block_id=f"{CARD if on_card else 'list'}:{case.id}",
@@ -78,28 +78,29 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
         {
             "type": "section",
             "fields": [
-                _field("Status", status_line(case)),
-                _field("Asker", asker(case)),
-                _field("Asked in", escape(PLATFORMS.get(case.platform, case.platform))),
-                _field("Opened", _when(case)),
+                _field(LABELS["status"], status_line(case)),
+                _field(LABELS["asker"], asker(case)),
+                _field(LABELS["platform"], escape(_platform(case))),
+                _field(LABELS["opened"], _when(case)),
             ],
         },
-        section(f"*Question*\n{quote(truncate(case.question, 2900))}"),
+        section(f"*{LABELS['question']}*\n{quote(truncate(case.question, 2900))}"),
     ]
     if case.answer:
-        blocks.append(section(f"*PolicyBot answered*\n{to_mrkdwn(truncate(case.answer, 2900))}"))
+        answer = to_mrkdwn(truncate(case.answer, 2900))
+        blocks.append(section(f"*{LABELS['answer']}*\n{answer}"))
     cited = [_cited(c) for c in case.citations[:10]]
     if cited:
         blocks.append(context(*cited))
     if case.note:
-        blocks.append(section(f"*Note from the asker*\n{quote(truncate(case.note, 2900))}"))
+        blocks.append(section(f"*{LABELS['note']}*\n{quote(truncate(case.note, 2900))}"))
     if case.reply_on_its_way:
         blocks.append(context(escape(phrases.REPLY_ON_ITS_WAY)))
     if remark:
         blocks.append(context(escape(remark)))
     blocks.append(case_buttons(case, on_card=True))
     if offers_approval(case):
-        approve = button(APPROVE, "Save as approved answer", case.id)
+        approve = button(APPROVE, phrases.SAVE_APPROVED, case.id)
         blocks.append(actions(approve, block_id=f"approve:{case.id}"))
     return text, blocks
 
@@ -137,6 +138,10 @@ def _summary(case: CaseView, *, mine: bool = False) -> Block:
     by = f"{TEAM_NAMES[case.team]}" if mine else asker(case)
     head = f"*{case.id}* · {by} · {status_line(case)}"
     return section(f"{head}\n{quote(truncate(case.question, 300))}")
+
+
+def _platform(case: CaseView) -> str:
+    return phrases.PLATFORM_NAMES.get(case.platform, case.platform)
 
 
 def _field(label: str, mrkdwn: str) -> Block:

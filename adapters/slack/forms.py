@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.slack.blocks import Block, context, section
 from adapters.slack.mrkdwn import escape, quote, truncate
+from bot import phrases
 from bot.forms import Field, Form
 
 View = dict[str, Any]
@@ -42,7 +43,8 @@ def modal(
     if form.intro:
         blocks.append(section(escape(form.intro)))
     if quoted:
-        blocks.append(section(f"*Question*\n{quote(truncate(quoted, 2900))}"))
+        label = phrases.CARD_LABELS["question"]
+        blocks.append(section(f"*{label}*\n{quote(truncate(quoted, 2900))}"))
     blocks += [_input(field) for field in form.fields]
     blocks += [context(escape(note)) for note in form.notes]
     view: View = {

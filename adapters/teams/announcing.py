@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 from adapters.teams.cards import card, message, plain, text
 from adapters.teams.identity import PLATFORM, configured_people, person_id
 from adapters.teams.sending import send
+from bot import phrases
 from bot.assistant import Assistant
 from bot.cases.announcements import CANCELLED, Preview
 
@@ -38,11 +39,11 @@ def preview_message(preview: Preview) -> Activity:
         actions = [
             {
                 "type": "Action.Submit",
-                "title": "Confirm and announce",
+                "title": phrases.CONFIRM_ANNOUNCE,
                 "data": {"action": CONFIRM, **shown},
                 "style": "positive",
             },
-            {"type": "Action.Submit", "title": "Cancel", "data": {"action": CANCEL}},
+            {"type": "Action.Submit", "title": phrases.CANCEL, "data": {"action": CANCEL}},
         ]
     body = [text(part) for part in preview.summary().split("\n\n") if part.strip()]
     return message(card(body, actions), preview.text)

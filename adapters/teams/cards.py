@@ -131,7 +131,7 @@ def answer_message(answer: Answer) -> Activity:
     body: list[Card] = [text(answer.text)]
     body += [text(notice, isSubtle=True, color="Warning") for notice in answer.notices]
     if answer.citations:
-        label = "The clauses this rests on" if answer.answered else "The closest clauses"
+        label = phrases.citations_heading(answer.answered)
         body.append(text(label, weight="Bolder", spacing="Medium"))
         for citation in answer.citations:
             items = [
@@ -170,7 +170,7 @@ def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
     receipt = phrases.passed_on_detail(case, again=again)
     body = [text(receipt)]
     if case.note:
-        body.append(text(f"Your note: {escape(case.note)}", isSubtle=True))
+        body.append(text(phrases.your_note(escape(case.note)), isSubtle=True))
     form = amend_form(case, await_choice=False)
     body += inputs(form, lambda key: f"case_{key}")
     add = submit(form.title, {"action": "add_to_case", "case_id": case.id})

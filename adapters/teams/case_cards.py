@@ -24,7 +24,8 @@ from bot.forms import reply_form
 from bot.models import TEAM_NAMES, Team
 
 REPLY_INPUT = "reply_text"
-LABELS = {"claim": "Claim", "resolve": "Resolve", "reopen": "Reopen"}
+STEPS = {"claim": "Claim", "resolve": "Resolve", "reopen": "Reopen"}
+LABELS = phrases.CARD_LABELS
 STYLES = {"claim": {"style": "positive"}}
 
 
@@ -69,39 +70,35 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
     else:
         asker = _who(case.asker, names)
     facts = [
-        {"title": "Status", "value": phrases.STATUS[case.status]},
-        {"title": "Asked by", "value": asker},
-        {"title": "Claimed by", "value": _who(case.claimer, names)},
-        {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
+        {"title": LABELS["status"], "value": phrases.STATUS[case.status]},
+        {"title": LABELS["asker"], "value": asker},
+        {"title": LABELS["claimer"], "value": _who(case.claimer, names)},
+        {"title": LABELS["opened"], "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
     ]
     body: list[Card] = [
         text(f"{case.id} · {TEAM_NAMES[case.team]}", size="Medium", weight="Bolder"),
         {"type": "FactSet", "facts": facts},
-        text("Question", weight="Bolder"),
+        text(LABELS["question"], weight="Bolder"),
         _user_text(case.question, limit),
     ]
     if case.note:
-        body += [text("Note from the asker", weight="Bolder"), _user_text(case.note, limit)]
+        body += [text(LABELS["note"], weight="Bolder"), _user_text(case.note, limit)]
     if case.answer:
         answer = shorten(case.answer, limit)
-        body += [text("PolicyBot answered", weight="Bolder"), text(answer, isSubtle=True)]
+        body += [text(LABELS["answer"], weight="Bolder"), text(answer, isSubtle=True)]
     clauses = ", ".join(f"{c.get('section')} {c.get('title')}" for c in case.citations)
     if clauses:
-        body.append(text(f"Clauses cited: {shorten(clauses, limit)}", isSubtle=True))
+        body.append(text(f"{LABELS['clauses']}: {shorten(clauses, limit)}", isSubtle=True))
     replied = [event for event in case.events if event.action == "replied"]
     if len(replied) > replies:
         earlier = len(replied) - replies
-        body.append(
-            text(
-                f"{earlier} earlier repl{'y' if earlier == 1 else 'ies'} not shown.", isSubtle=True
-            )
-        )
+        body.append(text(phrases.earlier_replies(earlier), isSubtle=True))
     for event in replied[-replies:]:
         said = escape(shorten(event.text, limit))
-        body.append(text(f"Reply from {_who(event.by, names)}: {said}"))
+        body.append(text(phrases.reply_from(_who(event.by, names), said)))
     if case.reply_on_its_way:
         body.append(text(phrases.REPLY_ON_ITS_WAY, isSubtle=True))
-    steps, labels = case.actions, dict(LABELS)
+    steps, labels = case.actions, dict(STEPS)
     if "reply" in steps:  # the form is on the card, and its button is the step's
         form = reply_form(case)
         body += inputs(form, lambda _key: REPLY_INPUT)
