@@ -23,16 +23,21 @@ from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
 from adapters.slack.refs import PLATFORM, person
 from bot import phrases
 from bot.cases.announcements import CANCELLED, Preview
+from bot.commands import parse
 
 Body = dict[str, Any]
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
 
 
+OURS = ("mute", "unmute", "announce")
+
+
 def is_ours(command: Body) -> bool:
     """Whether a ``/policy`` command is one of this module's (a bolt matcher): ``mute``,
-    ``unmute``, ``announce`` or ``announce VERSION``, and no question that starts so."""
-    words = from_slack(command.get("text", "")).lower().split()
-    return words in (["mute"], ["unmute"]) or (words[:1] == ["announce"] and len(words) <= 2)
+    ``unmute``, ``announce`` or ``announce VERSION`` (:func:`bot.commands.parse`), and no
+    question that starts so."""
+    parsed = parse(from_slack(command.get("text", "")))
+    return parsed is not None and parsed.kind in OURS
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -42,13 +47,15 @@ def register(app: App, bot: SlackBot) -> None:
         ack: Ack, body: Body, command: Body, respond: Respond, client: WebClient
     ) -> None:
         ack()
-        word, *rest = from_slack(command.get("text", "")).split()
+        parsed = parse(from_slack(command.get("text", "")))
         user = person(command["user_id"])
-        if word.lower() in ("mute", "unmute"):
-            reply = bot.assistant.mute(user, PLATFORM, muted=word.lower() == "mute")
+        if parsed is None:  # (is_ours let it through)
+            return
+        if parsed.kind in ("mute", "unmute"):
+            reply = bot.assistant.mute(user, PLATFORM, muted=parsed.kind == "mute")
             tell(respond, reply, [section(reply)])
             return
-        preview = bot.assistant.preview_announcement(user, since=rest[0] if rest else None)
+        preview = bot.assistant.preview_announcement(user, since=parsed.argument or None)
         tell(respond, *preview_message(preview))
 
     def on_confirm(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:

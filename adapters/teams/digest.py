@@ -22,8 +22,6 @@ from bot import phrases
 from bot.assistant import Assistant
 from bot.ops.digest import Digest
 
-WORDS = frozenset({"insights", "/insights"})
-
 
 def digest_message(digest: Digest) -> Activity:
     """The digest as a card."""
