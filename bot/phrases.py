@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.models import TEAM_NAMES, Team
+from bot.models import TEAM_NAMES, Answer, Team
 
 if TYPE_CHECKING:  # the case storage (SQLAlchemy) is not needed to word a sentence
     from bot.case_views import CaseView, Status
@@ -241,6 +241,17 @@ def welcome(platform: str) -> Welcome:
         admins=f"Admins: {reload} reloads the policy documents.",
         examples=EXAMPLES,
     )
+
+
+def under_answer(answer: Answer) -> str:
+    """The line under an answer, above its buttons: why the engine suggests a team, or, when
+    the documents do not cover the question, that a person can help; "" otherwise."""
+    escalation = answer.escalation
+    if escalation.suggested and escalation.team:
+        return escalation.reason
+    if not answer.answered and answer.question.strip():
+        return PERSON_CAN_HELP
+    return ""
 
 
 def citations_heading(answered: bool) -> str:

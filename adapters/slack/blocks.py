@@ -80,7 +80,6 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
         share: add a "Share in channel" button (for the private ``/policy`` answer).
         shared_by: the user id of whoever shared it in the channel.
     """
-    escalation = answer.escalation
     head: list[Block] = []
     if shared_by:
         said = phrases.shared_by(f"<@{shared_by}>")
@@ -90,12 +89,9 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
     citations = [_citation(c) for c in answer.citations[:MAX_CITATIONS]]
     if citations:
         citations.insert(0, context(f"*{phrases.citations_heading(answer.answered)}:*"))
-    if escalation.suggested and escalation.team:
-        tail = [context(f":speech_balloon: {escape(escalation.reason)}")]
-    elif not answer.answered:
-        tail = [context(phrases.PERSON_CAN_HELP)]
-    else:
-        tail = []
+    line = phrases.under_answer(answer)
+    mark = ":speech_balloon: " if answer.escalation.suggested else ""
+    tail = [context(f"{mark}{escape(line)}")] if line else []
     buttons = [_offer_button(offer, answer.id) for offer in answer_offers(answer)]
     if buttons:
         tail.append(actions(*buttons, block_id="answer_actions"))

@@ -139,8 +139,8 @@ def answer_message(answer: Answer) -> Activity:
                 text(_quote(citation), isSubtle=True),
             ]
             body.append({"type": "Container", "separator": True, "items": items})
-    if answer.escalation.suggested and answer.escalation.reason:
-        body.append(text(answer.escalation.reason, weight="Bolder", spacing="Medium"))
+    if line := phrases.under_answer(answer):
+        body.append(text(line, weight="Bolder", spacing="Medium"))
     sources = "; ".join(f"{c.document_title or c.source} {c.section}" for c in answer.citations)
     speak = plain(answer.text) + (f" Sources: {sources}." if sources else "")
     return message(card(body, answer_actions(answer), speak=speak), answer.text)

@@ -13,6 +13,7 @@ from adapters.slack.blocks import HELP, answer_message
 from adapters.slack.case_blocks import case_card as slack_card
 from adapters.slack.forms import modal, submitted
 from adapters.teams.approving import approve_action
+from adapters.teams.cards import answer_message as teams_answer
 from adapters.teams.cards import escalate_action, escalated_message, inputs, welcome_message
 from adapters.teams.case_cards import case_card as teams_card
 from bot import phrases
@@ -190,4 +191,6 @@ def test_the_ask_buttons_use_the_cores_team_names() -> None:
     labels = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert labels[:2] == [phrases.ask_team("hr", short=True), "Ask Communications"]
     assert phrases.PERSON_CAN_HELP in words(blocks)
+    card = teams_answer(answer).attachments[0].content
+    assert phrases.PERSON_CAN_HELP in words(card["body"])  # the same line under it in Teams
     assert inputs(amend_form(a_case("open"), await_choice=False), str)[0]["id"] == "note"
