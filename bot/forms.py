@@ -114,6 +114,11 @@ HELD_FOR_CHOICE = (
     "name. If you choose it later, the case card is rewritten without your name and no record "
     "of the case will show it from now on, but someone may already have read it."
 )
+SEEN_ALREADY = (
+    "If you choose this, the case card is rewritten without your name and no record of the "
+    "case will show it from now on, but someone may already have read it."
+)
+"""What the asker is told about their choice once the team may have seen the case."""
 ALREADY_WITHHELD = "Your name is already withheld from the team."
 
 
@@ -122,15 +127,16 @@ def amend_form(case: CaseView, *, await_choice: bool) -> Form:
 
     Args:
         case: the case.
-        await_choice: the team's card waits for this form (the asker was offered the choice
-            of anonymity only after passing the question on: see
-            :meth:`bot.assistant.Assistant.escalate`); else the team may have seen the case.
+        await_choice: the asker was offered the choice of anonymity only after passing the
+            question on, and the team's card waits for it (see
+            :meth:`bot.assistant.Assistant.escalate`) while it has not gone out; once it has,
+            or without ``await_choice``, the team may have seen the asker's name.
     """
     fields = [note_field(case.team)]
     notes: list[str] = []
     if case.anonymous:
         notes.append(ALREADY_WITHHELD)
-    elif await_choice:
+    elif await_choice and case.announcing:
         fields.append(
             Field("anonymous", "Don't show my name to the team", "choice", heading="Anonymity")
         )
@@ -144,6 +150,7 @@ def amend_form(case: CaseView, *, await_choice: bool) -> Form:
                 heading="Anonymity",
             )
         )
+        notes.append(SEEN_ALREADY)
     return Form(title=f"Add to {case.id}", submit="Save", fields=tuple(fields), notes=tuple(notes))
 
 

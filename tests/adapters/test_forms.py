@@ -79,13 +79,17 @@ def test_the_askers_form_asks_the_same_on_both_platforms() -> None:
 def test_the_form_says_the_team_waits_only_where_it_does() -> None:
     """Slack offers the choice after the question is passed on, and holds the card for it;
     Teams offers it before, so afterwards the team may have seen the name."""
-    case = a_case("open")
+    case = replace(a_case("open"), announcing=True)
     held = amend_form(case, await_choice=True)
     later = amend_form(case, await_choice=False)
     assert held.fields[1].label == "Don't show my name to the team"
     assert "two minutes" in " ".join(held.notes)
     assert later.fields[1].label == "Stop showing my name (they may have seen it already)"
-    assert not later.notes
+    assert "two minutes" not in " ".join(later.notes)
+    assert "someone may already have read it" in " ".join(later.notes)
+    # The card has gone out (chosen, or two minutes passed): the form no longer promises.
+    posted = amend_form(replace(case, announcing=False), await_choice=True)
+    assert (posted.fields, posted.notes) == (later.fields, later.notes)
 
     anonymous = amend_form(replace(case, anonymous=True), await_choice=True)
     assert [field.key for field in anonymous.fields] == ["note"]
