@@ -81,7 +81,7 @@ def preview_message(preview: Preview) -> Message:
     """The admin's preview: the summary, then Confirm and Cancel when there is news."""
     pieces = split(to_mrkdwn(preview.summary()))
     blocks: list[Block] = [section(piece) for piece in pieces[:40]]
-    if preview.changes and not preview.announced:
+    if preview.confirmable:
         shown = json.dumps({"since": preview.since, "version": preview.version})
         blocks.append(
             actions(

@@ -35,7 +35,7 @@ def text_message(markdown: str) -> Activity:
 def preview_message(preview: Preview) -> Activity:
     """The admin's preview card, with Confirm and Cancel when there is news."""
     actions = []
-    if preview.changes and not preview.announced:
+    if preview.confirmable:
         shown = {"since": preview.since, "version": preview.version}
         actions = [
             {
