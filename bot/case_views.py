@@ -45,6 +45,9 @@ MAX_TEXT = 8000
 """The longest question or reply a case takes, in characters."""
 MAX_NOTE = 2000
 """The longest note or reason."""
+CARD_REPLIES = 5
+"""The most replies a case card shows, the latest (it says how many earlier ones it leaves
+out); a platform that runs out of room shows fewer."""
 
 PREFIXES: dict[Team, str] = {"hr": "HR", "communications": "COM"}
 _REF = re.compile(r"^\s*([A-Za-z]+)-0*(\d{1,9})\s*$")
@@ -168,6 +171,11 @@ class CaseView:
     def claimer(self) -> str | None:
         """Who has the case now, as its card shows: nobody while it waits for a reviewer."""
         return self.claimed_by if self.status not in WAITING else None
+
+    @property
+    def replies(self) -> tuple[CaseEvent, ...]:
+        """The reviewers' replies so far, oldest first: every platform's card shows them."""
+        return tuple(event for event in self.events if event.action == "replied")
 
     @property
     def reply_on_its_way(self) -> bool:

@@ -16,7 +16,7 @@ from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
 from bot import phrases
 from bot.approved.clauses import offers_approval
-from bot.case_views import CaseView
+from bot.case_views import CARD_REPLIES, CaseView
 from bot.models import TEAM_NAMES, Team
 
 View = dict[str, Any]
@@ -94,6 +94,7 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
         blocks.append(context(*cited))
     if case.note:
         blocks.append(section(f"*{LABELS['note']}*\n{quote(truncate(case.note, 2900))}"))
+    blocks += _replies(case)
     if case.reply_on_its_way:
         blocks.append(context(escape(phrases.REPLY_ON_ITS_WAY)))
     if remark:
@@ -138,6 +139,17 @@ def _summary(case: CaseView, *, mine: bool = False) -> Block:
     by = f"{TEAM_NAMES[case.team]}" if mine else asker(case)
     head = f"*{case.id}* · {by} · {status_line(case)}"
     return section(f"{head}\n{quote(truncate(case.question, 300))}")
+
+
+def _replies(case: CaseView) -> list[Block]:
+    """The latest replies (:data:`bot.case_views.CARD_REPLIES`), after how many are left out."""
+    replies, shown = case.replies, case.replies[-CARD_REPLIES:]
+    earlier = len(replies) - len(shown)
+    left_out = [context(phrases.earlier_replies(earlier))] if earlier else []
+    return left_out + [
+        section(phrases.reply_from(who(event.by), escape(truncate(event.text, 2800))))
+        for event in shown
+    ]
 
 
 def _platform(case: CaseView) -> str:

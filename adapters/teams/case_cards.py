@@ -19,7 +19,7 @@ from botbuilder.schema import Activity
 from adapters.teams.approving import approve_action
 from adapters.teams.cards import Card, card, escape, inputs, message, plain, shorten, text
 from bot import phrases
-from bot.case_views import CaseView
+from bot.case_views import CARD_REPLIES, CaseView
 from bot.forms import reply_form
 from bot.models import TEAM_NAMES, Team
 
@@ -32,7 +32,7 @@ STYLES = {"claim": {"style": "positive"}}
 CARD_BUDGET = 24_000
 """The most characters a case card may take as JSON: Teams refuses a message over about
 28 KB, and the activity around the card takes some too."""
-_FITTINGS = ((2000, 5), (1000, 3), (500, 2), (250, 1), (100, 1))
+_FITTINGS = ((2000, CARD_REPLIES), (1000, 3), (500, 2), (250, 1), (100, 1))
 """(characters of each text, latest replies shown), tried in turn until the card fits."""
 NAME_CHARS = 100
 
@@ -89,7 +89,7 @@ def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies:
     clauses = ", ".join(f"{c.get('section')} {c.get('title')}" for c in case.citations)
     if clauses:
         body.append(text(f"{LABELS['clauses']}: {shorten(clauses, limit)}", isSubtle=True))
-    replied = [event for event in case.events if event.action == "replied"]
+    replied = case.replies
     if len(replied) > replies:
         earlier = len(replied) - replies
         body.append(text(phrases.earlier_replies(earlier), isSubtle=True))

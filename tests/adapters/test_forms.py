@@ -198,3 +198,14 @@ def test_the_ask_buttons_use_the_cores_team_names() -> None:
     card = teams_answer(answer).attachments[0].content
     assert phrases.PERSON_CAN_HELP in words(card["body"])  # the same line under it in Teams
     assert inputs(amend_form(a_case("open"), await_choice=False), str)[0]["id"] == "note"
+
+
+def test_both_cards_show_the_latest_replies_and_how_many_are_left_out() -> None:
+    replies = tuple(
+        CaseEvent(at=NOW, by="slack:UHR1", action="replied", text=f"Reply {n}") for n in range(7)
+    )
+    case = replace(a_case("answered"), events=replies)
+    slack, teams = words(slack_card(case)[1]), words(teams_card(case, {"slack:UHR1": "Hana"}))
+    assert "2 earlier replies not shown." in slack and "2 earlier replies not shown." in teams
+    assert "Reply from <@UHR1>: Reply 6" in slack and "Reply from Hana: Reply 6" in teams
+    assert "Reply 1" not in slack and "Reply 1" not in teams
