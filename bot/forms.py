@@ -31,7 +31,7 @@ from bot.approved.views import (
 )
 from bot.case_views import MAX_NOTE, MAX_TEXT, CaseView
 from bot.models import TEAM_NAMES, Team
-from bot.phrases import ask_team
+from bot.phrases import SAVE_APPROVED, ask_team
 
 FieldKind = Literal["text", "multiline", "choice"]
 
@@ -174,7 +174,7 @@ def approve_form(case: CaseView, draft: ApprovalDraft) -> Form:
     """Saving a reply as an approved answer: the question, the text and the clauses, each
     starting from ``draft``."""
     return Form(
-        title="Save as approved answer",
+        title=SAVE_APPROVED,
         submit="Approve",
         intro=form_intro(case.id),
         fields=(

@@ -3,7 +3,9 @@
 Adapters render these plain sentences as Block Kit, Adaptive Cards or terminal text (adding
 only their own markup, emoji or mentions), so that staff and reviewers read the same words in
 Slack and in Teams. Refusals are worded where they are raised (:mod:`bot.cases.rules`,
-:mod:`bot.engine`); these are the rest: the apology, thanks, case statuses and headings.
+:mod:`bot.engine`), and the forms people fill in in :mod:`bot.forms`; these are the rest: the
+apology, thanks, receipts and notices, the welcome, button labels, case statuses, a case
+card's labels and headings. No adapter words a sentence of its own.
 """
 
 from __future__ import annotations
