@@ -45,6 +45,9 @@ MAX_TEXT = 8000
 """The longest question or reply a case takes, in characters."""
 MAX_NOTE = 2000
 """The longest note or reason."""
+CARD_REPLIES = 5
+"""The most replies a case card shows, the latest (it says how many earlier ones it leaves
+out); a platform that runs out of room shows fewer."""
 
 PREFIXES: dict[Team, str] = {"hr": "HR", "communications": "COM"}
 _REF = re.compile(r"^\s*([A-Za-z]+)-0*(\d{1,9})\s*$")
@@ -163,6 +166,28 @@ class CaseView:
     def actions(self) -> tuple[CaseAction, ...]:
         """The steps a reviewer is offered now (:data:`ACTIONS`), for every platform's card."""
         return ACTIONS[self.status]
+
+    @property
+    def claimer(self) -> str | None:
+        """Who has the case now, as its card shows: nobody while it waits for a reviewer."""
+        return self.claimed_by if self.status not in WAITING else None
+
+    @property
+    def replies(self) -> tuple[CaseEvent, ...]:
+        """The reviewers' replies so far, oldest first: every platform's card shows them."""
+        return tuple(event for event in self.events if event.action == "replied")
+
+    @property
+    def reply_on_its_way(self) -> bool:
+        """A reply was sent and waits to be delivered to the asker (every card says so)."""
+        return self.status == "answered" and self.pending_deliveries > 0
+
+    @property
+    def reply_in_public(self) -> bool:
+        """A reply may also go where the asker asked in public (a channel thread), besides
+        their private chat: never on an anonymous case, where it would show everyone there
+        who asked."""
+        return not self.anonymous
 
     def to_json(self) -> dict[str, Any]:
         """The case as one JSON object (``escalations show --json``)."""

@@ -3,14 +3,17 @@
 Adapters render these plain sentences as Block Kit, Adaptive Cards or terminal text (adding
 only their own markup, emoji or mentions), so that staff and reviewers read the same words in
 Slack and in Teams. Refusals are worded where they are raised (:mod:`bot.cases.rules`,
-:mod:`bot.engine`); these are the rest: the apology, thanks, case statuses and headings.
+:mod:`bot.engine`), and the forms people fill in in :mod:`bot.forms`; these are the rest: the
+apology, thanks, receipts and notices, the welcome, button labels, case statuses, a case
+card's labels and headings. No adapter words a sentence of its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.models import TEAM_NAMES, Team
+from bot.models import TEAM_NAMES, Answer, Team
 
 if TYPE_CHECKING:  # the case storage (SQLAlchemy) is not needed to word a sentence
     from bot.case_views import CaseView, Status
@@ -37,6 +40,61 @@ NOT_YOUR_ANSWER = (
     "Ask me yourself and you can pass your own answer on."
 )
 """The refusal for someone pressing an *Ask* button on another person's answer."""
+
+PASSED_ON_PRIVATELY = "I've passed this to a team; details are in our private chat."
+"""What a channel or group chat sees of an escalation: nothing about the case or the note."""
+PASSED_ON_UNREACHABLE = (
+    "I've passed this to a team, but I couldn't reach you in a private chat. "
+    "Open a chat with me to hear back."
+)
+UNKNOWN_BUTTON = "Sorry, I don't recognise that button. Please ask your question again."
+"""The reply to a button this version of PolicyBot does not know (an old card, a forged one)."""
+PERSON_CAN_HELP = "A person can help: ask the HR Advisory team or the Communications team."
+"""Under an answer the documents do not cover."""
+IF_IT_CANT_WAIT = "If it can't wait, a person can help:"
+"""Before the buttons that pass a failed question to a team."""
+REPLY_ON_ITS_WAY = "The reply is on its way to the asker."
+"""On a case card while the reply waits to be delivered."""
+ANONYMOUS_ASKER = "withheld at the asker's request"
+"""Who asked an anonymous case, on a case card."""
+NOBODY_YET = "nobody yet"
+"""Who has claimed a case nobody has claimed."""
+CARD_OUT_OF_DATE = "Updated: earlier cards for this case are out of date."
+"""On a case card posted again because the earlier one could not be updated."""
+ADD_TO_CASE = "Add a note or stay anonymous"
+"""The receipt's button that opens :func:`bot.forms.amend_form`."""
+NO_CASES_YET = "You haven't passed a question to a person yet."
+NOTHING_WAITING = "Nothing waiting."
+
+FEEDBACK = {True: "Helpful", False: "Not helpful"}
+"""The buttons that rate an answer."""
+
+SHARE = "Share in channel"
+"""The button under a private answer that shows it to the channel."""
+HOW_TO_ASK = "How to ask PolicyBot"
+SAVE_APPROVED = "Save as approved answer"
+"""The case card's button that opens :func:`bot.forms.approve_form`."""
+APPROVED_SAVED = "Approved answer saved"
+CONFIRM_ANNOUNCE, CANCEL = "Confirm and announce", "Cancel"
+"""The buttons under an announcement's preview."""
+
+CARD_LABELS = {
+    "status": "Status",
+    "asker": "Asked by",
+    "claimer": "Claimed by",
+    "platform": "Asked in",
+    "opened": "Opened",
+    "question": "Question",
+    "answer": "PolicyBot answered",
+    "note": "Note from the asker",
+    "clauses": "Clauses cited",
+}
+"""What a case card calls its parts, on every platform."""
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
+"""Where a case was asked, as a card says it."""
+
+SHORT_NAMES: dict[Team, str] = {"hr": "HR", "communications": "Communications"}
+"""A team's name where room is short (a button)."""
 
 STATUS: dict[Status, str] = {
     "open": "Open: waiting for a reviewer",
@@ -92,3 +150,136 @@ def reminder_heading(team: Team, count: int, sla_hours: float) -> str:
     """The first line of an SLA reminder to the team."""
     cases = "case" if count == 1 else "cases"
     return f"{count} {cases} for the {TEAM_NAMES[team]} unclaimed for over {sla_hours:g} hours"
+
+
+def ask_team(team: Team, *, short: bool = False, suggested: bool = False) -> str:
+    """The button that passes a question to ``team``: ``Ask HR`` where room is short."""
+    if short:
+        return f"Ask {SHORT_NAMES[team]}"
+    return f"Ask the {TEAM_NAMES[team]}" + (" (suggested)" if suggested else "")
+
+
+def passed_on_detail(case: CaseView, *, again: bool = False, await_choice: bool = False) -> str:
+    """The asker's receipt for an escalation in full: the case and where the reply comes; with
+    ``await_choice``, that the team waits for their choice (:func:`bot.forms.amend_form`,
+    which also says when their name is withheld)."""
+    said = [passed_on(case.id, case.team, again=again)]
+    said.append(
+        f"Their reply will come to you in a private message. Quote {case.id} if you contact them."
+    )
+    if await_choice and not case.anonymous:
+        said.append(
+            "You can add a note for them, or ask them not to see your name: they are shown "
+            "the case once you have chosen, or in two minutes."
+        )
+    return " ".join(said)
+
+
+def more_cases(count: int) -> str:
+    """After a list cut short."""
+    return f"and {count} more: `policybot escalations list`"
+
+
+def card_not_updated(case: CaseView) -> str:
+    """A step was taken, but the card that shows the case could not be redrawn."""
+    return f"{case.id} is now {case.status}, but I couldn't update its card."
+
+
+def team_cases_heading(team: Team) -> str:
+    return f"{TEAM_NAMES[team]}: cases to handle"
+
+
+def reloaded(by: str) -> str:
+    """The first line of a reload's report in chat; ``by`` as the platform names the admin."""
+    return f"Policy documents reloaded by {by}."
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """What PolicyBot says when it is installed, or asked for help.
+
+    Attributes:
+        title: the greeting.
+        intro: what PolicyBot does (neutral markdown).
+        ways: how to ask on this platform, one line each (neutral markdown).
+        admins: what admins can do here.
+        examples: questions to try.
+    """
+
+    title: str
+    intro: str
+    ways: tuple[str, ...]
+    admins: str
+    examples: tuple[str, ...]
+
+
+WELCOME_INTRO = (
+    "I answer questions about the Council's **Electronic Communication and Social Media "
+    "Policy** and its guidance, quoting the clauses each answer rests on. When you need a "
+    "person, I can pass your question to the HR Advisory team or the Communications team, "
+    "and their reply comes back to you here."
+)
+EXAMPLES = ("Can I use Facebook at lunchtime?", "A journalist has phoned me. What should I do?")
+_WAYS: dict[str, tuple[str, ...]] = {
+    "slack": (
+        "Mention me in a channel (`@PolicyBot can I use Facebook at lunchtime?`): I answer in "
+        "the thread, and answer follow-ups there too.",
+        "Send me a direct message.",
+        "`/policy <question>`: only you see the answer, and you can share it in the channel.",
+    ),
+    "teams": ("Ask me here, or @mention me in a channel or group chat.",),
+}
+_RELOAD = {"slack": "`/policy reload`", "teams": "`reload`"}
+
+
+def welcome(platform: str) -> Welcome:
+    """The welcome on ``platform`` (``slack`` or ``teams``): the same words, but for how to
+    ask there."""
+    reload = _RELOAD.get(platform, "`policybot reload`")
+    return Welcome(
+        title="Hello, I'm PolicyBot",
+        intro=WELCOME_INTRO,
+        ways=_WAYS.get(platform, ()),
+        admins=f"Admins: {reload} reloads the policy documents.",
+        examples=EXAMPLES,
+    )
+
+
+def under_answer(answer: Answer) -> str:
+    """The line under an answer, above its buttons: why the engine suggests a team, or, when
+    the documents do not cover the question, that a person can help; "" otherwise."""
+    escalation = answer.escalation
+    if escalation.suggested and escalation.team:
+        return escalation.reason
+    if not answer.answered and answer.question.strip():
+        return PERSON_CAN_HELP
+    return ""
+
+
+def citations_heading(answered: bool) -> str:
+    """Above the clauses an answer quotes: those it rests on, or only the closest ones."""
+    return "The clauses this rests on" if answered else "The closest clauses"
+
+
+def shared_by(who: str) -> str:
+    """Above an answer someone showed the channel; ``who`` as the platform names them."""
+    return f"{who} shared an answer to:"
+
+
+def your_note(note: str) -> str:
+    return f"Your note: {note}"
+
+
+def reply_from(who: str, text: str) -> str:
+    """One reply on a case card; ``who`` as the platform names the reviewer."""
+    return f"Reply from {who}: {text}"
+
+
+def earlier_replies(count: int) -> str:
+    """On a case card that shows only the latest replies."""
+    return f"{count} earlier repl{'y' if count == 1 else 'ies'} not shown."
+
+
+def added_title(case_id: str) -> str:
+    """The asker's form once saved."""
+    return f"Added to {case_id}"

@@ -8,7 +8,6 @@ can see; a private ``/policy`` answer has none.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -19,15 +18,18 @@ from slack_sdk import WebClient
 from adapters.slack.blocks import QUESTION_VALUE, answer_message, escalated, section
 from adapters.slack.context import SlackBot, display_name, tell
 from adapters.slack.errors import after_ack
-from adapters.slack.modals import amend_modal, saved_view
+from adapters.slack.forms import done_view, metadata, modal, submitted
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.refs import ConversationRef, person
 from bot import phrases
 from bot.assistant import Escalated
 from bot.case_views import CaseView
 from bot.errors import PolicyBotError
+from bot.forms import amend_form
 
 Body = dict[str, Any]
+AMEND = "case_amend"
+"""The receipt's "Add a note or stay anonymous" button, and the modal it opens."""
 
 
 def asker_ref(body: Body) -> ConversationRef:
@@ -65,28 +67,32 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         team = action["action_id"].removeprefix("escalate_")
         done = _escalate(bot, client, action["value"], team, asker_ref(body))
-        tell(respond, *escalated(done.case.id, done.case.team, again=done.again))
+        tell(respond, *escalated(done.case, again=done.again))
 
     def on_amend(ack: Ack, body: Body, action: Body, client: WebClient, respond: Respond) -> None:
         ack()
         case = bot.assistant.case(action["value"])
-        client.views_open(trigger_id=body["trigger_id"], view=amend_modal(case))
+        # Slack offers the choice only after passing the question on: the card waits for it.
+        form = modal(
+            amend_form(case, await_choice=True), AMEND, {"case": case.id}, notify_on_close=True
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=form)
 
     def on_amend_submit(
         ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
     ) -> None:
-        values = view["state"]["values"]
-        note = (values.get("note", {}).get("text", {}).get("value") or "").strip()
-        choice = values.get("anonymous", {}).get("choice", {}).get("selected_options") or []
-        case_id = json.loads(view["private_metadata"])["case"]
+        typed = submitted(view)
+        note, withheld = str(typed.get("note", "")).strip(), typed.get("anonymous") is True
+        case_id = metadata(view)["case"]
         try:
             case = bot.assistant.add_to_case(
-                case_id, by=person(body["user"]["id"]), note=note, anonymous=bool(choice)
+                case_id, by=person(body["user"]["id"]), note=note, anonymous=withheld
             )
         except PolicyBotError as exc:  # shown on the form, which stays open
             ack(response_action="errors", errors={"note": mentions(str(exc))})
             return
-        ack(response_action="update", view=saved_view(case, withheld_now=bool(choice)))
+        said = phrases.added_to_case(case, withheld_now=withheld)
+        ack(response_action="update", view=done_view(phrases.added_title(case.id), said))
         shown(case)
 
     def on_amend_closed(
@@ -94,8 +100,7 @@ def register(app: App, bot: SlackBot) -> None:
     ) -> None:
         """The asker closed the modal without saving: the held card may go out as it is."""
         ack()
-        case_id = json.loads(view["private_metadata"])["case"]
-        shown(bot.assistant.keep_name(case_id, by=person(body["user"]["id"])))
+        shown(bot.assistant.keep_name(metadata(view)["case"], by=person(body["user"]["id"])))
 
     def shown(case: CaseView) -> None:
         """Show the team the case as the asker left it: the held card goes out now, or the
@@ -107,9 +112,9 @@ def register(app: App, bot: SlackBot) -> None:
     app.action(re.compile(r"^feedback_(up|down)$"))(after_ack(on_feedback))
     app.action("share_answer")(after_ack(on_share))
     app.action(re.compile(r"^escalate_(hr|communications)$"))(after_ack(on_escalate))
-    app.action("case_amend")(after_ack(on_amend))
-    app.view("case_amend")(after_ack(on_amend_submit))
-    app.view_closed("case_amend")(after_ack(on_amend_closed))
+    app.action(AMEND)(after_ack(on_amend))
+    app.view(AMEND)(after_ack(on_amend_submit))
+    app.view_closed(AMEND)(after_ack(on_amend_closed))
 
 
 def _escalate(

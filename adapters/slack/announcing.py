@@ -21,17 +21,23 @@ from adapters.slack.context import SlackBot, tell
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
 from adapters.slack.refs import PLATFORM, person
+from bot import phrases
 from bot.cases.announcements import CANCELLED, Preview
+from bot.commands import parse
 
 Body = dict[str, Any]
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
 
 
+OURS = ("mute", "unmute", "announce")
+
+
 def is_ours(command: Body) -> bool:
     """Whether a ``/policy`` command is one of this module's (a bolt matcher): ``mute``,
-    ``unmute``, ``announce`` or ``announce VERSION``, and no question that starts so."""
-    words = from_slack(command.get("text", "")).lower().split()
-    return words in (["mute"], ["unmute"]) or (words[:1] == ["announce"] and len(words) <= 2)
+    ``unmute``, ``announce`` or ``announce VERSION`` (:func:`bot.commands.parse`), and no
+    question that starts so."""
+    parsed = parse(from_slack(command.get("text", "")))
+    return parsed is not None and parsed.kind in OURS
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -41,13 +47,15 @@ def register(app: App, bot: SlackBot) -> None:
         ack: Ack, body: Body, command: Body, respond: Respond, client: WebClient
     ) -> None:
         ack()
-        word, *rest = from_slack(command.get("text", "")).split()
+        parsed = parse(from_slack(command.get("text", "")))
         user = person(command["user_id"])
-        if word.lower() in ("mute", "unmute"):
-            reply = bot.assistant.mute(user, PLATFORM, muted=word.lower() == "mute")
+        if parsed is None:  # (is_ours let it through)
+            return
+        if parsed.kind in ("mute", "unmute"):
+            reply = bot.assistant.mute(user, PLATFORM, muted=parsed.kind == "mute")
             tell(respond, reply, [section(reply)])
             return
-        preview = bot.assistant.preview_announcement(user, since=rest[0] if rest else None)
+        preview = bot.assistant.preview_announcement(user, since=parsed.argument or None)
         tell(respond, *preview_message(preview))
 
     def on_confirm(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
@@ -73,12 +81,12 @@ def preview_message(preview: Preview) -> Message:
     """The admin's preview: the summary, then Confirm and Cancel when there is news."""
     pieces = split(to_mrkdwn(preview.summary()))
     blocks: list[Block] = [section(piece) for piece in pieces[:40]]
-    if preview.changes and not preview.announced:
+    if preview.confirmable:
         shown = json.dumps({"since": preview.since, "version": preview.version})
         blocks.append(
             actions(
-                button(CONFIRM, "Confirm and announce", shown, "primary"),
-                button(CANCEL, "Cancel", "cancel"),
+                button(CONFIRM, phrases.CONFIRM_ANNOUNCE, shown, "primary"),
+                button(CANCEL, phrases.CANCEL, "cancel"),
             )
         )
     return (pieces[0] if pieces else preview.text)[:300], blocks

@@ -15,9 +15,11 @@ from slack_sdk import WebClient
 from adapters.slack import private
 from adapters.slack.blocks import answer_message, help_message, reloaded
 from adapters.slack.context import SlackBot, react, tell
+from adapters.slack.digest import digest_blocks
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.refs import ConversationRef, person
+from bot.commands import parse
 
 Event = dict[str, Any]
 
@@ -61,12 +63,17 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         text = from_slack(command.get("text", ""))
         user = command["user_id"]
-        if text.lower() in ("", "help", "?"):
+        kind = parsed.kind if (parsed := parse(text)) else None
+        if kind == "help" or not text:  # a bare /policy: how to use it
             tell(respond, *help_message())
             return
-        if text.lower() == "reload":
+        if kind == "reload":
             report = bot.assistant.reload(requested_by=person(user))
             tell(respond, *reloaded(user, report.summary()), response_type="in_channel")
+            return
+        if kind == "insights":  # admins only (the core refuses anyone else); only they see it
+            digest = bot.assistant.reports.digest(person(user))
+            tell(respond, digest.title, digest_blocks(digest))
             return
         # The answer is private: a reviewer's reply will go to the asker's DM only.
         result = bot.ask(text, ConversationRef(user))

@@ -12,6 +12,7 @@ from typing import Any
 from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
 from bot import phrases
 from bot.answers.offers import Offer, answer_offers
+from bot.case_views import CaseView
 from bot.models import TEAMS, Answer, Citation, Team
 
 Block = dict[str, Any]
@@ -24,21 +25,14 @@ FALLBACK_LIMIT = 3000
 #: The prefix of an escalate button's value that carries a question instead of an answer id.
 QUESTION_VALUE = "ask:"
 
-SHORT_NAMES: dict[Team, str] = {"hr": "HR", "communications": "Communications"}
 FEEDBACK = {
-    True: ("feedback_up", ":thumbsup: Helpful"),
-    False: ("feedback_down", ":thumbsdown: Not helpful"),
+    True: ("feedback_up", f":thumbsup: {phrases.FEEDBACK[True]}"),
+    False: ("feedback_down", f":thumbsdown: {phrases.FEEDBACK[False]}"),
 }
 
-HELP = (
-    "*Ask me about the Electronic Communication and Social Media Policy.*\n"
-    "• Mention me in a channel (`@PolicyBot can I use Facebook at lunchtime?`): "
-    "I answer in the thread, and answer follow-ups there too.\n"
-    "• Send me a direct message.\n"
-    "• `/policy <question>`: only you see the answer, and you can share it in the channel.\n"
-    "Each answer quotes the clauses it rests on. Its buttons pass your question to the "
-    "HR Advisory team or the Communications team when you need a person.\n"
-    "Admins: `/policy reload` reloads the policy documents."
+WELCOME = phrases.welcome("slack")
+HELP = "\n".join(
+    [to_mrkdwn(WELCOME.intro), *(f"• {to_mrkdwn(way)}" for way in WELCOME.ways), WELCOME.admins]
 )
 
 
@@ -74,9 +68,8 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
 
 def escalate_button(team: Team, value: str, *, primary: bool = False) -> Block:
     """``escalate_hr`` or ``escalate_communications``, carrying an answer id (or a question)."""
-    return button(
-        f"escalate_{team}", f"Ask {SHORT_NAMES[team]}", value, "primary" if primary else None
-    )
+    label = phrases.ask_team(team, short=True)
+    return button(f"escalate_{team}", label, value, "primary" if primary else None)
 
 
 def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") -> Message:
@@ -87,26 +80,23 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
         share: add a "Share in channel" button (for the private ``/policy`` answer).
         shared_by: the user id of whoever shared it in the channel.
     """
-    escalation = answer.escalation
     head: list[Block] = []
     if shared_by:
-        head.append(context(f"<@{shared_by}> shared an answer to: _{escape(answer.question)}_"))
+        said = phrases.shared_by(f"<@{shared_by}>")
+        head.append(context(f"{said} _{escape(answer.question)}_"))
     if answer.notices:
         head.append(context(*(escape(notice) for notice in answer.notices)))
     citations = [_citation(c) for c in answer.citations[:MAX_CITATIONS]]
     if citations:
-        citations.insert(0, context("*The policy says:*"))
-    if escalation.suggested and escalation.team:
-        tail = [context(f":speech_balloon: {escape(escalation.reason)}")]
-    elif not answer.answered:
-        tail = [context("A person can help: ask the HR Advisory team or the Communications team.")]
-    else:
-        tail = []
+        citations.insert(0, context(f"*{phrases.citations_heading(answer.answered)}:*"))
+    line = phrases.under_answer(answer)
+    mark = ":speech_balloon: " if answer.escalation.suggested else ""
+    tail = [context(f"{mark}{escape(line)}")] if line else []
     buttons = [_offer_button(offer, answer.id) for offer in answer_offers(answer)]
     if buttons:
         tail.append(actions(*buttons, block_id="answer_actions"))
     if share:
-        tail.append(actions(button("share_answer", "Share in channel", answer.id)))
+        tail.append(actions(button("share_answer", phrases.SHARE, answer.id)))
     room = MAX_BLOCKS - len(head) - len(citations) - len(tail)
     body = [section(piece) for piece in _fit(split(to_mrkdwn(answer.text)), room)]
     return truncate(to_mrkdwn(answer.text), FALLBACK_LIMIT), head + body + citations + tail
@@ -134,7 +124,7 @@ def _citation(citation: Citation) -> Block:
 
 
 def help_message() -> Message:
-    return "How to ask PolicyBot", [section(HELP)]
+    return phrases.HOW_TO_ASK, [section(HELP)]
 
 
 def apology(question: str = "") -> Message:
@@ -144,7 +134,7 @@ def apology(question: str = "") -> Message:
         return text, [section(f"{text} {phrases.REACH_A_PERSON}")]
     value = QUESTION_VALUE + question[: VALUE_LIMIT - len(QUESTION_VALUE)]
     blocks = [
-        section(text + " If it can't wait, a person can help:"),
+        section(f"{text} {phrases.IF_IT_CANT_WAIT}"),
         actions(*(escalate_button(team, value) for team in TEAMS)),
     ]
     return text, blocks
@@ -155,20 +145,17 @@ def refusal(message: str) -> Message:
     return message, [section(f":no_entry: {escape(message)}")]
 
 
-def escalated(case_id: str, team: Team, *, again: bool = False) -> Message:
-    """The asker's confirmation, with the offer to add a note or stay anonymous."""
-    text = phrases.passed_on(case_id, team, again=again)
-    detail = (
-        f"{text} They'll reply to you here in Slack by direct message. "
-        "You can add a note for them, or ask them not to see your name: they are shown the "
-        "case once you have chosen, or in two minutes."
-    )
+def escalated(case: CaseView, *, again: bool = False) -> Message:
+    """The asker's confirmation, with the offer to add a note or stay anonymous (the team's
+    card waits for that choice: :func:`bot.forms.amend_form`)."""
+    text = phrases.passed_on(case.id, case.team, again=again)
+    detail = phrases.passed_on_detail(case, again=again, await_choice=True)
     return text, [
         section(f":white_check_mark: {escape(detail)}"),
-        actions(button("case_amend", "Add a note or stay anonymous", case_id)),
+        actions(button("case_amend", phrases.ADD_TO_CASE, case.id)),
     ]
 
 
 def reloaded(user: str, summary: str) -> Message:
-    text = f"Policy documents reloaded by <@{user}>."
+    text = phrases.reloaded(f"<@{user}>")
     return text, [section(f":arrows_counterclockwise: {text}\n```{escape(summary)}```")]

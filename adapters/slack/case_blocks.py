@@ -16,7 +16,7 @@ from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
 from bot import phrases
 from bot.approved.clauses import offers_approval
-from bot.case_views import CaseView
+from bot.case_views import CARD_REPLIES, CaseView
 from bot.models import TEAM_NAMES, Team
 
 View = dict[str, Any]
@@ -28,14 +28,14 @@ EMOJI = {
     "answered": ":speech_balloon:",
     "resolved": ":white_check_mark:",
 }
-PLATFORMS = {"slack": "Slack", "teams": "Teams", "cli": "the command line"}
 HOME_CASES = 20
 #: Block Kit's limit on a section field's text.
 FIELD_LIMIT = 2000
 OWN_CASES = 10
 
 
-LABELS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
+STEPS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
+LABELS = phrases.CARD_LABELS
 CARD = "card"
 """The block id prefix of the buttons on a case's own card (others are in lists)."""
 APPROVE = "case_approve"
@@ -47,7 +47,7 @@ def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
     first; ``on_card`` marks the card's own, whose message shows the case."""
     return actions(
         *(
-            button(f"case_{step}", LABELS[step], case.id, "primary" if step == "claim" else None)
+            button(f"case_{step}", STEPS[step], case.id, "primary" if step == "claim" else None)
             for step in case.actions
         ),
         block_id=f"{CARD if on_card else 'list'}:{case.id}",
@@ -56,14 +56,14 @@ def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
 
 def status_line(case: CaseView) -> str:
     line = f"{EMOJI[case.status]} {phrases.STATUS[case.status]}"
-    if case.claimed_by and case.status in ("claimed", "answered", "resolved"):
-        line += f" · {who(case.claimed_by)}"
+    if case.claimer:
+        line += f" · {who(case.claimer)}"
     return line
 
 
 def asker(case: CaseView) -> str:
     if case.anonymous:
-        return "_withheld at the asker's request_"
+        return f"_{phrases.ANONYMOUS_ASKER}_"
     return who(case.asker, case.asker_name)
 
 
@@ -78,26 +78,30 @@ def case_card(case: CaseView, *, remark: str = "") -> Message:
         {
             "type": "section",
             "fields": [
-                _field("Status", status_line(case)),
-                _field("Asker", asker(case)),
-                _field("Asked in", escape(PLATFORMS.get(case.platform, case.platform))),
-                _field("Opened", _when(case)),
+                _field(LABELS["status"], status_line(case)),
+                _field(LABELS["asker"], asker(case)),
+                _field(LABELS["platform"], escape(_platform(case))),
+                _field(LABELS["opened"], _when(case)),
             ],
         },
-        section(f"*Question*\n{quote(truncate(case.question, 2900))}"),
+        section(f"*{LABELS['question']}*\n{quote(truncate(case.question, 2900))}"),
     ]
     if case.answer:
-        blocks.append(section(f"*PolicyBot answered*\n{to_mrkdwn(truncate(case.answer, 2900))}"))
+        answer = to_mrkdwn(truncate(case.answer, 2900))
+        blocks.append(section(f"*{LABELS['answer']}*\n{answer}"))
     cited = [_cited(c) for c in case.citations[:10]]
     if cited:
         blocks.append(context(*cited))
     if case.note:
-        blocks.append(section(f"*Note from the asker*\n{quote(truncate(case.note, 2900))}"))
+        blocks.append(section(f"*{LABELS['note']}*\n{quote(truncate(case.note, 2900))}"))
+    blocks += _replies(case)
+    if case.reply_on_its_way:
+        blocks.append(context(escape(phrases.REPLY_ON_ITS_WAY)))
     if remark:
         blocks.append(context(escape(remark)))
     blocks.append(case_buttons(case, on_card=True))
     if offers_approval(case):
-        approve = button(APPROVE, "Save as approved answer", case.id)
+        approve = button(APPROVE, phrases.SAVE_APPROVED, case.id)
         blocks.append(actions(approve, block_id=f"approve:{case.id}"))
     return text, blocks
 
@@ -109,7 +113,7 @@ def reminder(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Message
     for case in cases[:HOME_CASES]:
         blocks += [_summary(case), case_buttons(case)]
     if len(cases) > HOME_CASES:
-        blocks.append(context(f"and {len(cases) - HOME_CASES} more: `policybot escalations list`"))
+        blocks.append(context(phrases.more_cases(len(cases) - HOME_CASES)))
     return text, blocks
 
 
@@ -117,18 +121,17 @@ def home_view(own: Sequence[CaseView], teams: Mapping[Team, Sequence[CaseView]])
     """App Home: how to ask and one's own cases; for reviewers, their teams' live cases."""
     blocks: list[Block] = [_header("PolicyBot"), section(HELP), _header("Your cases")]
     if not own:
-        blocks.append(context("You haven't passed a question to a person yet."))
+        blocks.append(context(phrases.NO_CASES_YET))
     for case in own[:OWN_CASES]:
         blocks.append(_summary(case, mine=True))
     for team, cases in teams.items():
-        blocks.append(_header(f"{TEAM_NAMES[team]}: cases to handle"))
+        blocks.append(_header(phrases.team_cases_heading(team)))
         if not cases:
-            blocks.append(context("Nothing waiting. :tada:"))
+            blocks.append(context(f"{phrases.NOTHING_WAITING} :tada:"))
         for case in cases[:HOME_CASES]:
             blocks += [_summary(case), case_buttons(case)]
         if len(cases) > HOME_CASES:
-            more = len(cases) - HOME_CASES
-            blocks.append(context(f"and {more} more: `policybot escalations list`"))
+            blocks.append(context(phrases.more_cases(len(cases) - HOME_CASES)))
     return {"type": "home", "blocks": blocks}
 
 
@@ -136,6 +139,21 @@ def _summary(case: CaseView, *, mine: bool = False) -> Block:
     by = f"{TEAM_NAMES[case.team]}" if mine else asker(case)
     head = f"*{case.id}* · {by} · {status_line(case)}"
     return section(f"{head}\n{quote(truncate(case.question, 300))}")
+
+
+def _replies(case: CaseView) -> list[Block]:
+    """The latest replies (:data:`bot.case_views.CARD_REPLIES`), after how many are left out."""
+    replies, shown = case.replies, case.replies[-CARD_REPLIES:]
+    earlier = len(replies) - len(shown)
+    left_out = [context(phrases.earlier_replies(earlier))] if earlier else []
+    return left_out + [
+        section(phrases.reply_from(who(event.by), escape(truncate(event.text, 2800))))
+        for event in shown
+    ]
+
+
+def _platform(case: CaseView) -> str:
+    return phrases.PLATFORM_NAMES.get(case.platform, case.platform)
 
 
 def _field(label: str, mrkdwn: str) -> Block:

@@ -13,7 +13,7 @@ from adapters.slack.blocks import Block, section
 from adapters.slack.context import SlackBot
 from adapters.slack.mrkdwn import escape
 from bot.errors import NotAuthorizedError, PolicyBotError
-from bot.ops.digest import DIGEST_DAYS, LINK_DAYS, Digest
+from bot.ops.digest import Digest
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +21,14 @@ log = logging.getLogger(__name__)
 def digest_blocks(digest: Digest) -> list[Block]:
     """A header, then the digest's lines and where the full report is: two blocks, so that
     App Home stays within Slack's 100 however many cases it lists."""
-    since = f"{digest.since:%d %b %Y}"
     lines = "\n".join(f"• {escape(line)}" for line in digest.lines)
     if digest.link:
-        full = f"<{digest.link}|Open the full report, with charts> "
-        full += f"(the link works for {LINK_DAYS} days)"
+        full = f"<{digest.link}|{escape(digest.link_label)}> {escape(digest.link_note)}"
     else:
         full = escape(digest.full_report)
     return [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"Insights: the last {DIGEST_DAYS} days"},
-        },
-        section(f"*Since {since}*\n{lines}\n\n{full}"),
+        {"type": "header", "text": {"type": "plain_text", "text": digest.title}},
+        section(f"*{digest.since_line}*\n{lines}\n\n{full}"),
     ]
 
 

@@ -79,8 +79,7 @@ class SlackNotifier:
     def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
         """The reply by DM, and in the asker's channel thread when there is one.
 
-        An anonymous case is answered by DM only: a reply in a channel thread would show
-        everyone in it who asked.
+        Whether the thread may see it is the core's (:attr:`CaseView.reply_in_public`).
         """
         ref = ConversationRef.decode(conversation_ref)
         fallback = phrases.reply_heading(case)
@@ -90,7 +89,7 @@ class SlackNotifier:
         ]
         dm = self.client.conversations_open(users=ref.user)["channel"]["id"]
         self.client.chat_postMessage(channel=dm, text=fallback, blocks=blocks)
-        if ref.in_channel_thread and not case.anonymous:
+        if ref.in_channel_thread and case.reply_in_public:
             self.client.chat_postMessage(
                 channel=ref.channel, thread_ts=ref.thread_ts, text=fallback, blocks=blocks
             )
@@ -127,9 +126,7 @@ class SlackNotifier:
         where = where or self._state().card_of(case.id, PLATFORM)
         if where is None:
             if self.serves_team(case.team):
-                self._post_card(
-                    case, remark="Updated: earlier cards for this case are out of date."
-                )
+                self._post_card(case, remark=phrases.CARD_OUT_OF_DATE)
             return
         text, blocks = case_card(case)
         self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)

@@ -7,7 +7,6 @@ and its refusals reach the one error handler, which shows them to the presser al
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -19,12 +18,13 @@ from adapters.slack.case_blocks import CARD, home_view
 from adapters.slack.context import SlackBot
 from adapters.slack.digest import home_digest
 from adapters.slack.errors import after_ack
-from adapters.slack.modals import reply_modal
+from adapters.slack.forms import metadata, modal, submitted
 from adapters.slack.mrkdwn import mentions
 from adapters.slack.notifier import CardLocation
 from adapters.slack.refs import person
 from bot.case_views import CaseView
 from bot.errors import PolicyBotError
+from bot.forms import reply_form
 
 Body = dict[str, Any]
 
@@ -52,23 +52,23 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         case = bot.assistant.may(action["value"], "reply", by=person(body["user"]["id"]))
         where = card_location(body)
-        metadata = {"case": case.id, **({"channel": where[0], "ts": where[1]} if where else {})}
-        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(case, metadata))
+        kept = {"case": case.id, **({"channel": where[0], "ts": where[1]} if where else {})}
+        form = modal(reply_form(case), "case_reply", kept, quoted=case.question)
+        client.views_open(trigger_id=body["trigger_id"], view=form)
 
     def on_reply_submit(
         ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
     ) -> None:
-        metadata = json.loads(view["private_metadata"])
-        text = view["state"]["values"]["reply"]["text"].get("value") or ""
+        kept, text = metadata(view), str(submitted(view).get("reply", ""))
         user = body["user"]["id"]
         try:
-            case = bot.assistant.act(metadata["case"], "reply", by=person(user), text=text)
+            case = bot.assistant.act(kept["case"], "reply", by=person(user), text=text)
         except PolicyBotError as exc:  # shown on the form, which keeps the reviewer's text
             ack(response_action="errors", errors={"reply": mentions(str(exc))})
             return
         ack()
         bot.deliver_soon()
-        where = CardLocation(metadata["channel"], metadata["ts"]) if "channel" in metadata else None
+        where = CardLocation(kept["channel"], kept["ts"]) if "channel" in kept else None
         after(client, user, case, where)
 
     def on_home(event: Body, client: WebClient) -> None:

@@ -18,7 +18,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.approving import APPROVE, approve
-from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message
+from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message, flag
 from adapters.teams.case_cards import REPLY_INPUT
 from adapters.teams.identity import is_personal, person_id, question_from
 from adapters.teams.notifier import TeamsNotifier
@@ -31,18 +31,7 @@ from bot.models import Question
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PASSED_ON = "I've passed this to a team; details are in our private chat."
-"""What a channel or group chat sees of an escalation: nothing about the case or the note."""
-PASSED_ON_UNREACHABLE = (
-    "I've passed this to a team, but I couldn't reach you in a private chat. "
-    "Open a chat with me to hear back."
-)
-UNKNOWN = "Sorry, I don't recognise that button. Please ask your question again."
 CASE_STEPS = frozenset({"claim", "reply", "resolve", "reopen"})
-
-
-def _flag(value: object) -> bool:
-    return str(value).strip().lower() in {"true", "1", "on", "yes"}
 
 
 class CardActions:
@@ -76,7 +65,7 @@ class CardActions:
             await approve(self._assistant, context, data, by=self._person(context), run=self._run)
         else:
             log.warning("teams: unknown card action %r", action[:40])
-            await send(context, UNKNOWN)
+            await send(context, phrases.UNKNOWN_BUTTON)
 
     async def _run(self, work: Callable[[], T]) -> T:
         # The core uses the database: keep its blocking calls off the event loop.
@@ -96,7 +85,7 @@ class CardActions:
             team,
             asker=asker,
             note=str(data.get(f"note_{team}") or ""),
-            anonymous=_flag(data.get(f"anonymous_{team}", False)),
+            anonymous=flag(data.get(f"anonymous_{team}", False)),
         )
         done = await self._run(escalate)
         if not done.again:
@@ -113,13 +102,13 @@ class CardActions:
             await self._notifier.send_privately(asker.conversation, receipt)
         except Exception:
             log.warning("teams: could not send an escalation receipt privately", exc_info=True)
-            await send(context, PASSED_ON_UNREACHABLE)
+            await send(context, phrases.PASSED_ON_UNREACHABLE)
             return
-        await send(context, PASSED_ON)
+        await send(context, phrases.PASSED_ON_PRIVATELY)
 
     async def _add_to_case(self, context: TurnContext, data: Mapping[str, Any]) -> None:
         """The asker adds a note, or withholds their name, after the case was opened."""
-        anonymous = _flag(data.get(ANONYMOUS_INPUT))
+        anonymous = flag(data.get(ANONYMOUS_INPUT))
         add = functools.partial(
             self._assistant.add_to_case,
             str(data.get("case_id", "")),
@@ -133,7 +122,7 @@ class CardActions:
         await send(context, phrases.added_to_case(case, withheld_now=anonymous))
 
     async def _feedback(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        answer_id, helpful = str(data.get("answer_id", "")), _flag(data.get("helpful"))
+        answer_id, helpful = str(data.get("answer_id", "")), flag(data.get("helpful"))
         rater = self._person(context)
         await self._run(lambda: self._assistant.feedback(answer_id, helpful, rater=rater))
         await send(context, phrases.feedback_thanks(helpful))
@@ -149,7 +138,7 @@ class CardActions:
         case = await self._run(step)
         self._deliver_soon()  # a reply for the asker, a reopened case for the team
         if not await self._redraw_quietly(self._redraw(context, case), case):
-            await send(context, f"{case.id} is now {case.status}, but I couldn't update its card.")
+            await send(context, phrases.card_not_updated(case))
 
     async def _redraw_quietly(self, redraw: Awaitable[Any], case: CaseView) -> bool:
         """The case has changed already: a card that cannot be redrawn is no reason to

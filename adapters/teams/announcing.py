@@ -17,8 +17,10 @@ from botbuilder.schema import Activity
 from adapters.teams.cards import card, message, plain, text
 from adapters.teams.identity import PLATFORM, person_id
 from adapters.teams.sending import send
+from bot import phrases
 from bot.assistant import Assistant
 from bot.cases.announcements import CANCELLED, Preview
+from bot.commands import Command
 
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
 
@@ -33,16 +35,16 @@ def text_message(markdown: str) -> Activity:
 def preview_message(preview: Preview) -> Activity:
     """The admin's preview card, with Confirm and Cancel when there is news."""
     actions = []
-    if preview.changes and not preview.announced:
+    if preview.confirmable:
         shown = {"since": preview.since, "version": preview.version}
         actions = [
             {
                 "type": "Action.Submit",
-                "title": "Confirm and announce",
+                "title": phrases.CONFIRM_ANNOUNCE,
                 "data": {"action": CONFIRM, **shown},
                 "style": "positive",
             },
-            {"type": "Action.Submit", "title": "Cancel", "data": {"action": CANCEL}},
+            {"type": "Action.Submit", "title": phrases.CANCEL, "data": {"action": CANCEL}},
         ]
     body = [text(part) for part in preview.summary().split("\n\n") if part.strip()]
     return message(card(body, actions), preview.text)
@@ -60,22 +62,17 @@ class Announcing:
         self._assistant = assistant
         self._deliver_soon = deliver_soon
 
-    async def on_command(self, context: TurnContext, typed: str) -> bool:
-        """Handle ``announce [VERSION]``, ``mute`` or ``unmute``; False for anything else."""
-        words = typed.lower().split()
+    async def on_command(self, context: TurnContext, command: Command) -> None:
+        """Handle ``announce [VERSION]``, ``mute`` or ``unmute``."""
         by = self._person(context)
-        if words in (["mute"], ["unmute"]):
-            reply = await asyncio.to_thread(
-                self._assistant.mute, by, PLATFORM, muted=words == ["mute"]
-            )
+        if command.kind in ("mute", "unmute"):
+            muted = command.kind == "mute"
+            reply = await asyncio.to_thread(self._assistant.mute, by, PLATFORM, muted=muted)
             await send(context, reply)
-            return True
-        if words[:1] != ["announce"] or len(words) > 2:
-            return False
-        since = typed.split()[1] if len(words) == 2 else None
+            return
+        since = command.argument or None
         preview = await asyncio.to_thread(self._assistant.preview_announcement, by, since=since)
         await send(context, preview_message(preview))
-        return True
 
     async def on_action(self, context: TurnContext, data: Mapping[str, Any]) -> bool:
         """Handle the preview card's buttons; False for any other button."""

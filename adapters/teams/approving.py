@@ -17,28 +17,21 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from adapters.teams.cards import Card, card, escape, shorten, text
+from adapters.teams.cards import Card, show_card
 from adapters.teams.sending import send
 from bot.approved.clauses import draft_of, offers_approval
-from bot.approved.views import (
-    CLAUSES_HINT,
-    MAX_ANSWER,
-    MAX_QUESTION,
-    QUESTION_HINT,
-    ApprovedView,
-    approved_receipt,
-    form_intro,
-    parse_clause_list,
-)
+from bot.approved.views import ApprovedView, approved_receipt, parse_clause_list
 from bot.assistant import Assistant
 from bot.case_views import CaseView
+from bot.forms import approve_form
 
 APPROVE = "approve"
-QUESTION_INPUT, TEXT_INPUT, CLAUSES_INPUT = "approve_question", "approve_text", "approve_clauses"
+INPUTS = {"question": "approve_question", "text": "approve_text", "clauses": "approve_clauses"}
 
 
-def approve_action(case: CaseView, limit: int = MAX_ANSWER) -> Card | None:
-    """The case card's "Save as approved answer" form, when the core offers it.
+def approve_action(case: CaseView, limit: int) -> Card | None:
+    """The case card's "Save as approved answer" form (:func:`bot.forms.approve_form`), when
+    the core offers it.
 
     Args:
         case: the case.
@@ -50,43 +43,8 @@ def approve_action(case: CaseView, limit: int = MAX_ANSWER) -> Card | None:
     draft = draft_of(case)
     if len(draft.text) > limit:
         draft = replace(draft, text="")
-
-    def field(input_id: str, label: str, value: str, limit: int, **options: Any) -> Card:
-        return {
-            "type": "Input.Text",
-            "id": input_id,
-            "label": label,
-            "value": shorten(value, limit),  # only the question can be longer: cut, marked
-            "maxLength": limit,
-            **options,
-        }
-
-    form = card(
-        [
-            text(escape(form_intro(case.id)), isSubtle=True),
-            field(
-                QUESTION_INPUT,
-                f"The question it answers. {QUESTION_HINT}",
-                draft.question,
-                MAX_QUESTION,
-            ),
-            field(TEXT_INPUT, "The approved answer", draft.text, MAX_ANSWER, isMultiline=True),
-            field(
-                CLAUSES_INPUT,
-                f"The clauses it rests on. {CLAUSES_HINT}",
-                draft.clause_list,
-                500,
-            ),
-        ],
-        [
-            {
-                "type": "Action.Submit",
-                "title": "Approve",
-                "data": {"action": APPROVE, "case_id": case.id},
-            }
-        ],
-    )
-    return {"type": "Action.ShowCard", "title": "Save as approved answer", "card": form}
+    data = {"action": APPROVE, "case_id": case.id}
+    return show_card(approve_form(case, draft), data, INPUTS.__getitem__)
 
 
 async def approve(
@@ -102,9 +60,9 @@ async def approve(
         assistant.approve,
         str(data.get("case_id", "")),
         by=by,
-        text=str(data.get(TEXT_INPUT) or ""),
-        question=str(data.get(QUESTION_INPUT) or "") or None,
-        clauses=parse_clause_list(str(data.get(CLAUSES_INPUT) or "")),
+        text=str(data.get(INPUTS["text"]) or ""),
+        question=str(data.get(INPUTS["question"]) or "") or None,
+        clauses=parse_clause_list(str(data.get(INPUTS["clauses"]) or "")),
     )
     saved = await run(save)
     await send(context, approved_receipt(saved))

@@ -27,7 +27,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from adapters.teams import digest
 from adapters.teams.actions import CardActions
 from adapters.teams.announcing import Announcing
-from adapters.teams.cards import answer_message, welcome_message
+from adapters.teams.cards import answer_message, escape, welcome_message
 from adapters.teams.identity import (
     PLATFORM,
     is_personal,
@@ -38,12 +38,11 @@ from adapters.teams.identity import (
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.private import reply_privately
 from adapters.teams.sending import send, while_typing
+from bot import phrases
 from bot.assistant import Assistant
+from bot.commands import parse
 
 log = logging.getLogger(__name__)
-
-HELP_WORDS = frozenset({"help", "/help", "hi", "hello", "start"})
-RELOAD_WORDS = frozenset({"reload", "/reload"})
 
 
 def question_text(context: TurnContext) -> str:
@@ -102,15 +101,17 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         if not is_personal(activity) and not mentions_bot(activity):
             return  # channel talk that is not addressed to the bot
         text = question_text(turn_context)
-        command = text.lower()
-        if command in HELP_WORDS:
-            await send(turn_context, welcome_message())
-        elif command in RELOAD_WORDS:
-            await self._reload(turn_context)
-        elif command in digest.WORDS:  # admins only, checked in the core
-            await digest.send_digest(turn_context, self._assistant, self._notifier)
-        elif not await self._announcing.on_command(turn_context, text):
+        command = parse(text)
+        if command is None:
             await self._ask(turn_context, text)
+        elif command.kind == "help":
+            await send(turn_context, welcome_message())
+        elif command.kind == "reload":
+            await self._reload(turn_context)
+        elif command.kind == "insights":  # admins only, checked in the core
+            await digest.send_digest(turn_context, self._assistant, self._notifier)
+        else:
+            await self._announcing.on_command(turn_context, command)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Only the bot's own arrival matters; TeamsActivityHandler would also look up every
@@ -131,5 +132,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def _reload(self, context: TurnContext) -> None:
         by = person_id(context.activity.from_property, self._assistant.settings)
         report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
+        account = context.activity.from_property
+        said = phrases.reloaded(escape(account.name if account and account.name else by))
         summary = "\n\n".join(report.summary().splitlines())
-        await send(context, f"Reloaded the policy documents.\n\n{summary}")
+        await send(context, f"{said}\n\n{summary}")

@@ -14,7 +14,7 @@ with the inputs ``case_note`` and ``case_anonymous``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -22,8 +22,9 @@ from botbuilder.schema import Activity
 
 from bot import phrases
 from bot.answers.offers import answer_offers
-from bot.case_views import MAX_NOTE, CaseView
-from bot.models import TEAM_NAMES, Answer, Citation, Team
+from bot.case_views import CaseView
+from bot.forms import Field, Form, amend_form, escalation_form
+from bot.models import Answer, Citation, Team
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -31,7 +32,6 @@ VERSION = "1.5"
 QUOTE_CHARS = 700
 NOTE_INPUT = "case_note"
 ANONYMOUS_INPUT = "case_anonymous"
-EXAMPLES = ("Can I use Facebook at lunchtime?", "A journalist has phoned me. What should I do?")
 
 
 def card(body: Iterable[Card], actions: Iterable[Card] = (), *, speak: str = "") -> Card:
@@ -100,33 +100,17 @@ def _quote(citation: Citation) -> str:
 
 
 def escalate_action(team: Team, answer_id: str, *, suggested: bool) -> Card:
-    """Ask a team: shows a note and an anonymity choice, then submits the escalation."""
-    name = TEAM_NAMES[team]
-    form = card(
-        [
-            text(f"The {name} will see your question, my answer and the clauses it cites."),
-            _input_text(f"note_{team}", f"Anything to add for the {name}? (optional)"),
-            _toggle(
-                f"anonymous_{team}",
-                "Don't show my name to the team (your question is shown as written)",
-            ),
-        ],
-        [
-            {
-                "type": "Action.Submit",
-                "title": f"Send to the {name}",
-                "data": {"action": "escalate", "team": team, "answer_id": answer_id},
-            }
-        ],
-    )
-    title = f"Ask the {name}" + (" (suggested)" if suggested else "")
-    return {"type": "Action.ShowCard", "title": title, "card": form}
+    """Ask a team: shows the core's form (a note, the anonymity choice), then submits the
+    escalation."""
+    form = escalation_form(team, suggested=suggested)
+    data = {"action": "escalate", "team": team, "answer_id": answer_id}
+    return show_card(form, data, lambda key: f"{key}_{team}")
 
 
 def feedback_action(helpful: bool, answer_id: str) -> Card:
     return {
         "type": "Action.Submit",
-        "title": "Helpful" if helpful else "Not helpful",
+        "title": phrases.FEEDBACK[helpful],
         "data": {"action": "feedback", "helpful": helpful, "answer_id": answer_id},
     }
 
@@ -147,7 +131,7 @@ def answer_message(answer: Answer) -> Activity:
     body: list[Card] = [text(answer.text)]
     body += [text(notice, isSubtle=True, color="Warning") for notice in answer.notices]
     if answer.citations:
-        label = "The clauses this rests on" if answer.answered else "The closest clauses"
+        label = phrases.citations_heading(answer.answered)
         body.append(text(label, weight="Bolder", spacing="Medium"))
         for citation in answer.citations:
             items = [
@@ -155,28 +139,24 @@ def answer_message(answer: Answer) -> Activity:
                 text(_quote(citation), isSubtle=True),
             ]
             body.append({"type": "Container", "separator": True, "items": items})
-    if answer.escalation.suggested and answer.escalation.reason:
-        body.append(text(answer.escalation.reason, weight="Bolder", spacing="Medium"))
+    if line := phrases.under_answer(answer):
+        body.append(text(line, weight="Bolder", spacing="Medium"))
     sources = "; ".join(f"{c.document_title or c.source} {c.section}" for c in answer.citations)
     speak = plain(answer.text) + (f" Sources: {sources}." if sources else "")
     return message(card(body, answer_actions(answer), speak=speak), answer.text)
 
 
 def welcome_message() -> Activity:
-    """What the bot says when it is installed, or asked for help."""
-    intro = (
-        "I answer questions about the Council's **Electronic Communication and Social Media "
-        "Policy** and its guidance, quoting the clauses each answer rests on. When you need "
-        "a person, I can pass your question to the HR Advisory team or the Communications "
-        "team, and their reply comes back to you here."
-    )
-    where = "Ask me here, or @mention me in a channel or group chat."
-    body = [text("Hello, I'm PolicyBot", size="Large", weight="Bolder"), text(intro), text(where)]
+    """What the bot says when it is installed, or asked for help (:func:`bot.phrases.welcome`)."""
+    welcome = phrases.welcome("teams")
+    body = [text(welcome.title, size="Large", weight="Bolder"), text(welcome.intro)]
+    body += [text(way) for way in welcome.ways] + [text(welcome.admins, isSubtle=True)]
     actions = [
         {"type": "Action.Submit", "title": example, "data": {"msteams": _im_back(example)}}
-        for example in EXAMPLES
+        for example in welcome.examples
     ]
-    return message(card(body, actions, speak=plain(f"{intro} {where}")), intro)
+    speak = plain(" ".join((welcome.intro, *welcome.ways)))
+    return message(card(body, actions, speak=speak), welcome.intro)
 
 
 def _im_back(value: str) -> Card:
@@ -184,43 +164,67 @@ def _im_back(value: str) -> Card:
 
 
 def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
-    """The receipt for an escalation, in the asker's personal chat: the case id, and what
-    happens next; ``again`` when they had passed the question on before."""
-    name = TEAM_NAMES[case.team]
-    receipt = phrases.passed_on(case.id, case.team, again=again)
-    lines = [receipt]
-    if case.anonymous:
-        lines.append("They see your question without your name.")
-    lines.append(f"Their reply will come to you here. Quote {case.id} if you contact them.")
-    body = [text(" ".join(lines))]
+    """The receipt for an escalation, in the asker's personal chat: the case id, what happens
+    next, and the core's form to add a note or withhold their name (the choice was offered
+    before, so the team may have seen the case); ``again`` when they had passed it on before."""
+    receipt = phrases.passed_on_detail(case, again=again)
+    body = [text(receipt)]
     if case.note:
-        body.append(text(f"Your note: {escape(case.note)}", isSubtle=True))
-    body.append(_input_text(NOTE_INPUT, f"Anything to add for the {name}? (optional)"))
-    if not case.anonymous:
-        body.append(
-            _toggle(ANONYMOUS_INPUT, "Stop showing my name (they may have seen it already)")
-        )
-    data = {"action": "add_to_case", "case_id": case.id}
-    add = {"type": "Action.Submit", "title": f"Add to {case.id}", "data": data}
-    return message(card(body, [add], speak=plain(" ".join(lines))), receipt)
+        body.append(text(phrases.your_note(escape(case.note)), isSubtle=True))
+    form = amend_form(case, await_choice=False)
+    body += inputs(form, lambda key: f"case_{key}")
+    add = submit(form.title, {"action": "add_to_case", "case_id": case.id})
+    return message(card(body, [add], speak=plain(receipt)), receipt)
 
 
-def _input_text(input_id: str, label: str) -> Card:
-    return {
+Ids = Callable[[str], str]
+"""The input id a card gives a form's field, by its key: several forms may share a card."""
+
+
+def inputs(form: Form, ids: Ids) -> list[Card]:
+    """A form's fields as Adaptive Card inputs, then its notes (:mod:`bot.forms`)."""
+    made = [_input(field, ids(field.key)) for field in form.fields]
+    return made + [text(note, isSubtle=True) for note in form.notes]
+
+
+def submit(title: str, data: Mapping[str, Any], **options: Any) -> Card:
+    return {"type": "Action.Submit", "title": title, "data": dict(data), **options}
+
+
+def show_card(form: Form, data: Mapping[str, Any], ids: Ids) -> Card:
+    """A button titled as the form, which shows it (intro, inputs, notes) with its submit
+    button, which sends ``data`` and the inputs."""
+    body = [text(escape(form.intro), isSubtle=True)] if form.intro else []
+    shown = card(body + inputs(form, ids), [submit(form.submit, data)])
+    return {"type": "Action.ShowCard", "title": form.title, "card": shown}
+
+
+def flag(value: object) -> bool:
+    """A toggle's submitted value (``"true"``; a client may send a real bool)."""
+    return str(value).strip().lower() in {"true", "1", "on", "yes"}
+
+
+def _input(field: Field, input_id: str) -> Card:
+    if field.kind == "choice":
+        return {
+            "type": "Input.Toggle",
+            "id": input_id,
+            "title": field.label,
+            "value": "false",
+            "valueOn": "true",
+            "valueOff": "false",
+        }
+    label = field.label
+    if field.hint:  # an input has no line for a hint: it joins the label
+        label += ("" if label[-1:] in ".?!" else ".") + f" {field.hint}"
+    made: Card = {
         "type": "Input.Text",
         "id": input_id,
-        "label": label,
-        "isMultiline": True,
-        "maxLength": MAX_NOTE,
+        "label": label + (" (optional)" if field.optional else ""),
+        "maxLength": field.max_length,
     }
-
-
-def _toggle(input_id: str, title: str) -> Card:
-    return {
-        "type": "Input.Toggle",
-        "id": input_id,
-        "title": title,
-        "value": "false",
-        "valueOn": "true",
-        "valueOff": "false",
-    }
+    if field.kind == "multiline":
+        made["isMultiline"] = True
+    if field.value:
+        made["value"] = shorten(field.value, field.max_length)
+    return made

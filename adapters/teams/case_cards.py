@@ -17,27 +17,29 @@ from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
 
 from adapters.teams.approving import approve_action
-from adapters.teams.cards import Card, card, escape, message, plain, shorten, text
+from adapters.teams.cards import Card, card, escape, inputs, message, plain, shorten, text
 from bot import phrases
-from bot.case_views import MAX_TEXT, CaseView
+from bot.case_views import CARD_REPLIES, CaseView
+from bot.forms import reply_form
 from bot.models import TEAM_NAMES, Team
 
 REPLY_INPUT = "reply_text"
-LABELS = {"claim": "Claim", "reply": "Send reply", "resolve": "Resolve", "reopen": "Reopen"}
+STEPS = {"claim": "Claim", "resolve": "Resolve", "reopen": "Reopen"}
+LABELS = phrases.CARD_LABELS
 STYLES = {"claim": {"style": "positive"}}
 
 
 CARD_BUDGET = 24_000
 """The most characters a case card may take as JSON: Teams refuses a message over about
 28 KB, and the activity around the card takes some too."""
-_FITTINGS = ((2000, 5), (1000, 3), (500, 2), (250, 1), (100, 1))
+_FITTINGS = ((2000, CARD_REPLIES), (1000, 3), (500, 2), (250, 1), (100, 1))
 """(characters of each text, latest replies shown), tried in turn until the card fits."""
 NAME_CHARS = 100
 
 
 def _who(person: str | None, names: Mapping[str, str]) -> str:
     shown = names.get(person, person) if person else None
-    return escape(shorten(shown, NAME_CHARS)) if shown else "nobody yet"
+    return escape(shorten(shown, NAME_CHARS)) if shown else phrases.NOBODY_YET
 
 
 def _user_text(value: str, limit: int) -> Card:
@@ -62,56 +64,46 @@ def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
 
 def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies: int) -> Card:
     if case.anonymous:
-        asker = "Anonymous (asked not to be named)"
+        asker = phrases.ANONYMOUS_ASKER.capitalize()
     elif case.asker_name:
         asker = escape(shorten(case.asker_name, NAME_CHARS))
     else:
         asker = _who(case.asker, names)
     facts = [
-        {"title": "Status", "value": phrases.STATUS[case.status]},
-        {"title": "Asked by", "value": asker},
-        {"title": "Claimed by", "value": _who(case.claimed_by, names)},
-        {"title": "Opened", "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
+        {"title": LABELS["status"], "value": phrases.STATUS[case.status]},
+        {"title": LABELS["asker"], "value": asker},
+        {"title": LABELS["claimer"], "value": _who(case.claimer, names)},
+        {"title": LABELS["opened"], "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
     ]
     body: list[Card] = [
         text(f"{case.id} · {TEAM_NAMES[case.team]}", size="Medium", weight="Bolder"),
         {"type": "FactSet", "facts": facts},
-        text("Question", weight="Bolder"),
+        text(LABELS["question"], weight="Bolder"),
         _user_text(case.question, limit),
     ]
     if case.note:
-        body += [text("Note from the asker", weight="Bolder"), _user_text(case.note, limit)]
+        body += [text(LABELS["note"], weight="Bolder"), _user_text(case.note, limit)]
     if case.answer:
         answer = shorten(case.answer, limit)
-        body += [text("PolicyBot answered", weight="Bolder"), text(answer, isSubtle=True)]
+        body += [text(LABELS["answer"], weight="Bolder"), text(answer, isSubtle=True)]
     clauses = ", ".join(f"{c.get('section')} {c.get('title')}" for c in case.citations)
     if clauses:
-        body.append(text(f"Clauses cited: {shorten(clauses, limit)}", isSubtle=True))
-    replied = [event for event in case.events if event.action == "replied"]
+        body.append(text(f"{LABELS['clauses']}: {shorten(clauses, limit)}", isSubtle=True))
+    replied = case.replies
     if len(replied) > replies:
         earlier = len(replied) - replies
-        body.append(
-            text(
-                f"{earlier} earlier repl{'y' if earlier == 1 else 'ies'} not shown.", isSubtle=True
-            )
-        )
+        body.append(text(phrases.earlier_replies(earlier), isSubtle=True))
     for event in replied[-replies:]:
         said = escape(shorten(event.text, limit))
-        body.append(text(f"Reply from {_who(event.by, names)}: {said}"))
-    if case.status == "answered" and case.pending_deliveries:
-        body.append(text("The reply is on its way to the asker.", isSubtle=True))
-    steps = case.actions
-    if "reply" in steps:
-        body.append(
-            {
-                "type": "Input.Text",
-                "id": REPLY_INPUT,
-                "label": "Reply to the asker",
-                "isMultiline": True,
-                "maxLength": MAX_TEXT,
-            }
-        )
-    actions = [_submit(LABELS[step], step, case.id, **STYLES.get(step, {})) for step in steps]
+        body.append(text(phrases.reply_from(_who(event.by, names), said)))
+    if case.reply_on_its_way:
+        body.append(text(phrases.REPLY_ON_ITS_WAY, isSubtle=True))
+    steps, labels = case.actions, dict(STEPS)
+    if "reply" in steps:  # the form is on the card, and its button is the step's
+        form = reply_form(case)
+        body += inputs(form, lambda _key: REPLY_INPUT)
+        labels["reply"] = form.submit
+    actions = [_submit(labels[step], step, case.id, **STYLES.get(step, {})) for step in steps]
     if (approve := approve_action(case, limit)) is not None:
         actions.append(approve)
     speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"

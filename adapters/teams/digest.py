@@ -20,25 +20,20 @@ from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
 from bot import phrases
 from bot.assistant import Assistant
-from bot.ops.digest import LINK_DAYS, Digest
-
-WORDS = frozenset({"insights", "/insights"})
+from bot.ops.digest import Digest
 
 
 def digest_message(digest: Digest) -> Activity:
     """The digest as a card."""
-    title = f"Insights since {digest.since:%d %b %Y}"
-    body = [text(title, size="Large", weight="Bolder")]
+    body = [text(digest.title, size="Large", weight="Bolder"), text(digest.since_line)]
     body += [text(f"- {escape(line)}") for line in digest.lines]
     actions = []
     if digest.link:
-        body.append(text(f"The full report's link works for {LINK_DAYS} days.", isSubtle=True))
-        actions.append(
-            {"type": "Action.OpenUrl", "title": "Open the full report", "url": digest.link}
-        )
+        body.append(text(digest.link_note, isSubtle=True))
+        actions.append({"type": "Action.OpenUrl", "title": digest.link_label, "url": digest.link})
     else:
         body.append(text(escape(digest.full_report), isSubtle=True))
-    summary = f"{title}: " + " ".join(digest.lines)
+    summary = f"{digest.title}, {digest.since_line.lower()}: " + " ".join(digest.lines)
     return message(card(body, actions, speak=summary), summary)
 
 

@@ -69,6 +69,11 @@ class Preview:
         return tuple(change for s in self.sets for change in s.changes)
 
     @property
+    def confirmable(self) -> bool:
+        """There is news not announced before: the preview offers Confirm and Cancel."""
+        return bool(self.changes) and not self.announced
+
+    @property
     def text(self) -> str:
         """The announcement as posted (neutral markdown)."""
         return announcement_text(self.sets)

@@ -53,6 +53,25 @@ class Digest:
     link: str = ""
 
     @property
+    def title(self) -> str:
+        """The digest's heading, on every platform."""
+        return f"Insights: the last {DIGEST_DAYS} days"
+
+    @property
+    def since_line(self) -> str:
+        return f"Since {self.since:%d %b %Y}"
+
+    @property
+    def link_label(self) -> str:
+        """The link's words (a button, or a link in text); see :attr:`link_note`."""
+        return "Open the full report, with charts"
+
+    @property
+    def link_note(self) -> str:
+        """How long the link works."""
+        return f"The full report's link works for {LINK_DAYS} days."
+
+    @property
     def full_report(self) -> str:
         """A sentence saying where the full report is."""
         if self.link:

@@ -195,8 +195,8 @@ def test_names_and_texts_from_other_platforms_cannot_inject_markup() -> None:
     for markup in ("<!channel>", "<!here>", "<https://evil", "<@U999>", "<teams"):
         assert markup not in everything
     fields = {f["text"].split("\n")[0]: f["text"] for f in blocks[1]["fields"]}
-    assert fields["*Asker*"] == (
-        "*Asker*\n&lt;!channel&gt; &lt;https://evil.example|Verify&gt; &amp; *you*"
+    assert fields["*Asked by*"] == (  # as on Teams' card (bot.phrases.CARD_LABELS)
+        "*Asked by*\n&lt;!channel&gt; &lt;https://evil.example|Verify&gt; &amp; *you*"
     )
     assert "&lt;!channel&gt;" in fields["*Status*"]
     assert who("cli:someone", "<b>") == "&lt;b&gt;"

@@ -57,3 +57,18 @@ async def test_without_a_public_url_the_digest_gives_the_command(slack: Slack) -
     home = await home_of(slack, ADMIN)
     assert "Insights: the last 7 days" in home.text
     assert "policybot insights --since" in home.text and "/insights/" not in home.text
+
+
+async def test_policy_insights_shows_an_admin_the_digest_and_refuses_anyone_else(
+    slack: Slack,
+) -> None:
+    """The same command as Teams' ``insights`` (:mod:`bot.commands`), shown to the admin alone."""
+    await slack.command("insights", user=ADMIN)
+    (shown,) = await slack.fake.wait_for("response_url")
+    assert shown.args["response_type"] == "ephemeral"
+    assert "Insights: the last 7 days" in shown.text and "policybot insights --since" in shown.text
+
+    await slack.command("insights", user=STAFF)
+    refused = (await slack.fake.wait_for("response_url", count=2))[1]
+    assert refused.args["response_type"] == "ephemeral" and "Insights:" not in refused.text
+    assert "admin" in refused.text

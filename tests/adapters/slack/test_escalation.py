@@ -165,7 +165,9 @@ async def test_the_card_goes_out_when_the_asker_does_not_choose(slack: Slack) ->
 async def test_the_asker_withholds_their_name_after_the_card_went_out(slack: Slack) -> None:
     _, card, _ = await escalate(slack, "hr")
     view = await open_amend_modal(slack, "HR-0001")
-    assert "may already have read it" in json.dumps(view)  # the honest warning
+    shown = json.dumps(view)
+    assert "may already have read it" in shown  # the honest warning
+    assert "when you save or cancel this form" not in shown  # and no promise it can't keep
     status, _, body = await slack.submit(view, ANONYMOUS, user=STAFF)
     assert status == 200 and json.loads(body)["response_action"] == "update"
 

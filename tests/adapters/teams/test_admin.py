@@ -13,7 +13,8 @@ pytestmark = pytest.mark.asyncio
 async def test_an_admin_reloads_and_gets_the_diff(teams: Teams) -> None:
     await teams.say("reload", sender=ADMIN)
     reply = teams.connector.sent()[-1]
-    assert reply.text.startswith("Reloaded the policy documents.")
+    # Worded in the core, as in Slack ("... reloaded by @Alex"): who reloaded, by name.
+    assert reply.text.startswith("Policy documents reloaded by Alex Admin.")
     assert "No changes: the index is up to date." in reply.text
     assert "5 documents" in reply.text and "knowledge version" in reply.text
     assert teams.connector.sent("typing")  # reloading can take a while

@@ -67,7 +67,7 @@ async def test_escalating_opens_a_case_and_confirms_it_with_its_id(teams: Teams)
     )
     shown = card_text(receipt.card)
     assert "Passed to the Communications team as case COM-0001." in shown
-    assert "Their reply will come to you here" in shown
+    assert "Their reply will come to you in a private message" in shown
     assert "COM-0001" in receipt.body["summary"]
     case = teams.assistant.work.cases.get("COM-0001")
     assert case.note == "They want a quote by 5pm"
@@ -174,10 +174,10 @@ async def test_a_reply_to_a_channel_question_goes_to_a_private_chat(teams: Teams
 
 async def test_an_anonymous_case_card_names_nobody(teams: Teams) -> None:
     receipt = await ask_and_escalate(teams, ABUSE, "hr", anonymous_hr="true")
-    assert "without your name" in card_text(receipt.card)
+    assert "Your name is already withheld from the team." in card_text(receipt.card)
     card = await posted_case_card(teams)
     shown = str(card.body)
-    assert "Anonymous" in card_text(card.card)
+    assert "Withheld at the asker's request" in card_text(card.card)  # as in Slack
     assert "Jo Bloggs" not in shown and "aad-asker" not in shown and "29:asker" not in shown
     await teams.press(**reviewer_press("claim", card))
     await teams.press(**reviewer_press("reply", card, reply_text="We can help."))

@@ -26,7 +26,7 @@ async def test_an_admin_gets_the_digest_with_a_link_to_the_full_report(teams: Te
     digest = teams.connector.sent()[-1]
     assert digest.conversation == "a:personal-admin"
     shown = card_text(digest.card)
-    assert "Insights since" in shown
+    assert "Insights: the last 7 days" in shown and "Since " in shown  # as in Slack
     assert "1 question, 100% answered from the documents." in shown
     [open_report] = digest.card["actions"]
     assert open_report["type"] == "Action.OpenUrl"
@@ -50,6 +50,6 @@ async def test_asked_in_a_channel_the_digest_goes_to_the_admins_personal_chat(
     assert [m["id"] for m in created["members"]] == [ADMIN["id"]]
     digest, note = teams.connector.sent()
     assert digest.conversation.startswith("a:personal-") and digest.conversation != thread
-    assert "Insights since" in card_text(digest.card)
+    assert "Insights: the last 7 days" in card_text(digest.card)
     assert "policybot insights --since" in card_text(digest.card)  # no public URL: the command
     assert note.conversation == thread and note.text == phrases.REPLIED_PRIVATELY

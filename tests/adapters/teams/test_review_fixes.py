@@ -49,7 +49,7 @@ async def test_escalating_in_a_channel_sends_the_receipt_privately(teams: Teams)
     [receipt] = [c for c in teams.connector.sent() if c.conversation.startswith("a:personal-")]
     shown = card_text(receipt.card)
     assert "HR-0001" in shown and f"Your note: {NOTE}" in shown
-    assert "Their reply will come to you here" in shown
+    assert "Their reply will come to you in a private message" in shown
     assert receipt.card["actions"][0]["data"] == {"action": "add_to_case", "case_id": "HR-0001"}
 
     # The reply later goes to the same private chat, without opening another.

@@ -1,0 +1,211 @@
+"""Slack and Teams show the same forms, cards and welcome, worded once in the core
+(:mod:`bot.forms`, :mod:`bot.phrases`): what a modal and an Adaptive Card say is read from
+both and compared, so that neither platform can drift from the other."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from adapters.slack.blocks import HELP, answer_message
+from adapters.slack.case_blocks import case_card as slack_card
+from adapters.slack.forms import modal, submitted
+from adapters.teams.approving import approve_action
+from adapters.teams.cards import answer_message as teams_answer
+from adapters.teams.cards import escalate_action, escalated_message, inputs, welcome_message
+from adapters.teams.case_cards import case_card as teams_card
+from bot import phrases
+from bot.approved.clauses import draft_of
+from bot.case_views import CaseEvent
+from bot.forms import Form, amend_form, approve_form, reply_form
+from bot.models import Answer, Escalation
+from tests.adapters.test_case_actions import NOW, a_case
+
+
+def words(node: Any) -> str:
+    """Every string in a Block Kit or Adaptive Card structure, joined."""
+    if isinstance(node, dict):
+        return " ".join(words(value) for value in node.values())
+    if isinstance(node, list):
+        return " ".join(words(item) for item in node)
+    return node if isinstance(node, str) else ""
+
+
+def slack_labels(view: dict[str, Any]) -> list[str]:
+    """The modal's field labels; a checkbox by the words beside it."""
+    labels = []
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        if element["type"] == "checkboxes":
+            labels.append(element["options"][0]["text"]["text"])
+        else:
+            labels.append(block["label"]["text"])
+    return labels
+
+
+def teams_labels(items: list[dict[str, Any]]) -> list[str]:
+    """The card's input labels, without what Teams adds (the hint, "(optional)")."""
+    return [
+        item.get("label") or item["title"] for item in items if item["type"].startswith("Input.")
+    ]
+
+
+def starts(labels: list[str], form: Form) -> bool:
+    return len(labels) == len(form.fields) and all(
+        label.startswith(field.label) for label, field in zip(labels, form.fields, strict=True)
+    )
+
+
+def test_the_askers_form_asks_the_same_on_both_platforms() -> None:
+    case = a_case("open")
+    form = amend_form(case, await_choice=False)
+    slack = modal(form, "case_amend", {"case": case.id})
+    teams_card = escalated_message(case).attachments[0].content
+
+    assert starts(slack_labels(slack), form)
+    assert starts(teams_labels(teams_card["body"]), form)
+    assert "Anything to add for the HR Advisory team?" in slack_labels(slack)
+    assert "Anything to add for the HR Advisory team? (optional)" in teams_labels(
+        teams_card["body"]
+    )
+    assert {action["title"] for action in teams_card["actions"]} == {"Add to HR-0001"}
+    assert slack["title"]["text"] == "Add to HR-0001"
+
+
+def test_the_form_says_the_team_waits_only_where_it_does() -> None:
+    """Slack offers the choice after the question is passed on, and holds the card for it;
+    Teams offers it before, so afterwards the team may have seen the name."""
+    case = replace(a_case("open"), announcing=True)
+    held = amend_form(case, await_choice=True)
+    later = amend_form(case, await_choice=False)
+    assert held.fields[1].label == "Don't show my name to the team"
+    assert "two minutes" in " ".join(held.notes)
+    assert later.fields[1].label == "Stop showing my name (they may have seen it already)"
+    assert "two minutes" not in " ".join(later.notes)
+    assert "someone may already have read it" in " ".join(later.notes)
+    # The card has gone out (chosen, or two minutes passed): the form no longer promises.
+    posted = amend_form(replace(case, announcing=False), await_choice=True)
+    assert (posted.fields, posted.notes) == (later.fields, later.notes)
+
+    anonymous = amend_form(replace(case, anonymous=True), await_choice=True)
+    assert [field.key for field in anonymous.fields] == ["note"]
+    assert anonymous.notes == ("Your name is already withheld from the team.",)
+
+
+def test_the_team_form_under_a_teams_answer_is_the_cores() -> None:
+    action = escalate_action("communications", "a-1", suggested=True)
+    assert action["title"] == "Ask the Communications team (suggested)"
+    shown = action["card"]
+    assert [i["id"] for i in shown["body"] if i["type"].startswith("Input.")] == [
+        "note_communications",
+        "anonymous_communications",
+    ]
+    assert shown["actions"][0]["title"] == "Send to the Communications team"
+
+
+@pytest.mark.parametrize("platform", ["slack", "teams"])
+def test_the_reply_form_is_the_same_and_says_where_the_reply_goes(platform: str) -> None:
+    case = replace(a_case("claimed"), platform=platform)
+    form = reply_form(case)
+    slack = modal(form, "case_reply", {"case": case.id}, quoted=case.question)
+    teams = teams_card(case, {})
+
+    [slack_field] = [block for block in slack["blocks"] if block["type"] == "input"]
+    [teams_field] = [item for item in teams["body"] if item["type"] == "Input.Text"]
+    assert slack_field["label"]["text"] == "Your reply to the asker"
+    assert teams_field["label"].startswith("Your reply to the asker.")
+    assert slack_field["hint"]["text"] in teams_field["label"]
+    in_thread = "channel thread" in slack_field["hint"]["text"]
+    assert in_thread == (platform == "slack")  # Teams answers in the personal chat only
+    assert slack["submit"]["text"] == "Send reply"
+    assert "Send reply" in [action["title"] for action in teams["actions"]]
+
+
+def test_the_approval_form_is_the_same_on_both_platforms() -> None:
+    reply = CaseEvent(at=NOW, by="slack:UHR1", action="replied", text="Do not reply to them.")
+    case = replace(a_case("answered"), events=(reply,))
+    form = approve_form(case, draft_of(case))
+    slack = modal(form, "case_approve", {"case": case.id})
+    action = approve_action(case, 2000)
+    assert action is not None and action["title"] == slack["title"]["text"] == form.title
+
+    assert starts(slack_labels(slack), form)
+    assert starts(teams_labels(action["card"]["body"]), form)
+    typed = [b["element"].get("initial_value", "") for b in slack["blocks"] if "element" in b]
+    assert "Do not reply to them." in typed
+    assert [i.get("value") for i in action["card"]["body"] if i.get("id") == "approve_text"] == [
+        "Do not reply to them."
+    ]
+
+
+def test_a_slack_submission_is_read_back_by_field_key() -> None:
+    view = {
+        "state": {
+            "values": {
+                "note": {"text": {"type": "plain_text_input", "value": "It was Monday"}},
+                "anonymous": {"choice": {"type": "checkboxes", "selected_options": []}},
+            }
+        }
+    }
+    assert submitted(view) == {"note": "It was Monday", "anonymous": False}
+
+
+def test_cards_show_the_claimer_and_a_reply_on_its_way_alike() -> None:
+    answered = replace(a_case("answered"), pending_deliveries=1)
+    _, slack_blocks = slack_card(answered)
+    teams = teams_card(answered, {"slack:UHR1": "Hana Reviewer"})
+    for shown in (words(slack_blocks), words(teams)):
+        assert phrases.REPLY_ON_ITS_WAY in shown
+    assert "<@UHR1>" in words(slack_blocks) and "Hana Reviewer" in words(teams)
+
+    delivered = replace(answered, pending_deliveries=0)
+    assert phrases.REPLY_ON_ITS_WAY not in words(slack_card(delivered)[1])
+    assert phrases.REPLY_ON_ITS_WAY not in words(teams_card(delivered, {}))
+
+    waiting = a_case("reopened")
+    assert waiting.claimer is None
+    assert "nobody yet" in words(teams_card(waiting, {}))
+
+
+def test_an_anonymous_asker_is_described_alike() -> None:
+    case = replace(a_case("open"), anonymous=True, asker=None, asker_name=None)
+    assert "withheld at the asker's request" in words(slack_card(case)[1])
+    assert "Withheld at the asker's request" in words(teams_card(case, {}))
+    assert not case.reply_in_public  # a reply never goes to a channel thread
+
+
+def test_the_welcome_says_the_same_on_both_platforms() -> None:
+    card = welcome_message().attachments[0].content
+    teams = words(card["body"])
+    for platform, shown in (("slack", HELP), ("teams", teams)):
+        welcome = phrases.welcome(platform)
+        assert "quoting the clauses each answer rests on" in shown
+        assert welcome.admins in shown
+        assert all(way.split("`")[0] in shown for way in welcome.ways)
+    assert "/policy reload" in HELP and "`reload`" in teams
+
+
+def test_the_ask_buttons_use_the_cores_team_names() -> None:
+    answer = Answer("Q?", False, "I can't find that in the policy.", (), Escalation(), id="a-1")
+    _, blocks = answer_message(answer)
+    labels = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert labels[:2] == [phrases.ask_team("hr", short=True), "Ask Communications"]
+    assert phrases.PERSON_CAN_HELP in words(blocks)
+    card = teams_answer(answer).attachments[0].content
+    assert phrases.PERSON_CAN_HELP in words(card["body"])  # the same line under it in Teams
+    assert inputs(amend_form(a_case("open"), await_choice=False), str)[0]["id"] == "note"
+
+
+def test_both_cards_show_the_latest_replies_and_how_many_are_left_out() -> None:
+    replies = tuple(
+        CaseEvent(at=NOW, by="slack:UHR1", action="replied", text=f"Reply {n}") for n in range(7)
+    )
+    case = replace(a_case("answered"), events=replies)
+    slack, teams = words(slack_card(case)[1]), words(teams_card(case, {"slack:UHR1": "Hana"}))
+    assert "2 earlier replies not shown." in slack and "2 earlier replies not shown." in teams
+    assert "Reply from <@UHR1>: Reply 6" in slack and "Reply from Hana: Reply 6" in teams
+    assert "Reply 1" not in slack and "Reply 1" not in teams
