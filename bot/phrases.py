@@ -202,14 +202,14 @@ class Welcome:
         title: the greeting.
         intro: what PolicyBot does (neutral markdown).
         ways: how to ask on this platform, one line each (neutral markdown).
-        admins: what admins can do here.
+        for_admins: what admins can do here.
         examples: questions to try.
     """
 
     title: str
     intro: str
     ways: tuple[str, ...]
-    admins: str
+    for_admins: str
     examples: tuple[str, ...]
 
 
@@ -240,7 +240,7 @@ def welcome(platform: str) -> Welcome:
         title="Hello, I'm PolicyBot",
         intro=WELCOME_INTRO,
         ways=_WAYS.get(platform, ()),
-        admins=f"Admins: {reload} reloads the policy documents.",
+        for_admins=f"Admins: {reload} reloads the policy documents.",
         examples=EXAMPLES,
     )
 

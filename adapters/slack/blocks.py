@@ -32,7 +32,7 @@ FEEDBACK = {
 
 WELCOME = phrases.welcome("slack")
 HELP = "\n".join(
-    [to_mrkdwn(WELCOME.intro), *(f"• {to_mrkdwn(way)}" for way in WELCOME.ways), WELCOME.admins]
+    [to_mrkdwn(WELCOME.intro), *(f"• {to_mrkdwn(way)}" for way in WELCOME.ways), WELCOME.for_admins]
 )
 
 

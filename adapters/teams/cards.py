@@ -150,7 +150,7 @@ def welcome_message() -> Activity:
     """What the bot says when it is installed, or asked for help (:func:`bot.phrases.welcome`)."""
     welcome = phrases.welcome("teams")
     body = [text(welcome.title, size="Large", weight="Bolder"), text(welcome.intro)]
-    body += [text(way) for way in welcome.ways] + [text(welcome.admins, isSubtle=True)]
+    body += [text(way) for way in welcome.ways] + [text(welcome.for_admins, isSubtle=True)]
     actions = [
         {"type": "Action.Submit", "title": example, "data": {"msteams": _im_back(example)}}
         for example in welcome.examples

@@ -184,7 +184,7 @@ def test_the_welcome_says_the_same_on_both_platforms() -> None:
     for platform, shown in (("slack", HELP), ("teams", teams)):
         welcome = phrases.welcome(platform)
         assert "quoting the clauses each answer rests on" in shown
-        assert welcome.admins in shown
+        assert welcome.for_admins in shown
         assert all(way.split("`")[0] in shown for way in welcome.ways)
     assert "/policy reload" in HELP and "`reload`" in teams
 
