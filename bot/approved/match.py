@@ -84,6 +84,7 @@ class ApprovedMatcher:
             suspends it and tells its team.
         recheck: seconds between reads of the database's version (see the module
             docstring).
+        monotonic: the clock those seconds are read from (tests pass a fake).
     """
 
     def __init__(
@@ -93,11 +94,13 @@ class ApprovedMatcher:
         threshold: float = THRESHOLD,
         suspend: bool = True,
         recheck: float = RECHECK_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._answers = answers
         self.threshold = threshold
         self._suspend = suspend
         self._recheck = recheck
+        self._monotonic = monotonic
         #: When the database's version was last read (monotonic), and the local changes then.
         self._checked = float("-inf")
         self._local = -1
@@ -168,7 +171,7 @@ class ApprovedMatcher:
                 self._build = build.name
                 self._vectors.clear()  # a build may bring a new glossary
                 self._version = None
-            now, local = time.monotonic(), local_changes()
+            now, local = self._monotonic(), local_changes()
             if (
                 self._version is not None
                 and local == self._local
