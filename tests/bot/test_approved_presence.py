@@ -63,7 +63,9 @@ def one_shot(backend: Backend, question: str = QUESTION) -> tuple[str, ...]:
 
 
 def test_the_default_sqlite_file_is_read_without_the_database_layer(
-    tmp_path: Path, clock: FakeClock, template: Path  # noqa: F811
+    tmp_path: Path,
+    clock: FakeClock,
+    template: Path,  # noqa: F811
 ) -> None:
     backend = Backend("sqlite", tmp_path / "data")
     shutil.copytree(template, backend.data_dir / "index")
