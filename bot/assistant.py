@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from bot.approved.match import ApprovedMatcher
 from bot.approved.views import ApprovedView
 from bot.audit.contacts import ContactKeeper
 from bot.audit.spool import AuditSpool
@@ -117,6 +118,15 @@ class Assistant:
     @spool.setter
     def spool(self, spool: AuditSpool | None) -> None:
         self.core.spool = spool
+
+    @property
+    def matcher(self) -> ApprovedMatcher:
+        """What serves approved answers to the questions asked (:mod:`bot.approved.match`)."""
+        return self.asking.matcher
+
+    @matcher.setter
+    def matcher(self, matcher: ApprovedMatcher) -> None:
+        self.asking.matcher = matcher
 
     @property
     def work(self) -> Casework:

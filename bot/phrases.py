@@ -283,3 +283,7 @@ def earlier_replies(count: int) -> str:
 def added_title(case_id: str) -> str:
     """The asker's form once saved."""
     return f"Added to {case_id}"
+
+
+#: What a second reload is told, from whichever instance it is asked (:mod:`bot.reload.lease`).
+RELOAD_RUNNING = "A reload is already running; try again when it has finished."

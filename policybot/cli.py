@@ -68,18 +68,37 @@ def make_bot() -> PolicyBot:
 
 def serve_approved(bot: PolicyBot, settings: Settings) -> Callable[[], None]:
     """Let the engine serve approved answers from the database (``ask``, ``eval``); returns
-    what closes the database. Without a database the documents answer alone."""
+    what closes the database. Without a database, or with no approved answer in it, the
+    documents answer alone.
+
+    Read only: the database is neither migrated nor written (answers resting on a changed
+    clause are not served, and are suspended by the server or the next reload); when it holds
+    no approved answer, SQLAlchemy is not even loaded (:mod:`bot.approved.presence`).
+    """
+    from bot.approved.presence import may_have_answers
+
+    if not may_have_answers(settings):
+        return lambda: None
     from bot.approved.match import ApprovedMatcher
     from bot.approved.service import ApprovedAnswers
     from bot.storage.db import Database
 
     try:
-        db = Database.open(settings)
+        db = Database.open(settings, migrate=False)
     except Exception as exc:  # answering matters more; say why approved answers are off
         err.print(f"approved answers are off: the database cannot be opened ({exc})")
         return lambda: None
     answers = ApprovedAnswers(db, settings)
-    bot.approved = ApprovedMatcher(lambda: answers)
+    try:
+        count, _ = answers.version()
+    except Exception as exc:  # e.g. a database never migrated: nothing to serve from it
+        db.close()
+        err.print(f"approved answers are off: the database cannot be read ({exc})")
+        return lambda: None
+    if not count:
+        db.close()
+        return lambda: None
+    bot.approved = ApprovedMatcher(lambda: answers, suspend=False)
     return db.close
 
 

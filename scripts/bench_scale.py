@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,9 +59,10 @@ RELOAD_JOB = (
     PRELUDE
     + """
 bot = PolicyBot(settings)
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 report = bot.reload_documents()
 print(json.dumps({"seconds": time.perf_counter() - started, "chunks": report.chunks,
+                  "cpu_s": time.process_time() - cpu,
                   "documents": len(report.documents), "embedded": report.embedded,
                   "parsed": report.parsed, "rebuilt": report.rebuilt, "peak_rss_mb": peak()}))
 """
@@ -90,13 +92,15 @@ bot = PolicyBot(settings)
 started = time.perf_counter()
 bot.ask("warm up")
 first = time.perf_counter() - started
-times = []
+times, cpus = [], []
 for _ in range(int(sys.argv[4])):
     for q in questions:
-        t = time.perf_counter(); bot.ask(q); times.append((time.perf_counter() - t) * 1000)
-times.sort()
+        t, c = time.perf_counter(), time.thread_time(); bot.ask(q)
+        times.append((time.perf_counter() - t) * 1000); cpus.append((time.thread_time() - c) * 1000)
+times.sort(); cpus.sort()
 print(json.dumps({"asks": len(times), "p50_ms": times[len(times) // 2],
                   "p95_ms": times[int(len(times) * 0.95)], "first_ask_s": first,
+                  "cpu_p50_ms": cpus[len(cpus) // 2], "cpu_p95_ms": cpus[int(len(cpus) * 0.95)],
                   "rss_mb": rss(), "peak_rss_mb": peak()}))
 """
 )
@@ -112,16 +116,20 @@ def job(code: str, *args: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def one_shot(data: Path, knowledge: Path, runs: int) -> float:
-    """The median wall time of ``policybot ask QUESTION`` as a user runs it."""
+def one_shot(data: Path, knowledge: Path, runs: int) -> tuple[float, float]:
+    """The median wall time and CPU time (user and system) of ``policybot ask QUESTION`` as
+    a user runs it."""
     env = {**os.environ, "POLICYBOT_DATA_DIR": str(data), "POLICYBOT_KNOWLEDGE_DIR": str(knowledge)}
     command = [str(Path(sys.executable).parent / "policybot"), "ask", ONE_SHOT_QUESTION]
-    times = []
+    times, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True, env=env, cwd=ROOT)
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(times), statistics.median(cpus)
 
 
 def change_one_document(knowledge: Path) -> str:
@@ -150,14 +158,17 @@ def measure(scale: int, work: Path, options: argparse.Namespace) -> dict[str, An
     changed = job(RELOAD_JOB, *args)
     embed = job(EMBED_JOB, *args, str(EMBED_SAMPLE))
     ask = job(ASK_JOB, *args, str(QUESTIONS), str(options.rounds))
+    one_shot_s, one_shot_cpu_s = one_shot(data, knowledge, runs)
     return {
         "scale": scale,
         "documents": cold["documents"],
         "chunks": cold["chunks"],
         "cold_reload_s": cold["seconds"],
+        "cold_reload_cpu_s": cold["cpu_s"],
         "cold_embedded": cold["embedded"],
         "reload_peak_rss_mb": cold["peak_rss_mb"],
         "changed_reload_s": changed["seconds"],
+        "changed_reload_cpu_s": changed["cpu_s"],
         "changed_document": changed_name,
         "changed_parsed": changed["parsed"],
         "changed_embedded": changed["embedded"],
@@ -169,10 +180,13 @@ def measure(scale: int, work: Path, options: argparse.Namespace) -> dict[str, An
         "cold_reload_floor_s": cold["chunks"] * embed["cpu_ms_per_chunk"] / 1000 / CORES,
         "ask_p50_ms": ask["p50_ms"],
         "ask_p95_ms": ask["p95_ms"],
+        "ask_cpu_p50_ms": ask["cpu_p50_ms"],
+        "ask_cpu_p95_ms": ask["cpu_p95_ms"],
         "asks": ask["asks"],
         "serving_rss_mb": ask["rss_mb"],
         "serving_peak_rss_mb": ask["peak_rss_mb"],
-        "one_shot_ask_s": one_shot(data, knowledge, runs),
+        "one_shot_ask_s": one_shot_s,
+        "one_shot_ask_cpu_s": one_shot_cpu_s,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
@@ -181,16 +195,20 @@ ROWS = (
     ("documents", "documents", "{:.0f}"),
     ("chunks", "chunks", "{:,.0f}"),
     ("cold reload", "cold_reload_s", "{:.1f} s"),
+    ("  its CPU time", "cold_reload_cpu_s", "{:.1f} s"),
     ("reload, one document changed", "changed_reload_s", "{:.2f} s"),
+    ("  its CPU time", "changed_reload_cpu_s", "{:.2f} s"),
     ("  documents parsed / chunks embedded", None, ""),
     ("reload, nothing changed", "unchanged_reload_s", "{:.2f} s"),
     ("embedding throughput", "embed_chunks_per_s", "{:.0f} chunks/s"),
     ("embedding CPU per chunk", "embed_cpu_ms_per_chunk", "{:.1f} ms"),
     ("floor: embedding every chunk on every core", "cold_reload_floor_s", "{:.1f} s"),
     ("warm ask p50 / p95", None, ""),
+    ("  CPU time p50 / p95", None, ""),
     ("RSS of a process answering", "serving_rss_mb", "{:.0f} MB"),
     ("peak RSS while reloading", "reload_peak_rss_mb", "{:.0f} MB"),
     ("one-question `policybot ask`", "one_shot_ask_s", "{:.2f} s"),
+    ("  its CPU time", "one_shot_ask_cpu_s", "{:.2f} s"),
     ("load average (start, end)", None, ""),
 )
 
@@ -200,6 +218,8 @@ def cell(label: str, key: str | None, fmt: str, result: dict[str, Any]) -> str:
         return fmt.format(result[key])
     if label.startswith("warm ask"):
         return f"{result['ask_p50_ms']:.1f} / {result['ask_p95_ms']:.1f} ms"
+    if label.strip().startswith("CPU time p50"):
+        return f"{result['ask_cpu_p50_ms']:.1f} / {result['ask_cpu_p95_ms']:.1f} ms"
     if label.startswith("load"):
         return " / ".join(f"{x:.1f}" for x in result["load_average"])
     return f"{result['changed_parsed']} / {result['changed_embedded']}"

@@ -78,7 +78,9 @@ def test_a_small_run_reports_every_figure(tmp_path: Path) -> None:
     assert (figures["changed_parsed"], figures["changed_embedded"]) == (1, 1)
     for key in (
         "cold_reload_s",
+        "cold_reload_cpu_s",
         "changed_reload_s",
+        "changed_reload_cpu_s",
         "unchanged_reload_s",
         "embed_chunks_per_s",
         "embed_ms_per_chunk",
@@ -86,10 +88,14 @@ def test_a_small_run_reports_every_figure(tmp_path: Path) -> None:
         "cold_reload_floor_s",
         "ask_p50_ms",
         "ask_p95_ms",
+        "ask_cpu_p50_ms",
+        "ask_cpu_p95_ms",
         "serving_rss_mb",
         "reload_peak_rss_mb",
         "one_shot_ask_s",
+        "one_shot_ask_cpu_s",
     ):
         assert figures[key] > 0, key
     assert figures["ask_p50_ms"] <= figures["ask_p95_ms"]
+    assert figures["ask_cpu_p50_ms"] <= figures["ask_cpu_p95_ms"]
     assert figures["asks"] > 0

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.approved.views import ApprovalDraft, CitedClause, ClauseError, clause_hash
-from bot.case_views import CaseView
 from bot.errors import EscalationError
 from bot.knowledge.changes import KeptClause, difference, read_clauses
+
+if TYPE_CHECKING:  # the case store: the matcher and the command line read clauses without it
+    from bot.case_views import CaseView
 
 #: The live build's clauses by (source, section, title), as
 #: :func:`bot.knowledge.changes.read_clauses`.

@@ -14,8 +14,11 @@ that must not) and reports precision and recall on the other half (see ``eval/RE
 
 Several instances share one database: the active answers are read from it, and each instance
 keeps them in memory only while :meth:`bot.approved.service.ApprovedAnswers.version` says nothing
-changed. When the live build changes (a reload here or in another process), the answers
-resting on a changed clause are suspended and their teams told
+changed. That is asked at most every :data:`RECHECK_S` seconds rather than at every answer (one
+database read fewer per answer); a change made in this process
+(:func:`bot.approved.service.local_changes`) or a new live build is seen at once, one made by
+another instance within :data:`RECHECK_S`. When the live build changes (a reload here or in
+another process), the answers resting on a changed clause are suspended and their teams told
 (:meth:`~bot.approved.service.ApprovedAnswers.suspend_changed`), once whichever instance sees
 it first.
 """
@@ -33,7 +36,7 @@ import numpy as np
 
 from bot.answers.questions import clean
 from bot.approved.clauses import LiveClauses, live_clauses
-from bot.approved.service import ApprovedAnswers
+from bot.approved.service import ApprovedAnswers, local_changes
 from bot.approved.views import ApprovedView, clause_hash, label
 from bot.errors import PolicyBotError
 from bot.knowledge.embeddings import Vectors
@@ -46,6 +49,9 @@ THRESHOLD = 0.55
 FOUND = 5
 """How many of the clauses retrieval ranks first for a question may make an approved answer
 resting on one of them a candidate (the engine retrieves five)."""
+RECHECK_S = 1.0
+"""Seconds an instance serves its cached approved answers before it asks the database whether
+another instance changed them."""
 #: Characters of a cited clause quoted under an approved answer, as answers quote them.
 QUOTE_CHARS = 600
 #: Tries, and seconds between them, of a suspension the database's lock held up; each try
@@ -76,13 +82,32 @@ class ApprovedMatcher:
         answers: gives the approved answers in the database; it raises
             :class:`~bot.errors.PolicyBotError` while the database is unavailable.
         threshold: the cosine similarity a question must reach.
+        suspend: on a new live build, suspend the answers resting on a clause it changed
+            (a write); False where a process only reads (the one-shot ``policybot ask``):
+            such an answer is not served either way, and the server or the next reload
+            suspends it and tells its team.
+        recheck: seconds between reads of the database's version (see the module
+            docstring).
+        monotonic: the clock those seconds are read from (tests pass a fake).
     """
 
     def __init__(
-        self, answers: Callable[[], ApprovedAnswers], *, threshold: float = THRESHOLD
+        self,
+        answers: Callable[[], ApprovedAnswers],
+        *,
+        threshold: float = THRESHOLD,
+        suspend: bool = True,
+        recheck: float = RECHECK_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._answers = answers
         self.threshold = threshold
+        self._suspend = suspend
+        self._recheck = recheck
+        self._monotonic = monotonic
+        #: When the database's version was last read (monotonic), and the local changes then.
+        self._checked = float("-inf")
+        self._local = -1
         self._lock = threading.Lock()
         self._version: tuple[int, int] | None = None
         self._active: list[ApprovedView] = []
@@ -145,13 +170,21 @@ class ApprovedMatcher:
         live build, first suspend those whose clauses it changed."""
         with self._lock:
             if build.name != self._build:
-                if live:
+                if live and self._suspend:
                     self._suspend_changed(live)
                 self._build = build.name
                 self._vectors.clear()  # a build may bring a new glossary
                 self._version = None
+            now, local = self._monotonic(), local_changes()
+            if (
+                self._version is not None
+                and local == self._local
+                and now - self._checked < self._recheck
+            ):
+                return self._active
             answers = self._answers()
             version = answers.version()
+            self._checked, self._local = now, local
             if version != self._version:
                 self._active = answers.active()
                 self._version = version

@@ -9,7 +9,7 @@ starts afresh. Whether a new message depends on the window, and how the two are 
 is :mod:`bot.conversation.follow_up`'s decision.
 
 The window is kept in the platform state (:mod:`bot.platform_state`, kind
-:data:`CONVERSATION`), so every ``serve`` instance on one database sees the same
+:data:`~bot.platform_state.CONVERSATION`), so every ``serve`` instance on one database sees the same
 conversation, whichever of them the platform sends the next message to. Like the rest of
 that state it is a help, never a reason to fail: a store that cannot be read gives an empty
 window (the question is answered alone).
@@ -23,11 +23,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.answers.text import terms
-from bot.platform_state import CONVERSATION, PlatformState
-from bot.storage.db import Clock, utcnow
+
+if TYPE_CHECKING:  # the database: imported by what keeps windows, not by what reads turns
+    from bot.platform_state import PlatformState
+    from bot.storage.db import Clock
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +124,7 @@ class Conversations:
             while it is available, this process's memory while it is not).
         quiet_minutes: minutes of quiet after which a window is forgotten; 0 turns
             follow-ups off (every question is answered alone).
-        clock: the current UTC time (tests pass a fake).
+        clock: the current UTC time (default: the system's; tests pass a fake).
     """
 
     def __init__(
@@ -130,11 +132,17 @@ class Conversations:
         state: Callable[[], PlatformState],
         *,
         quiet_minutes: float = DEFAULT_QUIET_MINUTES,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
     ) -> None:
+        # Here, not at the top: the engine reads turns (``Turn``) and must not load the
+        # database libraries for it (the one-shot ``policybot ask``).
+        from bot.platform_state import CONVERSATION
+        from bot.storage.db import utcnow
+
         self._state = state
         self._quiet = timedelta(minutes=quiet_minutes)
-        self._clock = clock
+        self._clock = clock or utcnow
+        self._kind = CONVERSATION
 
     @property
     def enabled(self) -> bool:
@@ -144,7 +152,7 @@ class Conversations:
         """The earlier questions of ``thread`` still in its window, oldest first."""
         if not thread or not self.enabled:
             return []
-        stored = self._state().recall(platform, CONVERSATION, thread)
+        stored = self._state().recall(platform, self._kind, thread)
         return recent(_parse(stored, thread), self._clock(), self._quiet)
 
     def add(self, platform: str, thread: str, *, asked: str, searched: str, answer_id: str) -> None:
@@ -155,7 +163,7 @@ class Conversations:
         turn = Turn(asked[:TURN_CHARS], searched[:TURN_CHARS], answer_id, now)
         kept = [*self.window(platform, thread), turn][-WINDOW_TURNS:]
         value = json.dumps({"turns": [t.to_json() for t in kept]}, ensure_ascii=False)
-        self._state().remember(platform, CONVERSATION, thread, value)
+        self._state().remember(platform, self._kind, thread, value)
 
 
 def _parse(stored: str | None, thread: str) -> list[Turn]:

@@ -7,15 +7,23 @@ points ``POLICYBOT_EMBEDDING_MODEL`` at a directory with ``model.onnx`` and
 ``tokenizer.json``.
 
 Batches are padded to their longest text rather than to the window (ten times faster on
-short questions), and onnxruntime's CPU arena is off so that memory stays flat. Many texts
-at once (a reload) are embedded by two threads running batches side by side on the one
-session: onnxruntime's own threads gain little on batches this small and spin while they
-wait (measured on 2 cores: 31 ms of CPU per clause with one caller, 23 ms with two).
+short questions), and onnxruntime's CPU arena is off so that memory stays flat.
+
+Each inference runs on one thread, the caller's: onnxruntime's own intra-op threads gain
+little on batches this small, spin while they wait, and stall whenever another process has
+the core they wait for. Many texts at once (a reload) are embedded by one thread per core
+running batches of four side by side on the one session. Measured on 2 shared cores, in CPU
+time per clause (wall time there follows the other processes' load): one caller on one
+thread 12-15 ms; two callers on one thread each 14-16 ms, at twice the clauses per second;
+two callers on two intra-op threads each 20-23 ms; one caller on two threads 26 ms (16 ms
+with spinning off). A question alone: 11-13 ms of CPU on one thread against 28-35 ms on two,
+and a third of the wall time. Batches of 2, 8 and 16 cost as much or more per clause than 4.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -33,6 +41,9 @@ Vectors = npt.NDArray[np.float32]
 
 #: glibc heaps for the process once the model is loaded (see ``bot.knowledge.memory``).
 MALLOC_HEAPS = 2
+
+#: The most batches embedded side by side, however many cores there are.
+MAX_WORKERS = 8
 
 #: Tokens the MiniLM family reads; text beyond it is silently ignored by the model,
 #: so the chunker keeps clauses well under it.
@@ -56,8 +67,9 @@ class OnnxEmbedder:
         tokenizer_path: the model's ``tokenizer.json``.
         batch_size: texts per inference call; small batches keep memory low (and pad
             least: measured on 2 cores, 4 costs less per clause than 8, 16 or 32).
-        threads: onnxruntime intra-op threads.
-        workers: batches run side by side when many texts are embedded at once.
+        threads: onnxruntime intra-op threads (one: see the module docstring).
+        workers: batches run side by side when many texts are embedded at once (default:
+            one per core this process may use).
     """
 
     def __init__(
@@ -66,8 +78,8 @@ class OnnxEmbedder:
         tokenizer_path: Path,
         *,
         batch_size: int = 4,
-        threads: int = 2,
-        workers: int = 2,
+        threads: int = 1,
+        workers: int | None = None,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
@@ -94,7 +106,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
         self._batch_size = batch_size
-        self._workers = max(1, workers)
+        self._workers = max(1, workers if workers is not None else usable_cores())
         # Optimising the graph leaves ~60 MB of freed heap behind: give it back.
         release_free_memory()
 
@@ -150,6 +162,16 @@ class OnnxEmbedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says), at most
+    :data:`MAX_WORKERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 def packaged_files() -> tuple[Path, Path]:

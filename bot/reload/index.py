@@ -63,8 +63,8 @@ from bot.knowledge.store import ChromaStore
 from bot.knowledge.vector_file import read_vectors, write_vectors
 from bot.llm.hints import HintWriter, generate_hints
 from bot.models import Chunk
+from bot.phrases import RELOAD_RUNNING
 from bot.reload.build_store import fill_store
-from bot.reload.lease import ALREADY_RUNNING
 from bot.reload.parse_cache import ParseCache
 from bot.reload.report import DocumentChange, ReloadReport
 
@@ -241,7 +241,7 @@ class IndexManager:
             with FileLock(str(self.index_dir / "reload.lock"), timeout=0):
                 return self._reload_locked(knowledge_dir, progress)
         except Timeout:
-            raise ReloadInProgressError(ALREADY_RUNNING) from None
+            raise ReloadInProgressError(RELOAD_RUNNING) from None
 
     def _reload_locked(self, knowledge_dir: Path, progress: Progress | None) -> ReloadReport:
         # The document libraries take most of a second to import: only a reload needs them.

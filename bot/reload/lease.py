@@ -33,13 +33,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.errors import ReloadInProgressError
+from bot.phrases import RELOAD_RUNNING
 from bot.storage.db import Clock, Database, utcnow
 from bot.storage.models import PlatformStateRow
 
 log = logging.getLogger(__name__)
 
 #: What a second reload is told, from whichever instance it is asked.
-ALREADY_RUNNING = "A reload is already running; try again when it has finished."
+ALREADY_RUNNING = RELOAD_RUNNING
 #: Seconds after its last renewal that a lease is taken to be abandoned (its holder died).
 LEASE_SECONDS = 120.0
 #: Seconds between two renewals of a held lease.

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.storage.paths import SQLITE_FILE as SQLITE_FILE  # re-exported: where it was
 
 log = logging.getLogger(__name__)
 
-SQLITE_FILE = "policybot.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 #: How long a health check waits for another writer's lock before saying so.
 PROBE_TIMEOUT_MS = 2_000

@@ -4,12 +4,16 @@ re-approve, retire, audit; on SQLite and PostgreSQL, with the fast embedder."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.approved import match
+from bot.approved.match import RECHECK_S, ApprovedMatcher
 from bot.assistant import Assistant
 from bot.cases.casework import Casework
 from bot.errors import EscalationError, NotAuthorizedError
@@ -262,7 +266,7 @@ def test_retire_list_and_show(assistant: Assistant) -> None:
     assert assistant.reinstate(first.id, by=HR).status == "active"
 
 
-def test_another_instance_sees_a_change_at_once(
+def test_another_assistant_in_the_process_sees_a_change_at_once(
     assistant: Assistant,
     indexed: Site,  # noqa: F811
     database: Backend,
@@ -278,6 +282,25 @@ def test_another_instance_sees_a_change_at_once(
         assert ask(other).approved is None
     finally:
         other_work.close()
+
+
+def test_another_process_change_is_served_after_the_recheck_interval(
+    assistant: Assistant, database: Backend
+) -> None:
+    """The database's version is read at most every RECHECK_S seconds: a retirement by
+    another process (the command line here) is seen once they have passed."""
+    seconds = [0.0]
+    assistant.matcher = ApprovedMatcher(
+        lambda: assistant.work.approved, monotonic=lambda: seconds[0]
+    )
+    view = assistant.approve(replied_case(assistant), by=HR, clauses=(CLAUSE,))
+    assert ask(assistant).approved is not None  # this process's change: seen at once
+    command = [str(Path(sys.executable).parent / "policybot"), "answers", "retire", view.id]
+    subprocess.run([*command, "--by", HR], env=database.env(), check=True, capture_output=True)
+
+    assert ask(assistant).approved is not None  # within the interval: the cached answers
+    seconds[0] += RECHECK_S
+    assert ask(assistant).approved is None
 
 
 def test_eval_counts_the_questions_an_approved_answer_answered() -> None:
