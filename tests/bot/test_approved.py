@@ -190,14 +190,14 @@ def test_a_reload_made_by_another_process_suspends_at_the_next_answer(
     assert len(notifier.of_kind("notify_team")) == 1
 
 
+# The write lock another process holds here is SQLite's (PostgreSQL locks rows, not the file).
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_reload_by_another_process_while_the_database_is_locked_keeps_no_answer_waiting(
     assistant: Assistant,
     indexed: Site,  # noqa: F811
     database: Backend,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if database.name != "sqlite":
-        pytest.skip("the write lock of another process is SQLite's")
     view = assistant.approve(replied_case(assistant), by=HR, clauses=(CLAUSE,))
     assert ask(assistant).approved is not None
     indexed.edit(POLICY, "no more than 10 minutes", "no more than 20 minutes")
