@@ -1,4 +1,4 @@
-"""The case card, as a platform-neutral view: what the team's card for a case says and offers,
+"""The case card and the answer message, as platform-neutral views: what they say and offer,
 decided once, for Slack to draw as Block Kit and Teams as an Adaptive Card.
 
 :func:`case_card` builds a :class:`CaseCard` from a :class:`~bot.case_views.CaseView` (which
@@ -7,6 +7,9 @@ asker's note, the bot's answer, the clauses it cited, the latest replies, the li
 reply is on its way, and the buttons reviewers may press. A renderer only draws it: people as
 its platform names them, texts cut to what its platform takes, and each button under the id its
 old cards already carry (``case_claim``... in Slack, ``{"action": "claim"}`` in Teams).
+
+:func:`answer_card` does the same for an answer (:class:`AnswerCard`): its text, notices, the
+clauses it quotes under their heading, the line under it and the buttons the core offers.
 """
 
 from __future__ import annotations
@@ -17,12 +20,18 @@ from datetime import datetime
 from typing import Any
 
 from bot import phrases
+from bot.answers.offers import Offer, answer_offers
 from bot.approved.clauses import offers_approval
 from bot.case_views import CARD_REPLIES, CaseAction, CaseEvent, CaseView, Status
 from bot.forms import Form, reply_form
-from bot.models import TEAM_NAMES
+from bot.models import TEAM_NAMES, Answer, Citation
 
 LABELS = phrases.CARD_LABELS
+ANSWER_CLAUSES = 10
+"""The most clauses an answer message quotes (Block Kit's 50 blocks leave room for these)."""
+QUOTE_CHARS = 700
+"""The longest quote of a clause an answer message shows; the clause itself is in the
+documents."""
 STEPS: dict[CaseAction, str] = {
     "claim": "Claim",
     "reply": "Reply",
@@ -150,3 +159,58 @@ def _clause(citation: Mapping[str, Any]) -> str:
     """``policy.md 9.1 Harassment``: where the clause is, its number and its title."""
     parts = (citation.get("source"), citation.get("section"), citation.get("title"))
     return " ".join(str(part) for part in parts if part)
+
+
+@dataclass(frozen=True)
+class QuotedClause:
+    """A clause an answer quotes: ``heading`` is "Code of Conduct · 9.1 Harassment"."""
+
+    heading: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class AnswerCard:
+    """An answer as every platform shows it.
+
+    Attributes:
+        text: the answer (markdown).
+        notices: warnings above or beside it (a document changed...).
+        clauses_heading: above the clauses: those it rests on, or the closest; "" without any.
+        clauses: the clauses quoted, at most :data:`ANSWER_CLAUSES`.
+        under: the line under the answer, above its buttons, or "".
+        suggested: the line suggests a team (a platform may mark it).
+        offers: feedback and escalation buttons, as the core offers them.
+    """
+
+    text: str
+    notices: tuple[str, ...]
+    clauses_heading: str
+    clauses: tuple[QuotedClause, ...]
+    under: str
+    suggested: bool
+    offers: tuple[Offer, ...]
+
+
+def answer_card(answer: Answer) -> AnswerCard:
+    """The message for ``answer``."""
+    cited = answer.citations[:ANSWER_CLAUSES]
+    return AnswerCard(
+        text=answer.text,
+        notices=tuple(answer.notices),
+        clauses_heading=phrases.citations_heading(answer.answered) if cited else "",
+        clauses=tuple(QuotedClause(_heading(c), _quote(c)) for c in cited),
+        under=phrases.under_answer(answer),
+        suggested=answer.escalation.suggested,
+        offers=tuple(answer_offers(answer)),
+    )
+
+
+def _heading(citation: Citation) -> str:
+    document = citation.document_title or citation.source
+    return f"{document} · {citation.section} {citation.title}".strip()
+
+
+def _quote(citation: Citation) -> str:
+    quote = citation.quote.strip()
+    return quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"

@@ -22,7 +22,7 @@ from bot import phrases
 from bot.approved.clauses import draft_of
 from bot.case_views import CaseEvent
 from bot.forms import Form, amend_form, approve_form, reply_form
-from bot.models import Answer, Escalation
+from bot.models import Answer, Citation, Escalation
 from tests.adapters.test_case_actions import NOW, a_case
 
 
@@ -300,3 +300,48 @@ def test_the_case_card_reads_the_same_on_both_platforms() -> None:
     assert [t for _, t, _ in slack_buttons] == ["Reply", "Resolve", phrases.SAVE_APPROVED]
     assert [t for _, t, _ in teams_buttons][1:] == ["Resolve", phrases.SAVE_APPROVED]
     assert slack_text.startswith("HR-0001 for the HR Advisory team")
+
+
+def test_an_answer_reads_the_same_on_both_platforms() -> None:
+    """One answer message (:func:`bot.cards.answer_card`) drawn twice: the answer, its notice,
+    the clauses under their heading (each "document · number title", its quote cut alike), the
+    line under it, and the same buttons."""
+    quote = "Staff must not post about colleagues. " * 40  # longer than a card quotes
+    answer = Answer(
+        question="Can I post about a colleague?",
+        answered=True,
+        text="No: see clause 9.1.",
+        citations=(Citation("conduct.md", "9.1", "Social media", quote, 0.9, "Code of Conduct"),),
+        escalation=Escalation(True, "hr", "This sounds like a personal matter."),
+        notices=("The Code of Conduct changed last week.",),
+        id="a-1",
+    )
+    _, blocks = answer_message(answer)
+    teams = teams_answer(answer).attachments[0].content
+    teams_shown = [
+        line
+        for item in teams["body"]
+        for text in ([item] if item["type"] == "TextBlock" else item.get("items", []))
+        for line in text["text"].split("\n")
+    ]
+
+    assert slack_lines(blocks) == teams_shown
+    assert teams_shown[:4] == [
+        "The Code of Conduct changed last week.",  # above the answer, on both
+        "No: see clause 9.1.",
+        "The clauses this rests on",
+        "Code of Conduct · 9.1 Social media",
+    ]
+    assert teams_shown[4].endswith("…") and len(teams_shown[4]) <= 700 < len(quote)
+    assert teams_shown[-1] == "This sounds like a personal matter."
+    # The same offers in the same order; Slack's buttons say less ("Ask HR": Block Kit takes
+    # 75 characters), Teams' open the team's form under a longer title.
+    slack_ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    teams_ids = [
+        a["data"]["action"]
+        if "data" in a
+        else "escalate_" + a["card"]["actions"][0]["data"]["team"]
+        for a in teams["actions"]
+    ]
+    assert [i.split("_")[0] if i.startswith("feedback") else i for i in slack_ids] == teams_ids
+    assert teams_ids[0] == "escalate_hr" and "feedback" in teams_ids
