@@ -10,16 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
-from bot import phrases
-from bot.answers.offers import Offer, answer_offers
+from bot import cards, phrases
+from bot.answers.offers import Offer
 from bot.case_views import CaseView
-from bot.models import TEAMS, Answer, Citation, Team
+from bot.models import TEAMS, Answer, Team
 
 Block = dict[str, Any]
 Message = tuple[str, list[Block]]
 
 MAX_BLOCKS = 50
-MAX_CITATIONS = 10
 VALUE_LIMIT = 2000
 FALLBACK_LIMIT = 3000
 #: The prefix of an escalate button's value that carries a question instead of an answer id.
@@ -84,15 +83,15 @@ def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") 
     if shared_by:
         said = phrases.shared_by(f"<@{shared_by}>")
         head.append(context(f"{said} _{escape(answer.question)}_"))
-    if answer.notices:
-        head.append(context(*(escape(notice) for notice in answer.notices)))
-    citations = [_citation(c) for c in answer.citations[:MAX_CITATIONS]]
+    view = cards.answer_card(answer)
+    if view.notices:
+        head.append(context(*(escape(notice) for notice in view.notices)))
+    citations = [_citation(clause) for clause in view.clauses]
     if citations:
-        citations.insert(0, context(f"*{phrases.citations_heading(answer.answered)}:*"))
-    line = phrases.under_answer(answer)
-    mark = ":speech_balloon: " if answer.escalation.suggested else ""
-    tail = [context(f"{mark}{escape(line)}")] if line else []
-    buttons = [_offer_button(offer, answer.id) for offer in answer_offers(answer)]
+        citations.insert(0, context(f"*{view.clauses_heading}*"))
+    mark = ":speech_balloon: " if view.suggested else ""
+    tail = [context(f"{mark}{escape(view.under)}")] if view.under else []
+    buttons = [_offer_button(offer, answer.id) for offer in view.offers]
     if buttons:
         tail.append(actions(*buttons, block_id="answer_actions"))
     if share:
@@ -117,10 +116,8 @@ def _fit(pieces: list[str], room: int) -> list[str]:
     return kept
 
 
-def _citation(citation: Citation) -> Block:
-    title = citation.document_title or citation.source
-    heading = f"*{escape(title)}* · {escape(citation.section)} {escape(citation.title)}".strip()
-    return section(f"{heading}\n{quote(citation.quote)}")
+def _citation(clause: cards.QuotedClause) -> Block:
+    return section(f"*{escape(clause.heading)}*\n{quote(clause.quote)}")
 
 
 def help_message() -> Message:

@@ -9,14 +9,14 @@ Case buttons carry the case id as their value: ``case_claim``, ``case_reply``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from adapters.slack.blocks import HELP, Block, Message, actions, button, context, section
 from adapters.slack.mrkdwn import escape, escape_fit, quote, to_mrkdwn, truncate
 from adapters.slack.refs import who
-from bot import phrases
-from bot.approved.clauses import offers_approval
-from bot.case_views import CARD_REPLIES, CaseView
+from bot import cards, phrases
+from bot.case_views import CaseView
 from bot.models import TEAM_NAMES, Team
 
 View = dict[str, Any]
@@ -34,7 +34,6 @@ FIELD_LIMIT = 2000
 OWN_CASES = 10
 
 
-STEPS = {"claim": "Claim", "reply": "Reply", "resolve": "Resolve", "reopen": "Reopen"}
 LABELS = phrases.CARD_LABELS
 CARD = "card"
 """The block id prefix of the buttons on a case's own card (others are in lists)."""
@@ -42,68 +41,69 @@ APPROVE = "case_approve"
 """The card's "Save as approved answer" button (see ``approving``)."""
 
 
-def case_buttons(case: CaseView, *, on_card: bool = False) -> Block:
+def case_buttons(view: cards.CaseCard, *, on_card: bool = False) -> Block:
     """The steps the core offers on the case now (``case_claim``, ``case_reply``...), Claim
     first; ``on_card`` marks the card's own, whose message shows the case."""
     return actions(
         *(
-            button(f"case_{step}", STEPS[step], case.id, "primary" if step == "claim" else None)
-            for step in case.actions
+            button(f"case_{b.step}", b.title, b.value, "primary" if b.primary else None)
+            for b in view.buttons
         ),
-        block_id=f"{CARD if on_card else 'list'}:{case.id}",
+        block_id=f"{CARD if on_card else 'list'}:{view.case_id}",
     )
 
 
-def status_line(case: CaseView) -> str:
-    line = f"{EMOJI[case.status]} {phrases.STATUS[case.status]}"
-    if case.claimer:
-        line += f" · {who(case.claimer)}"
-    return line
-
-
-def asker(case: CaseView) -> str:
-    if case.anonymous:
-        return f"_{phrases.ANONYMOUS_ASKER}_"
-    return who(case.asker, case.asker_name)
-
-
 def case_card(case: CaseView, *, remark: str = "") -> Message:
-    """The message in the team's channel: the question, the bot's answer, who asked, buttons."""
+    """The message in the team's channel: the core's card (:func:`bot.cards.case_card`) as
+    Block Kit, with the notifier's ``remark`` (why the card was not updated) above its buttons."""
+    view = cards.case_card(case)
     text = f"{case.id} for the {TEAM_NAMES[case.team]}: {escape_fit(case.question, 200)}"
     blocks: list[Block] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"{case.id} · {TEAM_NAMES[case.team]}"},
-        },
-        {
-            "type": "section",
-            "fields": [
-                _field(LABELS["status"], status_line(case)),
-                _field(LABELS["asker"], asker(case)),
-                _field(LABELS["platform"], escape(_platform(case))),
-                _field(LABELS["opened"], _when(case)),
-            ],
-        },
-        section(f"*{LABELS['question']}*\n{quote(truncate(case.question, 2900))}"),
+        {"type": "header", "text": {"type": "plain_text", "text": view.title}},
+        {"type": "section", "fields": [_field(f.label, _text(f)) for f in view.fields]},
+        section(f"*{LABELS['question']}*\n{quote(truncate(view.question, 2900))}"),
     ]
-    if case.answer:
-        answer = to_mrkdwn(truncate(case.answer, 2900))
+    if view.note:
+        blocks.append(section(f"*{LABELS['note']}*\n{quote(truncate(view.note, 2900))}"))
+    if view.answer:
+        answer = to_mrkdwn(truncate(view.answer, 2900))
         blocks.append(section(f"*{LABELS['answer']}*\n{answer}"))
-    cited = [_cited(c) for c in case.citations[:10]]
-    if cited:
-        blocks.append(context(*cited))
-    if case.note:
-        blocks.append(section(f"*{LABELS['note']}*\n{quote(truncate(case.note, 2900))}"))
-    blocks += _replies(case)
-    if case.reply_on_its_way:
-        blocks.append(context(escape(phrases.REPLY_ON_ITS_WAY)))
+    if view.clauses:
+        clauses = escape(truncate(", ".join(view.clauses), 2800))
+        blocks.append(context(f"*{LABELS['clauses']}:* {clauses}"))
+    if view.earlier:
+        blocks.append(context(phrases.earlier_replies(view.earlier)))
+    blocks += [
+        section(phrases.reply_from(who(event.by), escape(truncate(event.text, 2800))))
+        for event in view.replies
+    ]
+    if view.on_its_way:
+        blocks.append(context(escape(view.on_its_way)))
     if remark:
         blocks.append(context(escape(remark)))
-    blocks.append(case_buttons(case, on_card=True))
-    if offers_approval(case):
-        approve = button(APPROVE, phrases.SAVE_APPROVED, case.id)
+    blocks.append(case_buttons(view, on_card=True))
+    if view.approve:
+        approve = button(APPROVE, view.approve, case.id)
         blocks.append(actions(approve, block_id=f"approve:{case.id}"))
     return text, blocks
+
+
+def _text(field: cards.CardField) -> str:
+    """A field's value as mrkdwn: the status mark, words, a person (``<@U123>``), a moment."""
+    if field.when is not None:
+        return _when(field.when)
+    shown = [escape(field.words)] if field.words else []
+    if field.status is not None:
+        shown = [f"{EMOJI[field.status]} {' '.join(shown)}"]
+    if field.person is not None:
+        shown.append(_person(field.person))
+    return " · ".join(shown)
+
+
+def _person(person: cards.Person) -> str:
+    if person.id:
+        return who(person.id, person.words or None)
+    return f"_{escape(person.words)}_"
 
 
 def reminder(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Message:
@@ -111,7 +111,7 @@ def reminder(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Message
     text = phrases.reminder_heading(team, len(cases), sla_hours)
     blocks: list[Block] = [section(f":alarm_clock: *{escape(text)}*")]
     for case in cases[:HOME_CASES]:
-        blocks += [_summary(case), case_buttons(case)]
+        blocks += [_summary(case), case_buttons(cards.case_card(case))]
     if len(cases) > HOME_CASES:
         blocks.append(context(phrases.more_cases(len(cases) - HOME_CASES)))
     return text, blocks
@@ -129,31 +129,18 @@ def home_view(own: Sequence[CaseView], teams: Mapping[Team, Sequence[CaseView]])
         if not cases:
             blocks.append(context(f"{phrases.NOTHING_WAITING} :tada:"))
         for case in cases[:HOME_CASES]:
-            blocks += [_summary(case), case_buttons(case)]
+            blocks += [_summary(case), case_buttons(cards.case_card(case))]
         if len(cases) > HOME_CASES:
             blocks.append(context(phrases.more_cases(len(cases) - HOME_CASES)))
     return {"type": "home", "blocks": blocks}
 
 
 def _summary(case: CaseView, *, mine: bool = False) -> Block:
-    by = f"{TEAM_NAMES[case.team]}" if mine else asker(case)
-    head = f"*{case.id}* · {by} · {status_line(case)}"
+    """A case in a list: its id, who asked (or, for the asker, which team), its status line."""
+    status, asked_by = cards.case_card(case).fields[:2]
+    by = TEAM_NAMES[case.team] if mine else _text(asked_by)
+    head = f"*{case.id}* · {by} · {_text(status)}"
     return section(f"{head}\n{quote(truncate(case.question, 300))}")
-
-
-def _replies(case: CaseView) -> list[Block]:
-    """The latest replies (:data:`bot.case_views.CARD_REPLIES`), after how many are left out."""
-    replies, shown = case.replies, case.replies[-CARD_REPLIES:]
-    earlier = len(replies) - len(shown)
-    left_out = [context(phrases.earlier_replies(earlier))] if earlier else []
-    return left_out + [
-        section(phrases.reply_from(who(event.by), escape(truncate(event.text, 2800))))
-        for event in shown
-    ]
-
-
-def _platform(case: CaseView) -> str:
-    return phrases.PLATFORM_NAMES.get(case.platform, case.platform)
 
 
 def _field(label: str, mrkdwn: str) -> Block:
@@ -165,13 +152,7 @@ def _header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, 150)}}
 
 
-def _when(case: CaseView) -> str:
-    stamp = int(case.created_at.timestamp())
-    fallback = case.created_at.strftime("%d %b %Y %H:%M UTC")
+def _when(at: datetime) -> str:
+    stamp = int(at.timestamp())
+    fallback = at.strftime("%d %b %Y %H:%M UTC")
     return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def _cited(citation: Mapping[str, Any]) -> str:
-    return escape(
-        f"{citation.get('source', '')} {citation.get('section', '')} {citation.get('title', '')}"
-    )

@@ -20,16 +20,15 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
-from bot import phrases
+from bot import cards, phrases
 from bot.answers.offers import answer_offers
 from bot.case_views import CaseView
 from bot.forms import Field, Form, amend_form, escalation_form
-from bot.models import Answer, Citation, Team
+from bot.models import Answer, Team
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-QUOTE_CHARS = 700
 NOTE_INPUT = "case_note"
 ANONYMOUS_INPUT = "case_anonymous"
 
@@ -89,16 +88,6 @@ def message(content: Card, summary: str) -> Activity:
     return activity
 
 
-def _heading(citation: Citation) -> str:
-    document = citation.document_title or citation.source
-    return f"{document} — {citation.section} {citation.title}".strip()
-
-
-def _quote(citation: Citation) -> str:
-    quote = citation.quote.strip()
-    return quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
-
-
 def escalate_action(team: Team, answer_id: str, *, suggested: bool) -> Card:
     """Ask a team: shows the core's form (a note, the anonymity choice), then submits the
     escalation."""
@@ -127,20 +116,17 @@ def answer_actions(answer: Answer) -> list[Card]:
 
 
 def answer_message(answer: Answer) -> Activity:
-    """The answer, its clauses and its buttons."""
-    body: list[Card] = [text(answer.text)]
-    body += [text(notice, isSubtle=True, color="Warning") for notice in answer.notices]
-    if answer.citations:
-        label = phrases.citations_heading(answer.answered)
-        body.append(text(label, weight="Bolder", spacing="Medium"))
-        for citation in answer.citations:
-            items = [
-                text(_heading(citation), weight="Bolder"),
-                text(_quote(citation), isSubtle=True),
-            ]
+    """The answer, its clauses and its buttons (:func:`bot.cards.answer_card`)."""
+    view = cards.answer_card(answer)
+    body = [text(notice, isSubtle=True, color="Warning") for notice in view.notices]
+    body.append(text(view.text))
+    if view.clauses:
+        body.append(text(view.clauses_heading, weight="Bolder", spacing="Medium"))
+        for clause in view.clauses:
+            items = [text(clause.heading, weight="Bolder"), text(clause.quote, isSubtle=True)]
             body.append({"type": "Container", "separator": True, "items": items})
-    if line := phrases.under_answer(answer):
-        body.append(text(line, weight="Bolder", spacing="Medium"))
+    if view.under:
+        body.append(text(view.under, weight="Bolder", spacing="Medium"))
     sources = "; ".join(f"{c.document_title or c.source} {c.section}" for c in answer.citations)
     speak = plain(answer.text) + (f" Sources: {sources}." if sources else "")
     return message(card(body, answer_actions(answer), speak=speak), answer.text)

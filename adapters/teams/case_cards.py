@@ -18,15 +18,12 @@ from botbuilder.schema import Activity
 
 from adapters.teams.approving import approve_action
 from adapters.teams.cards import Card, card, escape, inputs, message, plain, shorten, text
-from bot import phrases
+from bot import cards, phrases
 from bot.case_views import CARD_REPLIES, CaseView
-from bot.forms import reply_form
-from bot.models import TEAM_NAMES, Team
+from bot.models import Team
 
 REPLY_INPUT = "reply_text"
-STEPS = {"claim": "Claim", "resolve": "Resolve", "reopen": "Reopen"}
 LABELS = phrases.CARD_LABELS
-STYLES = {"claim": {"style": "positive"}}
 
 
 CARD_BUDGET = 24_000
@@ -63,51 +60,52 @@ def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
 
 
 def _case_card(case: CaseView, names: Mapping[str, str], *, limit: int, replies: int) -> Card:
-    if case.anonymous:
-        asker = phrases.ANONYMOUS_ASKER.capitalize()
-    elif case.asker_name:
-        asker = escape(shorten(case.asker_name, NAME_CHARS))
-    else:
-        asker = _who(case.asker, names)
-    facts = [
-        {"title": LABELS["status"], "value": phrases.STATUS[case.status]},
-        {"title": LABELS["asker"], "value": asker},
-        {"title": LABELS["claimer"], "value": _who(case.claimer, names)},
-        {"title": LABELS["opened"], "value": case.created_at.strftime("%d %b %Y %H:%M UTC")},
-    ]
+    view = cards.case_card(case)
+    facts = [{"title": f.label, "value": _fact(f, names)} for f in view.fields]
     body: list[Card] = [
-        text(f"{case.id} · {TEAM_NAMES[case.team]}", size="Medium", weight="Bolder"),
+        text(view.title, size="Medium", weight="Bolder"),
         {"type": "FactSet", "facts": facts},
         text(LABELS["question"], weight="Bolder"),
-        _user_text(case.question, limit),
+        _user_text(view.question, limit),
     ]
-    if case.note:
-        body += [text(LABELS["note"], weight="Bolder"), _user_text(case.note, limit)]
-    if case.answer:
-        answer = shorten(case.answer, limit)
+    if view.note:
+        body += [text(LABELS["note"], weight="Bolder"), _user_text(view.note, limit)]
+    if view.answer:
+        answer = shorten(view.answer, limit)
         body += [text(LABELS["answer"], weight="Bolder"), text(answer, isSubtle=True)]
-    clauses = ", ".join(f"{c.get('section')} {c.get('title')}" for c in case.citations)
-    if clauses:
-        body.append(text(f"{LABELS['clauses']}: {shorten(clauses, limit)}", isSubtle=True))
-    replied = case.replies
-    if len(replied) > replies:
-        earlier = len(replied) - replies
+    if view.clauses:
+        clauses = escape(shorten(", ".join(view.clauses), limit))
+        body.append(text(f"{LABELS['clauses']}: {clauses}", isSubtle=True))
+    earlier, shown = view.latest(replies)
+    if earlier:
         body.append(text(phrases.earlier_replies(earlier), isSubtle=True))
-    for event in replied[-replies:]:
+    for event in shown:
         said = escape(shorten(event.text, limit))
         body.append(text(phrases.reply_from(_who(event.by, names), said)))
-    if case.reply_on_its_way:
-        body.append(text(phrases.REPLY_ON_ITS_WAY, isSubtle=True))
-    steps, labels = case.actions, dict(STEPS)
-    if "reply" in steps:  # the form is on the card, and its button is the step's
-        form = reply_form(case)
-        body += inputs(form, lambda _key: REPLY_INPUT)
-        labels["reply"] = form.submit
-    actions = [_submit(labels[step], step, case.id, **STYLES.get(step, {})) for step in steps]
-    if (approve := approve_action(case, limit)) is not None:
+    if view.on_its_way:
+        body.append(text(view.on_its_way, isSubtle=True))
+    actions: list[Card] = []
+    for button in view.buttons:
+        title = button.title
+        if button.step == "reply" and view.reply_form is not None:
+            # the form is on the card, and its button is the step's
+            body += inputs(view.reply_form, lambda _key: REPLY_INPUT)
+            title = view.reply_form.submit
+        style = {"style": "positive"} if button.primary else {}
+        actions.append(_submit(title, button.step, button.value, **style))
+    if view.approve and (approve := approve_action(case, limit)) is not None:
         actions.append(approve)
-    speak = f"Case {case.id} for the {TEAM_NAMES[case.team]}, {case.status}: {case.question}"
-    return card(body, actions, speak=shorten(plain(speak), limit))
+    return card(body, actions, speak=shorten(plain(view.summary), limit))
+
+
+def _fact(field: cards.CardField, names: Mapping[str, str]) -> str:
+    if field.when is not None:
+        return field.when.strftime("%d %b %Y %H:%M UTC")
+    shown = [escape(field.words)] if field.words else []
+    if (person := field.person) is not None:
+        named = escape(shorten(person.words, NAME_CHARS)) if person.words else None
+        shown.append(named or _who(person.id, names))
+    return " · ".join(shown)
 
 
 def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:

@@ -4,6 +4,8 @@ both and compared, so that neither platform can drift from the other."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +22,7 @@ from bot import phrases
 from bot.approved.clauses import draft_of
 from bot.case_views import CaseEvent
 from bot.forms import Form, amend_form, approve_form, reply_form
-from bot.models import Answer, Escalation
+from bot.models import Answer, Citation, Escalation
 from tests.adapters.test_case_actions import NOW, a_case
 
 
@@ -168,13 +170,14 @@ def test_cards_show_the_claimer_and_a_reply_on_its_way_alike() -> None:
 
     waiting = a_case("reopened")
     assert waiting.claimer is None
-    assert "nobody yet" in words(teams_card(waiting, {}))
+    assert "Reopened ·" not in words(slack_card(waiting)[1])
+    assert "Reopened ·" not in words(teams_card(waiting, {}))
 
 
 def test_an_anonymous_asker_is_described_alike() -> None:
     case = replace(a_case("open"), anonymous=True, asker=None, asker_name=None)
     assert "withheld at the asker's request" in words(slack_card(case)[1])
-    assert "Withheld at the asker's request" in words(teams_card(case, {}))
+    assert "withheld at the asker's request" in words(teams_card(case, {}))
     assert not case.reply_in_public  # a reply never goes to a channel thread
 
 
@@ -209,3 +212,136 @@ def test_both_cards_show_the_latest_replies_and_how_many_are_left_out() -> None:
     assert "2 earlier replies not shown." in slack and "2 earlier replies not shown." in teams
     assert "Reply from <@UHR1>: Reply 6" in slack and "Reply from Hana: Reply 6" in teams
     assert "Reply 1" not in slack and "Reply 1" not in teams
+
+
+def slack_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """What a reader sees on a Slack card, line by line: mrkdwn marks and mentions made plain
+    (``<@UHR1>`` as the name Slack shows), the status mark and the buttons left out."""
+    shown = []
+    for block in blocks:
+        if block["type"] == "actions":
+            continue
+        parts = [*block.get("fields", []), *block.get("elements", [])]
+        for part in [block.get("text"), *parts]:
+            if part:
+                shown += part["text"].split("\n")
+    plain = (re.sub(r"^:[a-z_]+: ", "", line) for line in shown)
+    plain = (re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", line) for line in plain)
+    plain = (line.replace("<@UHR1>", "Hana").replace("<@USTAFF>", "Sam Staff") for line in plain)
+    plain = (re.sub(r"^>\s?", "", line).replace("*", "").replace("_", "") for line in plain)
+    return [html.unescape(line) for line in plain if line]
+
+
+def teams_lines(card: dict[str, Any]) -> list[str]:
+    """What a reader sees on a Teams card, line by line (facts as "label" then "value", as
+    Slack draws its fields), without the inputs and buttons."""
+    shown = []
+    for item in card["body"]:
+        if item["type"] == "FactSet":
+            for fact in item["facts"]:
+                shown += [fact["title"], fact["value"]]
+        elif item["type"] == "TextBlock":
+            shown += item["text"].split("\n")
+    return [line.replace("\\", "") for line in shown if line]
+
+
+def test_the_case_card_reads_the_same_on_both_platforms() -> None:
+    """One card (:mod:`bot.cards`) drawn twice: the same words, in the same order, with the
+    same buttons. Both say where the case was asked ("Asked in") and label the clauses the
+    answer cited ("Clauses cited"); who has the case is on the status line."""
+    replies = tuple(
+        CaseEvent(at=NOW, by="slack:UHR1", action="replied", text=f"Reply {n}") for n in range(7)
+    )
+    citation = {"source": "policy.md", "section": "9.1", "title": "Harassment"}
+    case = replace(
+        a_case("answered"),
+        events=replies,
+        note="It was Monday",
+        citations=(citation,),
+        pending_deliveries=1,
+    )
+    names = {"slack:UHR1": "Hana", "slack:USTAFF": "Sam Staff"}
+    slack_text, slack_blocks = slack_card(case)
+    teams = teams_card(case, names)
+
+    assert slack_lines(slack_blocks) == teams_lines(teams)
+    shown = teams_lines(teams)
+    assert shown[:10] == [
+        "HR-0001 · HR Advisory team",
+        "Status",
+        "Answered · Hana",
+        "Asked by",
+        "Sam Staff",
+        "Asked in",
+        "Slack",
+        "Opened",
+        NOW.strftime("%d %b %Y %H:%M UTC"),
+        "Question",
+    ]
+    assert "Clauses cited: policy.md 9.1 Harassment" in shown
+    assert "2 earlier replies not shown." in shown and "Reply from Hana: Reply 6" in shown
+    assert shown[-1] == phrases.REPLY_ON_ITS_WAY
+
+    slack_buttons = [
+        (e["action_id"], e["text"]["text"], e["value"])
+        for b in slack_blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    teams_buttons = [
+        (a.get("data", {}).get("action", a["type"]), a["title"], a.get("data", {}).get("case_id"))
+        for a in teams["actions"]
+    ]
+    assert [a for a, _, _ in slack_buttons] == ["case_reply", "case_resolve", "case_approve"]
+    # Teams opens the approval form on the card itself (Action.ShowCard).
+    assert [a for a, _, _ in teams_buttons] == ["reply", "resolve", "Action.ShowCard"]
+    assert {v for _, _, v in slack_buttons + teams_buttons[:2]} == {"HR-0001"}
+    # Teams has the reply form on the card, so its Reply button sends the form.
+    assert [t for _, t, _ in slack_buttons] == ["Reply", "Resolve", phrases.SAVE_APPROVED]
+    assert [t for _, t, _ in teams_buttons][1:] == ["Resolve", phrases.SAVE_APPROVED]
+    assert slack_text.startswith("HR-0001 for the HR Advisory team")
+
+
+def test_an_answer_reads_the_same_on_both_platforms() -> None:
+    """One answer message (:func:`bot.cards.answer_card`) drawn twice: the answer, its notice,
+    the clauses under their heading (each "document · number title", its quote cut alike), the
+    line under it, and the same buttons."""
+    quote = "Staff must not post about colleagues. " * 40  # longer than a card quotes
+    answer = Answer(
+        question="Can I post about a colleague?",
+        answered=True,
+        text="No: see clause 9.1.",
+        citations=(Citation("conduct.md", "9.1", "Social media", quote, 0.9, "Code of Conduct"),),
+        escalation=Escalation(True, "hr", "This sounds like a personal matter."),
+        notices=("The Code of Conduct changed last week.",),
+        id="a-1",
+    )
+    _, blocks = answer_message(answer)
+    teams = teams_answer(answer).attachments[0].content
+    teams_shown = [
+        line
+        for item in teams["body"]
+        for text in ([item] if item["type"] == "TextBlock" else item.get("items", []))
+        for line in text["text"].split("\n")
+    ]
+
+    assert slack_lines(blocks) == teams_shown
+    assert teams_shown[:4] == [
+        "The Code of Conduct changed last week.",  # above the answer, on both
+        "No: see clause 9.1.",
+        "The clauses this rests on",
+        "Code of Conduct · 9.1 Social media",
+    ]
+    assert teams_shown[4].endswith("…") and len(teams_shown[4]) <= 700 < len(quote)
+    assert teams_shown[-1] == "This sounds like a personal matter."
+    # The same offers in the same order; Slack's buttons say less ("Ask HR": Block Kit takes
+    # 75 characters), Teams' open the team's form under a longer title.
+    slack_ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    teams_ids = [
+        a["data"]["action"]
+        if "data" in a
+        else "escalate_" + a["card"]["actions"][0]["data"]["team"]
+        for a in teams["actions"]
+    ]
+    assert [i.split("_")[0] if i.startswith("feedback") else i for i in slack_ids] == teams_ids
+    assert teams_ids[0] == "escalate_hr" and "feedback" in teams_ids

@@ -25,7 +25,7 @@ async def test_a_mention_is_answered_in_its_thread_with_clauses_and_buttons(slac
     assert "lunch break" in sections[0]
     # each clause: document title, section number and title, the quote
     assert any(
-        "*Social Media Guidance for Staff* · 2.1 Can I check" in s and "\n>Yes" in s
+        "*Social Media Guidance for Staff · 2.1 Can I check" in s and "\n>Yes" in s
         for s in sections
     )
     answer_id = buttons(reply)[0][2]

@@ -102,7 +102,7 @@ async def test_reviewers_claim_reply_and_resolve_and_the_asker_gets_the_reply(
     await teams.press(**reviewer_press("claim", card))
     [claimed] = teams.connector.updates()
     assert (claimed.conversation, claimed.activity_id) == (HR_THREAD, card.response_id)
-    assert "Claimed by: Sam Patel" in card_text(claimed.card)
+    assert "Status: Claimed · Sam Patel" in card_text(claimed.card)
     assert [a["title"] for a in claimed.card["actions"]] == ["Send reply", "Resolve"]
 
     await teams.press(**reviewer_press("reply", card, reply_text="Please call us on 01234 567890."))
@@ -177,7 +177,7 @@ async def test_an_anonymous_case_card_names_nobody(teams: Teams) -> None:
     assert "Your name is already withheld from the team." in card_text(receipt.card)
     card = await posted_case_card(teams)
     shown = str(card.body)
-    assert "Withheld at the asker's request" in card_text(card.card)  # as in Slack
+    assert "withheld at the asker's request" in card_text(card.card)  # as in Slack
     assert "Jo Bloggs" not in shown and "aad-asker" not in shown and "29:asker" not in shown
     await teams.press(**reviewer_press("claim", card))
     await teams.press(**reviewer_press("reply", card, reply_text="We can help."))

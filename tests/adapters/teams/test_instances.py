@@ -59,7 +59,7 @@ async def test_a_card_posted_by_one_instance_is_updated_by_the_other(
     await b.press({"action": "claim", "case_id": "HR-0001"}, sender=HR_REVIEWER)
     [claimed] = b.connector.updates()
     assert (claimed.conversation, claimed.activity_id) == (HR_CHANNEL, card.response_id)
-    assert "Claimed by: Sam Patel" in card_text(claimed.card)
+    assert "Status: Claimed · Sam Patel" in card_text(claimed.card)
     cards = [c for c in b.connector.cards() if c.conversation == HR_CHANNEL]
     assert len(cards) == 1  # updated in place, not posted again
 
@@ -69,7 +69,7 @@ async def test_a_card_posted_by_one_instance_is_updated_by_the_other(
     noted = a.connector.updates()[-1]
     assert noted.activity_id == card.response_id
     shown = card_text(noted.card)
-    assert "It started in May" in shown and "Claimed by: Sam Patel" in shown
+    assert "It started in May" in shown and "Status: Claimed · Sam Patel" in shown
 
 
 async def test_a_message_delivered_to_both_instances_is_answered_once(

@@ -33,7 +33,7 @@ async def test_a_personal_question_gets_an_answer_card_with_its_clauses(teams: T
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
     shown = card_text(card)
     assert "lunch break" in card["body"][0]["text"]
-    assert "Social Media Guidance for Staff — 2.1 Can I check Facebook" in shown
+    assert "Social Media Guidance for Staff · 2.1 Can I check Facebook" in shown
     assert "The clauses this rests on" in shown
     # Text alternatives: what a screen reader reads, and a plain summary.
     assert "lunch break" in card["speak"] and "Social Media Guidance for Staff 2.1" in card["speak"]
