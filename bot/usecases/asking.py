@@ -54,14 +54,7 @@ class Asking:
         self.matcher = ApprovedMatcher(lambda: core.work.approved)
 
     def ask(self, question: Question) -> Answer:
-        """Answer a question and record it, with any model call's cost, in the audit log.
-
-        A question asked in a conversation (:attr:`Question.thread`) is understood with
-        that conversation's recent questions, kept in the database for every instance
-        (:mod:`bot.conversation.history`); its audit row names the earlier answer that gave the
-        context. A personal situation told in public comes back ``private``
-        (:mod:`bot.answers.privacy`): the adapter sends it to the asker alone.
-        """
+        """See :meth:`bot.assistant.Assistant.ask`."""
         core = self._core
         window = self.conversations.window(question.platform, question.thread)
         answer = answer_privately(
@@ -93,23 +86,7 @@ class Asking:
         return answer
 
     def answered(self, answer_id: str, asker: Question | None = None) -> tuple[Question, Answer]:
-        """The question and answer behind ``answer_id``.
-
-        Answers are remembered in this process; an older one (or one given by another
-        process, or before a restart) is read back from the audit log, with ``asker`` as
-        who asked.
-
-        Args:
-            answer_id: the answer's id, from the button that carries it.
-            asker: who wants the answer for themselves (to escalate it): they must be who
-                asked it, as this process remembers or as the audit row records them (their
-                pseudonym, or their id once a case names them). None: anyone (sharing).
-
-        Raises:
-            EscalationError: the answer is unknown (purged, or never recorded).
-            NotAuthorizedError: ``asker`` did not ask it (an answer id is not a pass to
-                open a case in one's own name with someone else's question).
-        """
+        """See :meth:`bot.assistant.Assistant.answered`."""
         with self._lock:
             found = self._recent.get(answer_id)
         if found is not None:
