@@ -194,7 +194,13 @@ async def test_sla_reminders_list_cases_and_act_on_their_cards(slack: Slack) -> 
 
 async def test_an_unknown_card_is_posted_again_rather_than_left_stale(slack: Slack) -> None:
     await escalate(slack)
-    slack.assistant.state.store.delete("slack", "card", "HR-0001")  # as after a purge
+    store = slack.assistant.state.store
+    for _ in range(200):  # the card's place is saved just after Slack answers the post
+        if store.get("slack", "card", "HR-0001") is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert store.get("slack", "card", "HR-0001") is not None
+    store.delete("slack", "card", "HR-0001")  # as after a purge
     await slack.press("case_claim", "HR-0001", user=HR)  # from App Home: no card at hand
     cards = await slack.fake.wait_for(
         "chat.postMessage", lambda c: c.args["channel"] == HR_CHANNEL, count=2
