@@ -11,7 +11,8 @@ write lock first instead of upgrading a read lock later, which SQLite would refu
 concurrent writers queue instead of failing. Reads go through :meth:`Database.reading`, whose
 transactions take no write lock, so a long write never holds them up. Writes that must not
 hold up an answer (the platform state) go through :meth:`Database.brief`, which gives up
-after :data:`BRIEF_TIMEOUT_MS` when another process holds the lock.
+after :data:`BRIEF_TIMEOUT_MS` when another process holds the lock (on PostgreSQL, a lock on
+the rows or table it writes: ``lock_timeout``).
 """
 
 from __future__ import annotations
@@ -160,9 +161,10 @@ class Database:
 
     @contextmanager
     def brief(self) -> Iterator[Session]:
-        """A write session that gives up soon when another process holds the write lock
-        (on SQLite after :data:`BRIEF_TIMEOUT_MS`, with "database is locked"), for writes that
-        must not hold up an answer and have somewhere else to go meanwhile."""
+        """A write session that gives up after :data:`BRIEF_TIMEOUT_MS` when another process
+        holds the lock it needs (SQLite: "database is locked"; PostgreSQL: "lock timeout" on
+        the rows or table), for writes that must not hold up an answer and have somewhere else
+        to go meanwhile."""
         with self._brief.begin() as session:
             yield session
 
@@ -236,7 +238,17 @@ def _revision(connection: Connection) -> str | None:
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "begin", _postgres_begin)
+    return engine
+
+
+def _postgres_begin(connection: Connection) -> None:
+    # A brief write waits for a row or table lock no longer than SQLite's would: SET LOCAL
+    # lasts until this transaction ends, so the pooled connection keeps its usual patience.
+    busy = connection.get_execution_options().get(_BUSY_MS)
+    if busy is not None:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(busy)}")
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -90,4 +91,39 @@ def test_a_brief_write_gives_up_on_a_lock_and_later_sessions_wait_as_usual(tmp_p
         with db.session() as session:
             assert busy_timeout(session) == BUSY_TIMEOUT_MS
     finally:
+        db.close()
+
+
+@pytest.mark.server
+def test_a_brief_write_on_postgresql_gives_up_on_a_table_lock(
+    tmp_path: Path, postgres_shared: str
+) -> None:
+    settings = Backend("postgresql", tmp_path / "data", postgres_shared).settings()
+    db = Database.open(settings)
+    holder = Database(create_engine(database_url(settings)))
+    locked = threading.Event()
+
+    def hold() -> None:  # for five seconds: a brief write that waited would then go through
+        with holder.session() as held:
+            held.execute(text("LOCK TABLE platform_state IN EXCLUSIVE MODE"))
+            locked.set()
+            held.execute(text("SELECT pg_sleep(5)"))
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with pytest.raises(OperationalError, match="lock timeout"), db.brief() as session:
+            session.execute(text("DELETE FROM platform_state"))
+
+        def lock_timeout(session: Any) -> str:
+            return str(session.execute(text("SHOW lock_timeout")).scalar())
+
+        with db.brief() as session:
+            assert lock_timeout(session) == f"{BRIEF_TIMEOUT_MS}ms"
+        with db.session() as session:  # the pooled connection keeps its usual patience
+            assert lock_timeout(session) == "0"
+    finally:
+        thread.join()
+        holder.close()
         db.close()
