@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,13 @@ class Examples:
     def trainable(self) -> bool:
         """Enough sentences of every kind to learn from."""
         return all(len(getattr(self, label)) >= 5 for label in LABELS)
+
+    def unlisted(self, sources: Iterable[str]) -> tuple[str, ...]:
+        """The documents among ``sources`` (file names) that the questions not covered were
+        not written against: questions about them are judged without that list."""
+        if not self.written_for or not self.not_covered:
+            return ()
+        return tuple(s for s in sources if Path(s).stem not in self.written_for)
 
     def labelled(self) -> list[tuple[str, str]]:
         """Every sentence with its label, the questions not covered last."""

@@ -297,6 +297,13 @@ class IndexManager:
             f"{i.source} was due for review by {i.review_text}"
             for i in due_for_review(infos.values(), today)
         )
+        examples = Examples.load(knowledge_dir / ROUTING_FILE)
+        unlisted = tuple(
+            f"{source} is not in {ROUTING_FILE}'s written_for: questions about it are judged "
+            "without the list of questions the documents do not answer (review that list, "
+            "then add the document)"
+            for source in examples.unlisted(clauses)
+        )
         clause_changes: tuple[ClauseChange, ...] = ()
         if previous is not None and (before := read_clauses(self._builds / previous.build_id)):
             clause_changes = compare(before, kept)
@@ -318,7 +325,7 @@ class IndexManager:
             _write_chunks(path / "chunks.json", chunks)
             write_clauses(path / CLAUSES_FILE, kept)
             write_infos(path / INFO_FILE, infos.values())
-            self._train_routing(Examples.load(knowledge_dir / ROUTING_FILE), path, previous)
+            self._train_routing(examples, path, previous)
             Manifest(
                 build_id=build_id,
                 knowledge_version=version,
@@ -360,7 +367,7 @@ class IndexManager:
             hints=len(hints.hints),
             hints_embedded=hints_embedded,
             hints_generated=len(generated),
-            warnings=hints.problems + info_problems + overdue,
+            warnings=hints.problems + info_problems + overdue + unlisted,
             changes=clause_changes,
         )
 

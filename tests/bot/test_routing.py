@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from bot.answers.routing import NOT_COVERED, Examples, Router, fit
 from bot.engine import PolicyBot
 from bot.errors import DocumentLoadError
 from bot.models import Escalation
-from tests.bot.test_index import Site, site  # noqa: F401
+from tests.bot.test_index import POLICY, Site, site  # noqa: F401
 
 
 @pytest.mark.parametrize(
@@ -92,3 +93,26 @@ def test_a_language_models_judgement_of_the_route_replaces_the_offline_one() -> 
     assert Router.judged("none", named) == named  # the clause still names its team
     judged = Router.judged("communications", named)
     assert (judged.suggested, judged.team) == (True, "communications")
+
+
+def test_a_document_added_after_the_questions_not_covered_is_named_at_reload(site: Site) -> None:  # noqa: F811
+    assert not [w for w in site.reload().warnings if "written_for" in w]
+    shutil.copyfile(site.knowledge / POLICY, site.knowledge / "records-policy.md")
+    warnings = [w for w in site.reload().warnings if "written_for" in w]
+    assert warnings == [
+        "records-policy.md is not in routing.toml's written_for: questions about it are judged "
+        "without the list of questions the documents do not answer (review that list, then "
+        "add the document)"
+    ]
+
+
+def test_without_questions_not_covered_every_document_is_listed(tmp_path: Path) -> None:
+    path = tmp_path / "routing.toml"
+    path.write_text('written_for = ["policy.md"]\n[examples]\nrules = ["a"]\n', encoding="utf-8")
+    assert Examples.load(path).unlisted(["other.md"]) == ()  # no list: nothing judged without it
+    path.write_text('[examples]\nnot_covered = ["a"]\n', encoding="utf-8")
+    assert Examples.load(path).unlisted(["other.md"]) == ()  # written for every document
+    path.write_text(
+        'written_for = ["policy.md"]\n[examples]\nnot_covered = ["a"]\n', encoding="utf-8"
+    )
+    assert Examples.load(path).unlisted(["policy.pdf", "other.md"]) == ("other.md",)
