@@ -99,6 +99,9 @@ def _part(part: Part) -> list[Block]:
     if isinstance(part, Facts):
         fields = [_fact(f.label, f.runs, f.status) for f in part.facts[:10]]
         return [{"type": "section", "fields": fields}]
+    if isinstance(part, Buttons) and all(b.ask for b in part.buttons):
+        # Slack cannot send words as if typed: the questions to try are shown to copy
+        return [context(*(f"“{escape(b.label)}”" for b in part.buttons))]
     if isinstance(part, Buttons):
         return [actions(*map(_button, part.buttons), block_id=part.group or None)]
     return [{"type": "divider"}]

@@ -1,8 +1,9 @@
 """The one Teams renderer: any core message (:mod:`bot.messages`) as an activity, and the
 messages the bot and the notifier send, by name.
 
-A message with only text goes as text (markdown, which Teams draws); any other as an Adaptive
-Card (schema 1.5), with ``speak`` (what a screen reader or voice client reads) and a plain-text
+A message goes as an Adaptive Card (schema 1.5), or as text (markdown, which Teams draws)
+where a chat message reads better (an announcement, a reply, a reminder). A card carries
+``speak`` (what a screen reader or voice client reads), and each message a plain-text
 ``summary`` (notifications, and clients that cannot draw cards). The cards have no images, so
 there is no ``altText`` to give.
 
@@ -53,15 +54,19 @@ FORMS: dict[str, tuple[Callable[[Button], Ids], str]] = {
 submit button titled as the form's ``submit`` or ``title``) or shown under the button."""
 
 
-def render(message: Message, names: Names | None = None, *, limit: int = TEXT_LIMIT) -> Activity:
-    """``message`` as an activity: text when it is only text, else a card.
+def render(
+    message: Message, names: Names | None = None, *, limit: int = TEXT_LIMIT, text: bool = False
+) -> Activity:
+    """``message`` as an activity: a card, or with ``text`` (for a message of only texts and
+    quotes, read as a chat message) as markdown.
 
     Args:
         message: the core's message.
         names: people's names by ``platform:user`` id, for those it names.
         limit: the most characters of anyone's words (and of a form's starting value) shown.
+        text: send it as text.
     """
-    if all(isinstance(part, Text | Quote) for part in message.parts):
+    if text:
         said = "\n\n".join(_markdown(part, names or {}, limit) for part in message.parts)
         activity = MessageFactory.text(said)
         activity.summary = plain(message.summary)[:300]
@@ -73,7 +78,8 @@ def _markdown(part: Part, names: Names, limit: int) -> str:
     """A text or a quote as markdown, for a message that goes as text."""
     if isinstance(part, Text):
         return _runs(part.runs, names, limit)
-    assert isinstance(part, Quote)
+    if not isinstance(part, Quote):
+        raise TypeError(f"a {type(part).__name__} cannot go as text")
     over = _runs(part.over, names, limit) if part.over else f"**{escape(part.label)}**"
     said = messages.shorten(part.text, limit)
     quoted = "\n".join(
@@ -290,4 +296,4 @@ def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
 
 def text_message(markdown: str) -> Activity:
     """The core's neutral markdown as a message (an announcement, a direct message)."""
-    return render(messages.notice(markdown))
+    return render(messages.notice(markdown), text=True)

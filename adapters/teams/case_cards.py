@@ -43,9 +43,9 @@ def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:
 def reminder_message(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Activity:
     """An SLA reminder: the team's cases that nobody has claimed in time, without their
     steps (a Teams button redraws the card it is on, which here is the reminder)."""
-    return render(messages.reminder(team, cases, sla_hours, steps=False))
+    return render(messages.reminder(team, cases, sla_hours, steps=False), text=True)
 
 
 def reply_message(case: CaseView, reply: str) -> Activity:
     """A reviewer's reply, as the asker receives it."""
-    return render(messages.reply(case, reply))
+    return render(messages.reply(case, reply), text=True)
