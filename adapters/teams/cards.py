@@ -30,7 +30,7 @@ from bot import messages, phrases
 from bot.case_views import CaseView
 from bot.forms import Field, Form
 from bot.messages import Button, Buttons, Facts, Heading, Message, Part, Quote, Run, Text
-from bot.models import Answer, Team
+from bot.models import Answer
 
 Card = dict[str, Any]
 Names = Mapping[str, str]
@@ -272,16 +272,6 @@ def _input(field: Field, input_id: str) -> Card:
 
 def answer_message(answer: Answer) -> Activity:
     return render(messages.answer(answer))
-
-
-def answer_actions(answer: Answer) -> list[Card]:
-    """An answer's buttons (feedback, and the teams' forms)."""
-    return [button_action(b, [], TEXT_LIMIT) for b in messages.answer(answer).buttons]
-
-
-def escalate_action(team: Team, answer_id: str, *, suggested: bool) -> Card:
-    button = messages.escalate_button(team, answer_id, suggested=suggested)
-    return button_action(button, [], TEXT_LIMIT)
 
 
 def welcome_message() -> Activity:
