@@ -370,11 +370,6 @@ def case_card(case: CaseView, *, replies: int = CARD_REPLIES, remark: str = "") 
     return Message(summary, tuple(parts), view.summary)
 
 
-def _draft(case: CaseView) -> object:
-
-    return draft_of(case)
-
-
 def case_steps(view: cards.CaseCard) -> tuple[Button, ...]:
     """The steps the core offers on a case now, Claim first; Reply takes the reply form."""
     return tuple(
