@@ -44,14 +44,15 @@ NAME_CHARS = 100
 
 Ids = Callable[[str], str]
 """The input id a card gives a form's field, by its key: several forms may share a card."""
-FORMS: dict[str, tuple[Callable[[Button], Ids], str]] = {
-    "reply": (lambda _b: lambda _key: "reply_text", "submit"),
-    "add_to_case": (lambda _b: lambda key: f"case_{key}", "title"),
-    "escalate": (lambda b: lambda key: f"{key}_{b.data['team']}", "show"),
-    "approve": (lambda _b: lambda key: f"approve_{key}", "show"),
+FORMS = {
+    "reply": ("reply_text", "submit"),
+    "add_to_case": ("case_{key}", "title"),
+    "escalate": ("{key}_{team}", "show"),
+    "approve": ("approve_{key}", "show"),
 }
-"""How each button's form is drawn: its inputs' ids, and whether it is on the card (its
-submit button titled as the form's ``submit`` or ``title``) or shown under the button."""
+"""How each button's form is drawn: its inputs' ids (by the field's key and the button's
+data), and whether it is on the card (its submit button titled as the form's ``submit`` or
+``title``) or shown under the button."""
 
 
 def render(
@@ -80,12 +81,12 @@ def _markdown(part: Part, names: Names, limit: int) -> str:
         return _runs(part.runs, names, limit)
     if not isinstance(part, Quote):
         raise TypeError(f"a {type(part).__name__} cannot go as text")
-    over = _runs(part.over, names, limit) if part.over else f"**{escape(part.label)}**"
     said = messages.shorten(part.text, limit)
-    quoted = "\n".join(
-        f"> {line}" for line in (said if part.markdown else escape(said)).splitlines()
-    )
-    return f"{over}\n\n{quoted}" if over != "****" else quoted
+    lines = (said if part.markdown else escape(said)).splitlines()
+    quoted = "\n".join(f"> {line}" for line in lines)
+    if part.over:
+        return f"{_runs(part.over, names, limit)}\n\n{quoted}"
+    return f"**{escape(part.label)}**\n\n{quoted}" if part.label else quoted
 
 
 def card_of(message: Message, names: Names, *, limit: int = TEXT_LIMIT) -> Card:
@@ -157,11 +158,15 @@ def button_action(button: Button, body: list[Card], limit: int) -> Card:
     options = style.get(button.style, {})
     if button.form is None or button.action not in FORMS:
         return submit(button.label, data, **options)
-    ids, where = FORMS[button.action]
+    pattern, where = FORMS[button.action]
+
+    def ids(key: str) -> str:
+        return pattern.format(key=key, **button.data)
+
     form = _fitted(button.form, limit)
     if where == "show":
-        return show_card(form, data, ids(button))
-    body += inputs(form, ids(button))
+        return show_card(form, data, ids)
+    body += inputs(form, ids)
     return submit(form.submit if where == "submit" else form.title, data, **options)
 
 
