@@ -28,6 +28,7 @@ marks and limits.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,6 +180,8 @@ class Message:
 
 
 SLOT = "\x00"
+PERSON_ID = re.compile(r"\b(?:slack|teams):[\w:-]*\w")
+"""A person named by id in a core sentence (a refusal)."""
 
 
 def slots(sentence: str, *fillers: Run) -> tuple[Run, ...]:
@@ -285,8 +288,15 @@ def apology(question: str = "") -> Message:
 
 
 def refusal(message: str) -> Message:
-    """A core refusal or an impossible step, whose message is safe to show as it is."""
-    return Message(message, (text(Plain(message), mark="refused"),))
+    """A core refusal or an impossible step, whose message is safe to show as it is; the
+    people it names by id (``slack:U123``) are shown as their platform names them."""
+    runs: list[Run] = []
+    start = 0
+    for named in PERSON_ID.finditer(message):
+        runs += [Plain(message[start : named.start()]), Person(named.group())]
+        start = named.end()
+    runs.append(Plain(message[start:]))
+    return Message(message, (Text(tuple(r for r in runs if r != Plain("")), mark="refused"),))
 
 
 def notice(markdown: str) -> Message:

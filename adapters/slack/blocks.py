@@ -10,6 +10,7 @@ that the buttons on messages already sent keep working.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -235,7 +236,8 @@ def apology(question: str = "") -> Rendered:
 
 
 def refusal(message: str) -> Rendered:
-    return render(messages.refusal(message))
+    """A core refusal; Slack mentions in it (``<@U123>``) stay mentions."""
+    return render(messages.refusal(re.sub(r"<@([UW][A-Z0-9]+)>", r"slack:\1", message)))
 
 
 def escalated(case: CaseView, *, again: bool = False) -> Rendered:

@@ -139,7 +139,8 @@ def _run(piece: Run, names: Names, limit: int) -> str:
     if isinstance(piece, messages.Plain):
         if piece.code:
             return "\n\n".join(escape(line) for line in piece.text.splitlines() if line.strip())
-        shown = escape(messages.shorten(piece.text, limit))
+        cut = piece.text if len(piece.text) <= limit else messages.shorten(piece.text, limit)
+        shown = escape(cut)
         return f"_{shown}_" if piece.em else shown
     if isinstance(piece, messages.Moment):
         return piece.at.strftime("%d %b %Y %H:%M UTC")

@@ -14,6 +14,7 @@ import pytest
 from botbuilder.schema import Activity
 
 from adapters.slack.blocks import MAX_BLOCKS
+from adapters.slack.blocks import refusal as slack_refusal
 from adapters.slack.blocks import render as slack_render
 from adapters.teams.cards import render as teams_render
 from adapters.teams.case_cards import reminder_message
@@ -226,3 +227,15 @@ def test_someones_words_cannot_become_markup_on_either_platform() -> None:
     assert "<!channel>" not in slack_text and "&lt;!channel&gt;" in slack_text
     said = r"\<!channel\> \[Verify\]\(https://evil.example\) \*\*now\*\*"
     assert said in [item.get("text") for item in teams["body"]]
+
+
+def test_a_refusal_names_people_as_each_platform_does() -> None:
+    """The core names people by id in a refusal; Slack mentions them, Teams names them, and
+    neither lets the rest become markup."""
+    refusal = messages.refusal("HR-0001 is claimed by slack:UHR1 <b>")
+    text, blocks = slack_render(refusal)
+    assert text == blocks[0]["text"]["text"].removeprefix(":no_entry: ")
+    assert text == "HR-0001 is claimed by <@UHR1> &lt;b&gt;"
+    assert teams_render(refusal, NAMES, text=True).text == r"HR-0001 is claimed by Hana \<b\>"
+    # Slack's error handler passes mentions already made: they stay mentions.
+    assert slack_refusal("Claimed by <@UHR1>.")[0] == "Claimed by <@UHR1>."
