@@ -2,10 +2,11 @@
 Kit, and the messages the listeners and the notifier send, by name.
 
 ``text`` is the notification fallback that Slack shows in alerts and to screen readers,
-``blocks`` the message. Limits honoured: 3,000 characters a section, 50 blocks a message,
-2,000 characters a button value, 75 a button label, 150 a header. Each button is named as
-Slack's older messages named it (``case_claim``, ``escalate_hr``, ``feedback_up``...), so
-that the buttons on messages already sent keep working.
+``blocks`` the message. Limits honoured: 3,000 characters a section, 50 blocks a message
+(100 in App Home), 10 fields a section and 2,000 characters each, 10 elements a context, 25
+buttons a row, 2,000 characters a button value, 75 a button label, 150 a header. Each
+button is named as Slack's older messages named it (``case_claim``, ``escalate_hr``,
+``feedback_up``...), so that the buttons on messages already sent keep working.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ Block = dict[str, Any]
 Rendered = tuple[str, list[Block]]
 
 MAX_BLOCKS = 50
+MAX_BUTTONS = 25
+"""Block Kit's most elements in one actions block."""
 VALUE_LIMIT = 2000
 FALLBACK_LIMIT = 3000
 FIELD_LIMIT = 2000
@@ -104,7 +107,8 @@ def _part(part: Part) -> list[Block]:
         # Slack cannot send words as if typed: the questions to try are shown to copy
         return [context(*(f"“{escape(b.label)}”" for b in part.buttons))]
     if isinstance(part, Buttons):
-        return [actions(*map(_button, part.buttons), block_id=part.group or None)]
+        shown = part.buttons[:MAX_BUTTONS]
+        return [actions(*map(_button, shown), block_id=part.group or None)]
     return [{"type": "divider"}]
 
 
