@@ -63,6 +63,8 @@ CARD_OUT_OF_DATE = "Updated: earlier cards for this case are out of date."
 """On a case card posted again because the earlier one could not be updated."""
 ADD_TO_CASE = "Add a note or stay anonymous"
 """The receipt's button that opens :func:`bot.forms.amend_form`."""
+YOU_ASKED = "You asked"
+"""Above the question, in a reply to the asker."""
 NO_CASES_YET = "You haven't passed a question to a person yet."
 NOTHING_WAITING = "Nothing waiting."
 

@@ -16,12 +16,12 @@ from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from adapters.slack.blocks import Block, Message, actions, button, section
+from adapters.slack.blocks import Rendered, render, section
 from adapters.slack.context import SlackBot, tell
 from adapters.slack.errors import after_ack
-from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
+from adapters.slack.mrkdwn import from_slack
 from adapters.slack.refs import PLATFORM, person
-from bot import phrases
+from bot import messages
 from bot.cases.announcements import CANCELLED, Preview
 from bot.commands import parse
 
@@ -77,16 +77,6 @@ def register(app: App, bot: SlackBot) -> None:
     app.action(CANCEL)(after_ack(on_cancel))
 
 
-def preview_message(preview: Preview) -> Message:
-    """The admin's preview: the summary, then Confirm and Cancel when there is news."""
-    pieces = split(to_mrkdwn(preview.summary()))
-    blocks: list[Block] = [section(piece) for piece in pieces[:40]]
-    if preview.confirmable:
-        shown = json.dumps({"since": preview.since, "version": preview.version})
-        blocks.append(
-            actions(
-                button(CONFIRM, phrases.CONFIRM_ANNOUNCE, shown, "primary"),
-                button(CANCEL, phrases.CANCEL, "cancel"),
-            )
-        )
-    return (pieces[0] if pieces else preview.text)[:300], blocks
+def preview_message(preview: Preview) -> Rendered:
+    """The admin's preview (:func:`bot.messages.preview`)."""
+    return render(messages.preview(preview))

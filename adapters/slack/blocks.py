@@ -1,38 +1,182 @@
-"""Block Kit for staff: answers, help, confirmations and the apology.
+"""The one Slack renderer: any core message (:mod:`bot.messages`) as a fallback text and Block
+Kit, and the messages the listeners and the notifier send, by name.
 
-Every builder returns ``(text, blocks)``: ``text`` is the notification fallback that Slack shows
-in alerts and to screen readers, ``blocks`` the message. Limits honoured: 3,000 characters a
-section, 50 blocks a message, 2,000 characters a button value, 75 a button label.
+``text`` is the notification fallback that Slack shows in alerts and to screen readers,
+``blocks`` the message. Limits honoured: 3,000 characters a section, 50 blocks a message
+(100 in App Home), 10 fields a section and 2,000 characters each, 10 elements a context, 25
+buttons a row, 2,000 characters a button value, 75 a button label, 150 a header. Each
+button is named as Slack's older messages named it (``case_claim``, ``escalate_hr``,
+``feedback_up``...), so that the buttons on messages already sent keep working.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from adapters.slack.mrkdwn import ELLIPSIS, SECTION_LIMIT, escape, quote, split, to_mrkdwn, truncate
-from bot import cards, phrases
-from bot.answers.offers import Offer
+from adapters.slack.mrkdwn import (
+    ELLIPSIS,
+    SECTION_LIMIT,
+    escape,
+    mentions,
+    quote,
+    split,
+    to_mrkdwn,
+    truncate,
+)
+from adapters.slack.refs import who
+from bot import messages
 from bot.case_views import CaseView
-from bot.models import TEAMS, Answer, Team
+from bot.messages import Button, Buttons, Facts, Heading, Message, Part, Quote, Run, Text
+from bot.models import Answer
 
 Block = dict[str, Any]
-Message = tuple[str, list[Block]]
+Rendered = tuple[str, list[Block]]
 
 MAX_BLOCKS = 50
+MAX_BUTTONS = 25
+"""Block Kit's most elements in one actions block."""
 VALUE_LIMIT = 2000
 FALLBACK_LIMIT = 3000
-#: The prefix of an escalate button's value that carries a question instead of an answer id.
-QUESTION_VALUE = "ask:"
+FIELD_LIMIT = 2000
+"""Block Kit's limit on a section field's text."""
+QUESTION_VALUE = messages.QUESTION_VALUE
+CARD = "card"
+"""The block id prefix of the buttons on a case's own card (others are in lists)."""
 
-FEEDBACK = {
-    True: ("feedback_up", f":thumbsup: {phrases.FEEDBACK[True]}"),
-    False: ("feedback_down", f":thumbsdown: {phrases.FEEDBACK[False]}"),
+MARKS = {
+    "done": ":white_check_mark:",
+    "refused": ":no_entry:",
+    "reload": ":arrows_counterclockwise:",
+    "alarm": ":alarm_clock:",
+    "suggested": ":speech_balloon:",
+    "celebrate": ":tada:",
 }
+STATUS_MARKS = {
+    "open": ":large_yellow_circle:",
+    "reopened": ":large_yellow_circle:",
+    "claimed": ":large_blue_circle:",
+    "answered": ":speech_balloon:",
+    "resolved": ":white_check_mark:",
+}
+FEEDBACK_MARKS = {True: ":thumbsup:", False: ":thumbsdown:"}
+ACTION_IDS = {"add_to_case": "case_amend", "share": "share_answer"}
+"""Buttons whose Slack name is not ``case_<step>``, ``escalate_<team>``, ``feedback_...``."""
+CASE_STEPS = ("claim", "reply", "resolve", "reopen", "approve")
 
-WELCOME = phrases.welcome("slack")
-HELP = "\n".join(
-    [to_mrkdwn(WELCOME.intro), *(f"• {to_mrkdwn(way)}" for way in WELCOME.ways), WELCOME.for_admins]
-)
+
+def render(message: Message) -> Rendered:
+    """``message`` as Slack's fallback text and blocks, within Block Kit's limits."""
+    text = truncate(mentions(to_mrkdwn(message.summary)), FALLBACK_LIMIT)
+    return text, blocks(message.parts)
+
+
+def blocks(parts: Iterable[Part], limit: int = MAX_BLOCKS) -> list[Block]:
+    """The parts as blocks; when there are more than ``limit``, the longest text is cut
+    (its last block kept ends with "…")."""
+    drawn: list[list[Block]] = []
+    for part in parts:
+        if isinstance(part, Buttons) and all(b.url for b in part.buttons) and drawn:
+            _link_after(drawn[-1], part.buttons)
+        else:
+            drawn.append(_part(part))
+    while sum(map(len, drawn)) > limit:
+        longest = max(drawn, key=len)
+        if len(longest) < 2:
+            break
+        longest.pop()
+        last = longest[-1].get("text", {})
+        if last.get("type") == "mrkdwn":
+            last["text"] = last["text"][: SECTION_LIMIT - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return [block for group in drawn for block in group]
+
+
+def _part(part: Part) -> list[Block]:
+    if isinstance(part, Heading):
+        return [{"type": "header", "text": _plain(part.text, 150)}]
+    if isinstance(part, Text):
+        return _text(part)
+    if isinstance(part, Quote):
+        return [section(_quote(part))]
+    if isinstance(part, Facts):
+        fields = [_fact(f.label, f.runs, f.status) for f in part.facts[:10]]
+        return [{"type": "section", "fields": fields}]
+    if isinstance(part, Buttons) and all(b.ask for b in part.buttons):
+        # Slack cannot send words as if typed: the questions to try are shown to copy
+        return [context(*(f"“{escape(b.label)}”" for b in part.buttons))]
+    if isinstance(part, Buttons):
+        shown = part.buttons[:MAX_BUTTONS]
+        return [actions(*map(_button, shown), block_id=part.group or None)]
+    return [{"type": "divider"}]
+
+
+def _text(part: Text) -> list[Block]:
+    shown = f"*{runs(part.runs)}*" if part.style == "strong" else runs(part.runs)
+    if part.mark:
+        shown = f"{MARKS[part.mark]} {shown}"
+    if part.style == "strong":
+        return [context(shown)]
+    if part.style != "body":
+        return [context(shown)]
+    return [section(piece) for piece in split(shown)] or [section(" ")]
+
+
+def _quote(part: Quote) -> str:
+    over = runs(part.over) if part.over else f"*{escape(part.label)}*" if part.label else ""
+    said = (
+        to_mrkdwn(truncate(part.text, 2900)) if part.markdown else quote(truncate(part.text, 2900))
+    )
+    return f"{over}\n{said}" if over else said
+
+
+def runs(pieces: Iterable[Run]) -> str:
+    """Runs as mrkdwn: the core's markdown converted, people as mentions, the rest escaped."""
+    return "".join(_run(piece) for piece in pieces)
+
+
+def _run(piece: Run) -> str:
+    if isinstance(piece, str):
+        return to_mrkdwn(piece)
+    if isinstance(piece, messages.Plain):
+        if piece.code:
+            return f"```{escape(piece.text)}```"
+        return f"_{escape(piece.text)}_" if piece.em else escape(piece.text)
+    if isinstance(piece, messages.Moment):
+        return _when(piece.at)
+    return who(piece.id, piece.words or None) if piece.id else f"_{escape(piece.words)}_"
+
+
+def _fact(label: str, value: Iterable[Run], status: str | None) -> Block:
+    shown = runs(value)
+    if status:
+        shown = f"{STATUS_MARKS[status]} {shown}"
+    return {"type": "mrkdwn", "text": truncate(f"*{label}*\n{shown}", FIELD_LIMIT)}
+
+
+def _button(button: Button) -> Block:
+    label, action_id = button.label, ACTION_IDS.get(button.action, button.action)
+    if button.action == "feedback":
+        helpful = bool(button.data.get("helpful"))
+        label = f"{FEEDBACK_MARKS[helpful]} {label}"
+        action_id = "feedback_up" if helpful else "feedback_down"
+    elif button.action == "escalate":
+        action_id = f"escalate_{button.data['team']}"
+    elif button.action in CASE_STEPS:
+        action_id = f"case_{button.action}"
+    return button_block(action_id, label, button.value, button.style or None)
+
+
+def _link_after(drawn: list[Block], links: Iterable[Button]) -> None:
+    """A link is drawn in the text above it: a Block Kit link button would still send Slack
+    an action to acknowledge."""
+    shown = " ".join(f"<{b.url}|{escape(b.label)}>" for b in links)
+    last = drawn[-1]
+    if last.get("type") == "section" and "text" in last:
+        last["text"]["text"] = truncate(f"{last['text']['text']} {shown}", SECTION_LIMIT)
+    else:
+        drawn.append(section(shown))
 
 
 def section(text: str) -> Block:
@@ -46,7 +190,7 @@ def context(*texts: str) -> Block:
     }
 
 
-def button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+def button_block(action_id: str, label: str, value: str, style: str | None = None) -> Block:
     element: Block = {
         "type": "button",
         "action_id": action_id,
@@ -65,94 +209,49 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
     return block
 
 
-def escalate_button(team: Team, value: str, *, primary: bool = False) -> Block:
-    """``escalate_hr`` or ``escalate_communications``, carrying an answer id (or a question)."""
-    label = phrases.ask_team(team, short=True)
-    return button(f"escalate_{team}", label, value, "primary" if primary else None)
+def _plain(text: str, limit: int) -> Block:
+    return {"type": "plain_text", "text": truncate(text, limit)}
 
 
-def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") -> Message:
-    """An answer: its text, the clauses it rests on, feedback and escalation buttons.
-
-    Args:
-        answer: the core's answer.
-        share: add a "Share in channel" button (for the private ``/policy`` answer).
-        shared_by: the user id of whoever shared it in the channel.
-    """
-    head: list[Block] = []
-    if shared_by:
-        said = phrases.shared_by(f"<@{shared_by}>")
-        head.append(context(f"{said} _{escape(answer.question)}_"))
-    view = cards.answer_card(answer)
-    if view.notices:
-        head.append(context(*(escape(notice) for notice in view.notices)))
-    citations = [_citation(clause) for clause in view.clauses]
-    if citations:
-        citations.insert(0, context(f"*{view.clauses_heading}*"))
-    mark = ":speech_balloon: " if view.suggested else ""
-    tail = [context(f"{mark}{escape(view.under)}")] if view.under else []
-    buttons = [_offer_button(offer, answer.id) for offer in view.offers]
-    if buttons:
-        tail.append(actions(*buttons, block_id="answer_actions"))
-    if share:
-        tail.append(actions(button("share_answer", phrases.SHARE, answer.id)))
-    room = MAX_BLOCKS - len(head) - len(citations) - len(tail)
-    body = [section(piece) for piece in _fit(split(to_mrkdwn(answer.text)), room)]
-    return truncate(to_mrkdwn(answer.text), FALLBACK_LIMIT), head + body + citations + tail
+def _when(at: datetime) -> str:
+    stamp = int(at.timestamp())
+    fallback = at.strftime("%d %b %Y %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _offer_button(offer: Offer, answer_id: str) -> Block:
-    if offer.team is None:
-        return button(*FEEDBACK[offer.helpful], answer_id)
-    return escalate_button(offer.team, answer_id, primary=offer.suggested)
+# The messages the listeners and the notifier send, by the names they call them.
+
+HELP = runs(messages.how_to_ask("slack").runs)
 
 
-def _fit(pieces: list[str], room: int) -> list[str]:
-    """At most ``room`` pieces; the last one kept ends with "…" when some were dropped."""
-    if len(pieces) <= room:
-        return pieces
-    kept = pieces[: max(room, 1)]
-    kept[-1] = kept[-1][: SECTION_LIMIT - len(ELLIPSIS)].rstrip() + ELLIPSIS
-    return kept
+def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") -> Rendered:
+    """An answer; ``share`` offers to show it to the channel; ``shared_by`` is the Slack
+    user id of whoever did."""
+    by = f"slack:{shared_by}" if shared_by else ""
+    return render(messages.answer(answer, share=share, shared_by=by))
 
 
-def _citation(clause: cards.QuotedClause) -> Block:
-    return section(f"*{escape(clause.heading)}*\n{quote(clause.quote)}")
+def help_message() -> Rendered:
+    return render(messages.welcome("slack"))
 
 
-def help_message() -> Message:
-    return phrases.HOW_TO_ASK, [section(HELP)]
+def apology(question: str = "") -> Rendered:
+    return render(messages.apology(question))
 
 
-def apology(question: str = "") -> Message:
-    """The one reply to an unexpected failure: no details, and a way to reach a person."""
-    text = phrases.APOLOGY
-    if not question:
-        return text, [section(f"{text} {phrases.REACH_A_PERSON}")]
-    value = QUESTION_VALUE + question[: VALUE_LIMIT - len(QUESTION_VALUE)]
-    blocks = [
-        section(f"{text} {phrases.IF_IT_CANT_WAIT}"),
-        actions(*(escalate_button(team, value) for team in TEAMS)),
-    ]
-    return text, blocks
+def refusal(message: str) -> Rendered:
+    """A core refusal; Slack mentions in it (``<@U123>``) stay mentions."""
+    return render(messages.refusal(re.sub(r"<@([UW][A-Z0-9]+)>", r"slack:\1", message)))
 
 
-def refusal(message: str) -> Message:
-    """A core refusal or impossible step, whose message is safe to show as it is."""
-    return message, [section(f":no_entry: {escape(message)}")]
+def escalated(case: CaseView, *, again: bool = False) -> Rendered:
+    """The receipt: Slack holds the team's card for the asker's choice (``await_choice``)."""
+    return render(messages.escalated(case, again=again, await_choice=True))
 
 
-def escalated(case: CaseView, *, again: bool = False) -> Message:
-    """The asker's confirmation, with the offer to add a note or stay anonymous (the team's
-    card waits for that choice: :func:`bot.forms.amend_form`)."""
-    text = phrases.passed_on(case.id, case.team, again=again)
-    detail = phrases.passed_on_detail(case, again=again, await_choice=True)
-    return text, [
-        section(f":white_check_mark: {escape(detail)}"),
-        actions(button("case_amend", phrases.ADD_TO_CASE, case.id)),
-    ]
+def reloaded(user: str, summary: str) -> Rendered:
+    return render(messages.reloaded(messages.Person(f"slack:{user}"), summary))
 
 
-def reloaded(user: str, summary: str) -> Message:
-    text = phrases.reloaded(f"<@{user}>")
-    return text, [section(f":arrows_counterclockwise: {text}\n```{escape(summary)}```")]
+def reply_message(case: CaseView, reply: str) -> Rendered:
+    return render(messages.reply(case, reply))

@@ -1,17 +1,16 @@
-"""The admins' weekly insights digest in Slack's App Home (:mod:`bot.ops.digest`).
+"""The admins' weekly insights digest in Slack's App Home (:func:`bot.messages.insights`).
 
 The core decides who is an admin: for anyone else :meth:`bot.ops.digest.Reports.digest` refuses,
-and App Home shows no digest. The full report is linked (``POLICYBOT_PUBLIC_URL``), or the
-digest says how to write it with the command line.
+and App Home shows no digest.
 """
 
 from __future__ import annotations
 
 import logging
 
-from adapters.slack.blocks import Block, section
+from adapters.slack.blocks import Block, blocks
 from adapters.slack.context import SlackBot
-from adapters.slack.mrkdwn import escape
+from bot import messages
 from bot.errors import NotAuthorizedError, PolicyBotError
 from bot.ops.digest import Digest
 
@@ -19,17 +18,9 @@ log = logging.getLogger(__name__)
 
 
 def digest_blocks(digest: Digest) -> list[Block]:
-    """A header, then the digest's lines and where the full report is: two blocks, so that
-    App Home stays within Slack's 100 however many cases it lists."""
-    lines = "\n".join(f"• {escape(line)}" for line in digest.lines)
-    if digest.link:
-        full = f"<{digest.link}|{escape(digest.link_label)}> {escape(digest.link_note)}"
-    else:
-        full = escape(digest.full_report)
-    return [
-        {"type": "header", "text": {"type": "plain_text", "text": digest.title}},
-        section(f"*{digest.since_line}*\n{lines}\n\n{full}"),
-    ]
+    """A header and one section (the link in it), so that App Home stays within Slack's 100
+    blocks however many cases it lists."""
+    return blocks(messages.insights(digest).parts)
 
 
 def home_digest(bot: SlackBot, who: str) -> list[Block]:

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from adapters.slack.blocks import section
+from adapters.slack.blocks import reply_message, section
 from adapters.slack.case_blocks import case_card, reminder
-from adapters.slack.mrkdwn import escape, quote, split, to_mrkdwn, truncate
+from adapters.slack.mrkdwn import split, to_mrkdwn, truncate
 from adapters.slack.refs import PLATFORM, ConversationRef
 from bot import phrases
 from bot.case_views import CaseView
@@ -82,11 +82,7 @@ class SlackNotifier:
         Whether the thread may see it is the core's (:attr:`CaseView.reply_in_public`).
         """
         ref = ConversationRef.decode(conversation_ref)
-        fallback = phrases.reply_heading(case)
-        blocks = [
-            section(f"*{escape(fallback)}*\nYou asked:\n{quote(truncate(case.question, 1000))}"),
-            *(section(piece) for piece in split(to_mrkdwn(text))[:40]),
-        ]
+        fallback, blocks = reply_message(case, text)
         dm = self.client.conversations_open(users=ref.user)["channel"]["id"]
         self.client.chat_postMessage(channel=dm, text=fallback, blocks=blocks)
         if ref.in_channel_thread and case.reply_in_public:

@@ -11,43 +11,24 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from adapters.teams.cards import card, message, plain, text
+from adapters.teams.cards import render, text_message
 from adapters.teams.identity import PLATFORM, person_id
 from adapters.teams.sending import send
-from bot import phrases
+from bot import messages
 from bot.assistant import Assistant
 from bot.cases.announcements import CANCELLED, Preview
 from bot.commands import Command
 
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
-
-
-def text_message(markdown: str) -> Activity:
-    """The core's neutral markdown as a message (an announcement, a direct message)."""
-    activity = MessageFactory.text(markdown)
-    activity.summary = plain(markdown)[:300]
-    return activity
+__all__ = ["Announcing", "preview_message", "text_message"]
 
 
 def preview_message(preview: Preview) -> Activity:
-    """The admin's preview card, with Confirm and Cancel when there is news."""
-    actions = []
-    if preview.confirmable:
-        shown = {"since": preview.since, "version": preview.version}
-        actions = [
-            {
-                "type": "Action.Submit",
-                "title": phrases.CONFIRM_ANNOUNCE,
-                "data": {"action": CONFIRM, **shown},
-                "style": "positive",
-            },
-            {"type": "Action.Submit", "title": phrases.CANCEL, "data": {"action": CANCEL}},
-        ]
-    body = [text(part) for part in preview.summary().split("\n\n") if part.strip()]
-    return message(card(body, actions), preview.text)
+    """The admin's preview card (:func:`bot.messages.preview`)."""
+    return render(messages.preview(preview))
 
 
 class Announcing:

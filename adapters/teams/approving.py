@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import TurnContext
 
-from adapters.teams.cards import Card, show_card
+from adapters.teams.cards import Card, button_action
 from adapters.teams.sending import send
-from bot.approved.clauses import draft_of, offers_approval
+from bot import messages
 from bot.approved.views import ApprovedView, approved_receipt, parse_clause_list
 from bot.assistant import Assistant
 from bot.case_views import CaseView
-from bot.forms import approve_form
 
 APPROVE = "approve"
 INPUTS = {"question": "approve_question", "text": "approve_text", "clauses": "approve_clauses"}
@@ -31,20 +29,10 @@ INPUTS = {"question": "approve_question", "text": "approve_text", "clauses": "ap
 
 def approve_action(case: CaseView, limit: int) -> Card | None:
     """The case card's "Save as approved answer" form (:func:`bot.forms.approve_form`), when
-    the core offers it.
-
-    Args:
-        case: the case.
-        limit: the longest reply the form repeats (a card must fit in a Teams message); a
-            longer one is left out rather than cut, so that nothing is approved half-said.
-    """
-    if not offers_approval(case):
-        return None
-    draft = draft_of(case)
-    if len(draft.text) > limit:
-        draft = replace(draft, text="")
-    data = {"action": APPROVE, "case_id": case.id}
-    return show_card(approve_form(case, draft), data, INPUTS.__getitem__)
+    the core offers it; a reply longer than ``limit`` is left out of it rather than cut, so
+    that nothing is approved half-said."""
+    approve = [b for b in messages.case_card(case).buttons if b.action == APPROVE]
+    return button_action(approve[0], [], limit) if approve else None
 
 
 async def approve(

@@ -1,36 +1,181 @@
-"""Adaptive Cards (schema 1.5) for staff: the answer, the welcome, the escalation receipt.
+"""The one Teams renderer: any core message (:mod:`bot.messages`) as an activity, and the
+messages the bot and the notifier send, by name.
 
-Each card carries ``speak`` (what a screen reader or voice client reads) and each message a
-plain-text ``summary`` (notifications, and clients that cannot draw cards). The cards have no
-images, so there is no ``altText`` to give.
+A message goes as an Adaptive Card (schema 1.5), or as text (markdown, which Teams draws)
+where a chat message reads better (an announcement, a reply, a reminder). A card carries
+``speak`` (what a screen reader or voice client reads), and each message a plain-text
+``summary`` (notifications, and clients that cannot draw cards). The cards have no images, so
+there is no ``altText`` to give.
 
-Button data, read back by :mod:`adapters.teams.actions`:
-``{"action": "escalate", "team": "hr" | "communications", "answer_id": ...}`` with the inputs
-``note_<team>`` and ``anonymous_<team>``; ``{"action": "feedback", "helpful": bool,
-"answer_id": ...}``; on the escalation receipt ``{"action": "add_to_case", "case_id": ...}``
-with the inputs ``case_note`` and ``case_anonymous``.
+Buttons carry ``{"action": <the core's action>, ...its data}``, as the older cards did:
+``{"action": "escalate", "team": ..., "answer_id": ...}``, ``{"action": "feedback",
+"helpful": ..., "answer_id": ...}``, ``{"action": "claim", "case_id": ...}``... A button that
+takes a form shows it: on the card itself for the reply (input ``reply_text``) and the
+receipt's note (``case_note``, ``case_anonymous``), or under the button (``Action.ShowCard``)
+for passing a question on (``note_<team>``, ``anonymous_<team>``) and approving
+(``approve_question``...).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
-from bot import cards, phrases
-from bot.answers.offers import answer_offers
+from bot import messages, phrases
 from bot.case_views import CaseView
-from bot.forms import Field, Form, amend_form, escalation_form
-from bot.models import Answer, Team
+from bot.forms import Field, Form
+from bot.messages import Button, Buttons, Facts, Heading, Message, Part, Quote, Run, Text
+from bot.models import Answer
 
 Card = dict[str, Any]
+Names = Mapping[str, str]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 NOTE_INPUT = "case_note"
 ANONYMOUS_INPUT = "case_anonymous"
+TEXT_LIMIT = 8000
+"""The longest text of anyone's a card shows (the case card shows less to fit: ``case_cards``)."""
+NAME_CHARS = 100
+
+Ids = Callable[[str], str]
+"""The input id a card gives a form's field, by its key: several forms may share a card."""
+FORMS = {
+    "reply": ("reply_text", "submit"),
+    "add_to_case": ("case_{key}", "title"),
+    "escalate": ("{key}_{team}", "show"),
+    "approve": ("approve_{key}", "show"),
+}
+"""How each button's form is drawn: its inputs' ids (by the field's key and the button's
+data), and whether it is on the card (its submit button titled as the form's ``submit`` or
+``title``) or shown under the button."""
+
+
+def render(
+    message: Message, names: Names | None = None, *, limit: int = TEXT_LIMIT, text: bool = False
+) -> Activity:
+    """``message`` as an activity: a card, or with ``text`` (for a message of only texts and
+    quotes, read as a chat message) as markdown.
+
+    Args:
+        message: the core's message.
+        names: people's names by ``platform:user`` id, for those it names.
+        limit: the most characters of anyone's words (and of a form's starting value) shown.
+        text: send it as text.
+    """
+    if text:
+        said = "\n\n".join(_markdown(part, names or {}, limit) for part in message.parts)
+        activity = MessageFactory.text(said)
+        activity.summary = plain(message.summary)[:300]
+        return activity
+    return as_message(card_of(message, names or {}, limit=limit), message.summary)
+
+
+def _markdown(part: Part, names: Names, limit: int) -> str:
+    """A text or a quote as markdown, for a message that goes as text."""
+    if isinstance(part, Text):
+        return _runs(part.runs, names, limit)
+    if not isinstance(part, Quote):
+        raise TypeError(f"a {type(part).__name__} cannot go as text")
+    said = messages.shorten(part.text, limit)
+    lines = (said if part.markdown else escape(said)).splitlines()
+    quoted = "\n".join(f"> {line}" for line in lines)
+    if part.over:
+        return f"{_runs(part.over, names, limit)}\n\n{quoted}"
+    return f"**{escape(part.label)}**\n\n{quoted}" if part.label else quoted
+
+
+def card_of(message: Message, names: Names, *, limit: int = TEXT_LIMIT) -> Card:
+    """``message`` as an Adaptive Card."""
+    body: list[Card] = []
+    actions: list[Card] = []
+    for part in message.parts:
+        if isinstance(part, Buttons):
+            for button in part.buttons:
+                actions.append(button_action(button, body, limit))
+        else:
+            body += _part(part, names, limit)
+    speak = messages.shorten(plain(message.speak or message.summary), limit)
+    return card(body, actions, speak=speak)
+
+
+def _part(part: Part, names: Names, limit: int) -> list[Card]:
+    if isinstance(part, Heading):
+        return [text(part.text, size="Large" if part.level == 1 else "Medium", weight="Bolder")]
+    if isinstance(part, Text):
+        return [text(_runs(part.runs, names, limit), **STYLES[part.style])]
+    if isinstance(part, Quote):
+        made = [text(_runs(part.over, names, limit))] if part.over else []
+        if part.label:
+            made.append(text(escape(part.label), weight="Bolder"))
+        said = messages.shorten(part.text, limit)
+        made.append(text(said if part.markdown else escape(said), isSubtle=part.muted))
+        return made
+    if isinstance(part, Facts):
+        facts = [{"title": f.label, "value": _runs(f.runs, names, limit)} for f in part.facts]
+        return [{"type": "FactSet", "facts": facts}]
+    return [{"type": "Container", "separator": True, "items": []}]
+
+
+STYLES: dict[str, dict[str, Any]] = {
+    "body": {},
+    "muted": {"isSubtle": True},
+    "strong": {"weight": "Bolder", "spacing": "Medium"},
+    "notice": {"isSubtle": True, "color": "Warning"},
+}
+
+
+def _runs(pieces: Iterable[Run], names: Names, limit: int) -> str:
+    return "".join(_run(piece, names, limit) for piece in pieces)
+
+
+def _run(piece: Run, names: Names, limit: int) -> str:
+    if isinstance(piece, str):
+        return piece
+    if isinstance(piece, messages.Plain):
+        if piece.code:
+            return "\n\n".join(escape(line) for line in piece.text.splitlines() if line.strip())
+        cut = piece.text if len(piece.text) <= limit else messages.shorten(piece.text, limit)
+        shown = escape(cut)
+        return f"_{shown}_" if piece.em else shown
+    if isinstance(piece, messages.Moment):
+        return piece.at.strftime("%d %b %Y %H:%M UTC")
+    shown = piece.words or (names.get(piece.id, piece.id) if piece.id else "")
+    return escape(messages.shorten(shown, NAME_CHARS)) if shown else phrases.NOBODY_YET
+
+
+def button_action(button: Button, body: list[Card], limit: int) -> Card:
+    """A button; one whose form is on the card adds the form's inputs to ``body``."""
+    if button.url:
+        return {"type": "Action.OpenUrl", "title": button.label, "url": button.url}
+    if button.ask:
+        return submit(button.label, {"msteams": {"type": "imBack", "value": button.value}})
+    data = {"action": button.action, **button.data}
+    style = {"primary": {"style": "positive"}, "danger": {"style": "destructive"}}
+    options = style.get(button.style, {})
+    if button.form is None or button.action not in FORMS:
+        return submit(button.label, data, **options)
+    pattern, where = FORMS[button.action]
+
+    def ids(key: str) -> str:
+        return pattern.format(key=key, **button.data)
+
+    form = _fitted(button.form, limit)
+    if where == "show":
+        return show_card(form, data, ids)
+    body += inputs(form, ids)
+    return submit(form.submit if where == "submit" else form.title, data, **options)
+
+
+def _fitted(form: Form, limit: int) -> Form:
+    """The form with any starting value longer than ``limit`` left out rather than cut, so
+    that nothing is sent half-said."""
+    fields = tuple(replace(f, value="") if len(f.value) > limit else f for f in form.fields)
+    return replace(form, fields=fields)
 
 
 def card(body: Iterable[Card], actions: Iterable[Card] = (), *, speak: str = "") -> Card:
@@ -64,15 +209,6 @@ def escape(value: str) -> str:
     return _NUMBERED.sub(r"\1\\.", escaped)
 
 
-def shorten(value: str, limit: int) -> str:
-    """At most ``limit`` characters of ``value``, marked when cut (before :func:`escape`,
-    so that no escape is cut in half)."""
-    value = value.strip()
-    if len(value) <= limit:
-        return value
-    return value[: max(limit - 1, 0)].rstrip() + "…"
-
-
 def plain(markdown: str) -> str:
     """Markdown without its marks, for ``speak`` and ``summary``."""
     stripped = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
@@ -80,91 +216,12 @@ def plain(markdown: str) -> str:
     return re.sub(r"\s+", " ", stripped).strip()
 
 
-def message(content: Card, summary: str) -> Activity:
+def as_message(content: Card, summary: str) -> Activity:
     """A message carrying one card, with its plain-text summary."""
     activity = MessageFactory.attachment(CardFactory.adaptive_card(content))
     activity.summary = plain(summary)[:300]
     activity.speak = content.get("speak") or activity.summary
     return activity
-
-
-def escalate_action(team: Team, answer_id: str, *, suggested: bool) -> Card:
-    """Ask a team: shows the core's form (a note, the anonymity choice), then submits the
-    escalation."""
-    form = escalation_form(team, suggested=suggested)
-    data = {"action": "escalate", "team": team, "answer_id": answer_id}
-    return show_card(form, data, lambda key: f"{key}_{team}")
-
-
-def feedback_action(helpful: bool, answer_id: str) -> Card:
-    return {
-        "type": "Action.Submit",
-        "title": phrases.FEEDBACK[helpful],
-        "data": {"action": "feedback", "helpful": helpful, "answer_id": answer_id},
-    }
-
-
-def answer_actions(answer: Answer) -> list[Card]:
-    """Feedback and escalation, as the core offers them
-    (:func:`bot.answers.offers.answer_offers`)."""
-    return [
-        escalate_action(offer.team, answer.id, suggested=offer.suggested)
-        if offer.team
-        else feedback_action(offer.helpful, answer.id)
-        for offer in answer_offers(answer)
-    ]
-
-
-def answer_message(answer: Answer) -> Activity:
-    """The answer, its clauses and its buttons (:func:`bot.cards.answer_card`)."""
-    view = cards.answer_card(answer)
-    body = [text(notice, isSubtle=True, color="Warning") for notice in view.notices]
-    body.append(text(view.text))
-    if view.clauses:
-        body.append(text(view.clauses_heading, weight="Bolder", spacing="Medium"))
-        for clause in view.clauses:
-            items = [text(clause.heading, weight="Bolder"), text(clause.quote, isSubtle=True)]
-            body.append({"type": "Container", "separator": True, "items": items})
-    if view.under:
-        body.append(text(view.under, weight="Bolder", spacing="Medium"))
-    sources = "; ".join(f"{c.document_title or c.source} {c.section}" for c in answer.citations)
-    speak = plain(answer.text) + (f" Sources: {sources}." if sources else "")
-    return message(card(body, answer_actions(answer), speak=speak), answer.text)
-
-
-def welcome_message() -> Activity:
-    """What the bot says when it is installed, or asked for help (:func:`bot.phrases.welcome`)."""
-    welcome = phrases.welcome("teams")
-    body = [text(welcome.title, size="Large", weight="Bolder"), text(welcome.intro)]
-    body += [text(way) for way in welcome.ways] + [text(welcome.for_admins, isSubtle=True)]
-    actions = [
-        {"type": "Action.Submit", "title": example, "data": {"msteams": _im_back(example)}}
-        for example in welcome.examples
-    ]
-    speak = plain(" ".join((welcome.intro, *welcome.ways)))
-    return message(card(body, actions, speak=speak), welcome.intro)
-
-
-def _im_back(value: str) -> Card:
-    return {"type": "imBack", "value": value}
-
-
-def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
-    """The receipt for an escalation, in the asker's personal chat: the case id, what happens
-    next, and the core's form to add a note or withhold their name (the choice was offered
-    before, so the team may have seen the case); ``again`` when they had passed it on before."""
-    receipt = phrases.passed_on_detail(case, again=again)
-    body = [text(receipt)]
-    if case.note:
-        body.append(text(phrases.your_note(escape(case.note)), isSubtle=True))
-    form = amend_form(case, await_choice=False)
-    body += inputs(form, lambda key: f"case_{key}")
-    add = submit(form.title, {"action": "add_to_case", "case_id": case.id})
-    return message(card(body, [add], speak=plain(receipt)), receipt)
-
-
-Ids = Callable[[str], str]
-"""The input id a card gives a form's field, by its key: several forms may share a card."""
 
 
 def inputs(form: Form, ids: Ids) -> list[Card]:
@@ -212,5 +269,27 @@ def _input(field: Field, input_id: str) -> Card:
     if field.kind == "multiline":
         made["isMultiline"] = True
     if field.value:
-        made["value"] = shorten(field.value, field.max_length)
+        made["value"] = messages.shorten(field.value, field.max_length)
     return made
+
+
+# The messages the bot and the notifier send, by the names they call them.
+
+
+def answer_message(answer: Answer) -> Activity:
+    return render(messages.answer(answer))
+
+
+def welcome_message() -> Activity:
+    return render(messages.welcome("teams"))
+
+
+def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
+    """The receipt, in the asker's personal chat: the choice of anonymity was offered before,
+    so the team may have seen the case (no ``await_choice``)."""
+    return render(messages.escalated(case, again=again))
+
+
+def text_message(markdown: str) -> Activity:
+    """The core's neutral markdown as a message (an announcement, a direct message)."""
+    return render(messages.notice(markdown), text=True)

@@ -14,27 +14,18 @@ import asyncio
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from adapters.teams.cards import card, escape, message, text
+from adapters.teams.cards import render
 from adapters.teams.identity import is_personal, person_id, reference_json
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
-from bot import phrases
+from bot import messages, phrases
 from bot.assistant import Assistant
 from bot.ops.digest import Digest
 
 
 def digest_message(digest: Digest) -> Activity:
-    """The digest as a card."""
-    body = [text(digest.title, size="Large", weight="Bolder"), text(digest.since_line)]
-    body += [text(f"- {escape(line)}") for line in digest.lines]
-    actions = []
-    if digest.link:
-        body.append(text(digest.link_note, isSubtle=True))
-        actions.append({"type": "Action.OpenUrl", "title": digest.link_label, "url": digest.link})
-    else:
-        body.append(text(escape(digest.full_report), isSubtle=True))
-    summary = f"{digest.title}, {digest.since_line.lower()}: " + " ".join(digest.lines)
-    return message(card(body, actions, speak=summary), summary)
+    """The digest as a card (:func:`bot.messages.insights`)."""
+    return render(messages.insights(digest))
 
 
 async def send_digest(context: TurnContext, assistant: Assistant, notifier: TeamsNotifier) -> None:

@@ -13,7 +13,7 @@ import pytest
 from adapters.slack.blocks import answer_message as slack_answer
 from adapters.slack.case_blocks import case_card as slack_card
 from adapters.slack.case_blocks import home_view
-from adapters.teams.cards import answer_actions as teams_answer_card
+from adapters.teams.cards import answer_message as teams_answer
 from adapters.teams.case_cards import REPLY_INPUT
 from adapters.teams.case_cards import case_card as teams_card
 from bot.case_views import STATUSES, CaseView, Status
@@ -96,7 +96,7 @@ def slack_offers(answer: Answer) -> list[str]:
 
 def teams_offers(answer: Answer) -> list[str]:
     named = []
-    for action in teams_answer_card(answer):
+    for action in teams_answer(answer).attachments[0].content["actions"]:
         if action["type"] == "Action.ShowCard":
             named.append(f"escalate_{action['card']['actions'][0]['data']['team']}")
         else:
