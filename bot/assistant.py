@@ -44,9 +44,10 @@ from bot.usecases.approving import Approving
 from bot.usecases.asking import Asking
 from bot.usecases.core import Core
 from bot.usecases.escalating import Escalated, Escalating
+from bot.usecases.pressing import Inputs, Pressed, Pressing, refused_field
 from bot.usecases.reviewing import Reviewing
 
-__all__ = ["Assistant", "Escalated"]
+__all__ = ["Assistant", "Escalated", "Pressed", "refused_field"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class Assistant:
         self.announcing = Announcing(self.core)
         self.approving = Approving(self.core)
         self.admin = Admin(self.core, self.approving)
+        self.pressing = Pressing(
+            self.asking, self.escalating, self.reviewing, self.approving, self.announcing
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -290,6 +294,32 @@ class Assistant:
             NotAuthorizedError: ``by`` is not the case's asker.
         """
         return self.escalating.keep_name(case_id, by=by)
+
+    # Buttons and forms.
+
+    def press(
+        self, action: str, value: str = "", *, by: Question, inputs: Inputs | None = None
+    ) -> Pressed:
+        """Carry out what a button (or a form's submission) asks, whatever the platform:
+        the one entry for every button (see :mod:`bot.usecases.pressing`).
+
+        Args:
+            action: one of :data:`bot.usecases.pressing.ACTIONS` (``feedback``, ``share``,
+                ``escalate``, ``amend``, ``keep_name``, ``claim``, ``reply``, ``resolve``,
+                ``reopen``, ``approve``, ``announce``, ``cancel``).
+            value: what the button carries: an answer's id or a case's id.
+            by: who pressed, with where they can be reached (an escalation's asker).
+            inputs: what the form sent, by the keys of :mod:`bot.forms`; None for a bare
+                button (an action that needs a form then opens it).
+
+        Returns:
+            What to show: what to tell the presser, the card to redraw, a form to open...
+
+        Raises:
+            PolicyBotError: refused or not possible, worded for the person (on a submitted
+                form, :func:`refused_field` names the field to show it on).
+        """
+        return self.pressing.press(action, value, by=by, inputs=inputs)
 
     # Reviewing.
 

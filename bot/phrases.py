@@ -81,7 +81,6 @@ CONFIRM_ANNOUNCE, CANCEL = "Confirm and announce", "Cancel"
 CARD_LABELS = {
     "status": "Status",
     "asker": "Asked by",
-    "claimer": "Claimed by",
     "platform": "Asked in",
     "opened": "Opened",
     "question": "Question",
