@@ -11,6 +11,7 @@ keys. The core decides what is allowed and words its refusals;
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,11 +25,12 @@ from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message,
 from adapters.teams.case_cards import REPLY_INPUT
 from adapters.teams.identity import is_personal, question_from
 from adapters.teams.notifier import TeamsNotifier
-from adapters.teams.sending import send, update
+from adapters.teams.sending import send
 from bot import phrases
 from bot.assistant import Assistant, Pressed
 from bot.case_views import CaseView
 from bot.models import Question
+from bot.platform_state import CardPlace
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +136,9 @@ class CardActions:
                 await send(context, phrases.card_not_updated(case))
 
     async def _redraw_here(self, context: TurnContext, case: CaseView) -> None:
-        card_id = context.activity.reply_to_id
-        if not card_id:
-            if not await self._notifier.update_case_card(case):
-                await send(context, await self._notifier.case_message(case))
-            return
-        conversation = context.activity.conversation.id
-        await asyncio.to_thread(self._notifier.remember_card, case.id, conversation, card_id)
-        activity = await self._notifier.case_message(case)
-        activity.id = card_id
-        await update(context, activity)
+        activity = context.activity
+        card_id, conversation = activity.reply_to_id, activity.conversation
+        where = CardPlace(conversation.id, card_id) if card_id and conversation else None
+        redraw = functools.partial(self._notifier.refresh_card, case, where, repost=False)
+        if not await asyncio.to_thread(redraw):  # no card known: show it here
+            await send(context, await self._notifier.case_message(case))
