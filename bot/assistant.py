@@ -44,6 +44,7 @@ from bot.usecases.approving import Approving
 from bot.usecases.asking import Asking
 from bot.usecases.core import Core
 from bot.usecases.escalating import Escalated, Escalating
+from bot.usecases.listening import Listening
 from bot.usecases.pressing import Inputs, Pressed, Pressing, refused_field
 from bot.usecases.reviewing import Reviewing
 
@@ -79,6 +80,7 @@ class Assistant:
         self.announcing = Announcing(self.core)
         self.approving = Approving(self.core)
         self.admin = Admin(self.core, self.approving)
+        self.listening = Listening(self.core, self.asking)
         self.pressing = Pressing(
             self.asking, self.escalating, self.reviewing, self.approving, self.announcing
         )
@@ -186,6 +188,20 @@ class Assistant:
         (:mod:`bot.answers.privacy`): the adapter sends it to the asker alone.
         """
         return self.asking.ask(question)
+
+    def listens(self, question: Question, *, addressed: bool) -> bool:
+        """Whether the bot takes part in a message in a conversation, before any work on it.
+
+        ``addressed`` (an @-mention): yes, and the conversation (:attr:`Question.thread`) is
+        noted, for every instance, as one the bot speaks in. Otherwise only a message with
+        text in such a conversation: a follow-up (see :mod:`bot.usecases.listening`).
+        """
+        return self.listening.listens(question, addressed=addressed)
+
+    def reply_to(self, question: Question, *, addressed: bool) -> Answer | None:
+        """:meth:`ask`, for a message in a conversation: None (stay silent) for a follow-up
+        that does not address the bot and that the documents do not answer."""
+        return self.listening.reply_to(question, addressed=addressed)
 
     def answered(self, answer_id: str, asker: Question | None = None) -> tuple[Question, Answer]:
         """The question and answer behind ``answer_id``.
