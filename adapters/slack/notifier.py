@@ -85,7 +85,9 @@ class SlackNotifier(ChannelNotifier):
         ref = ConversationRef.decode(address)
         fallback = phrases.reply_heading(case)
         blocks = [
-            section(f"*{escape(fallback)}*\nYou asked:\n{quote(truncate(case.question, 1000))}"),
+            section(
+                f"*{escape(fallback)}*\n{phrases.YOU_ASKED}\n{quote(truncate(case.question, 1000))}"
+            ),
             *(section(piece) for piece in split(to_mrkdwn(text))[:40]),
         ]
         dm = self.client.conversations_open(users=ref.user)["channel"]["id"]
