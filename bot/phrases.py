@@ -312,5 +312,6 @@ def passed_on_here(case_id: str, team: Team, *, again: bool, on_a_platform: bool
         f"Follow it with `policybot escalations show {case_id}`."
     )
 
+
 YOU_ASKED = "You asked:"
 """Above the question a reply answers, in the asker's message."""
