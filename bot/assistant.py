@@ -6,7 +6,10 @@ asker's note or anonymity (:mod:`~bot.usecases.escalating`), a case's steps (cla
 resolve, reopen), feedback, "my cases" and "my team's cases" (:mod:`~bot.usecases.reviewing`),
 policy-change announcements (:mod:`~bot.usecases.announcing`), approved answers (approve, list,
 show, retire, reinstate: :mod:`~bot.usecases.approving`), reload and the admins' insights digest
-(:mod:`~bot.usecases.admin`), and delivering the outbox. An answer to a personal situation
+(:mod:`~bot.usecases.admin`), and delivering the outbox. Every button and form, whatever its
+platform, is one call, :meth:`Assistant.press` (:mod:`~bot.usecases.pressing`); which messages
+in a thread the bot answers unasked is :meth:`Assistant.listens`
+(:mod:`~bot.usecases.listening`). An answer to a personal situation
 told in public comes back ``private`` (:mod:`bot.answers.privacy`). Each case it returns carries
 the steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked in the core, and
 refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they are.
