@@ -23,7 +23,7 @@ from adapters.teams.announcing import CANCEL, CONFIRM
 from adapters.teams.approving import APPROVE, INPUTS
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message, flag
 from adapters.teams.case_cards import REPLY_INPUT
-from adapters.teams.identity import is_personal, question_from
+from adapters.teams.identity import question_from
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
 from bot import phrases
@@ -95,17 +95,20 @@ class CardActions:
             self._deliver_soon()
         if pressed.escalated is not None:
             receipt = escalated_message(pressed.escalated.case, again=pressed.escalated.again)
-            await self._receipt(context, receipt, by)
+            await self._receipt(context, receipt, by, privately=pressed.private)
             return
         if pressed.redraw and pressed.case is not None:
             await self._redraw(context, pressed, on_card=name in CASE_STEPS)
         if pressed.say:
             await send(context, pressed.say)
 
-    async def _receipt(self, context: TurnContext, receipt: Activity, asker: Question) -> None:
-        """The receipt names the case and repeats the asker's note: in a channel or group
-        chat it goes to the asker's personal chat, and the channel sees only a neutral line."""
-        if is_personal(context.activity):
+    async def _receipt(
+        self, context: TurnContext, receipt: Activity, asker: Question, *, privately: bool
+    ) -> None:
+        """The receipt names the case and repeats the asker's note: pressed where others see
+        (a channel, a group chat), it goes to the asker's personal chat, and the channel sees
+        only a neutral line."""
+        if not privately:
             await send(context, receipt)
             return
         try:

@@ -76,6 +76,8 @@ class Pressed:
         escalated: the escalation's receipt (the case, and whether it existed already).
         approved: the approved answer saved.
         replace: ``say`` replaces the message the button was on (it is done with).
+        private: what is shown names the presser's own case: show it to them alone (the
+            button was pressed where others see), and there only a neutral line.
         deliver: something was queued for delivery: deliver it now.
     """
 
@@ -92,6 +94,7 @@ class Pressed:
     escalated: Escalated | None = None
     approved: ApprovedView | None = None
     replace: bool = False
+    private: bool = False
     deliver: bool = False
 
 
@@ -172,7 +175,9 @@ class Pressing:
             done = self._escalating.escalate(
                 value, team, asker=by, note=note, anonymous=anonymous, await_choice=waits
             )
-        return Pressed("escalate", case=done.case, escalated=done, deliver=not done.again)
+        return Pressed(
+            "escalate", case=done.case, escalated=done, private=by.public, deliver=not done.again
+        )
 
     def _amend(self, action: str, case_id: str, person: str, inputs: Inputs | None) -> Pressed:
         if action == "amend" and inputs is None:
