@@ -1,5 +1,9 @@
 """Case notifications to Teams: case cards in the team channels, replies to askers.
 
+What is done when (post or redraw a card, reply, remind, announce) is
+:class:`adapters.notifying.ChannelNotifier`'s, the same on every platform; this module makes
+its Teams calls.
+
 The outbox calls :class:`TeamsNotifier` from a worker thread; each call runs its coroutine on
 the server's event loop and waits. A failure raises, so the outbox tries again later.
 
