@@ -122,11 +122,9 @@ def register(app: App, bot: SlackBot) -> None:
     def on_submit(
         ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
     ) -> None:
-        name, kept, user = (
-            view["callback_id"].removeprefix("case_"),
-            metadata(view),
-            body["user"]["id"],
-        )
+        name, kept = view["callback_id"].removeprefix("case_"), metadata(view)
+        user = body["user"]["id"]
+        where = CardLocation(kept["channel"], kept["ts"]) if "channel" in kept else None
         try:
             by = bot.question("", ConversationRef(user))
             pressed = bot.assistant.press(name, kept["case"], by=by, inputs=submitted(view))
@@ -137,12 +135,7 @@ def register(app: App, bot: SlackBot) -> None:
             ack(response_action="update", view=done_view(pressed.title, pressed.say))
         else:
             ack()
-        after(
-            client,
-            user,
-            pressed,
-            CardLocation(kept["channel"], kept["ts"]) if "channel" in kept else None,
-        )
+        after(client, user, pressed, where)
 
     def on_closed(
         ack: Ack, body: Body, view: Body, client: WebClient, respond: Respond | None
