@@ -113,7 +113,7 @@ def register(app: App, bot: SlackBot) -> None:
                 respond, *answer_message(pressed.shared, shared_by=user), response_type="in_channel"
             )
             respond(delete_original=True)
-        elif pressed.escalated is not None:
+        elif pressed.escalated is not None:  # ephemeral: the presser's alone (Pressed.private)
             tell(respond, *escalated(pressed.escalated.case, again=pressed.escalated.again))
         elif pressed.say:
             tell(respond, pressed.say, [section(pressed.say)], replace_original=pressed.replace)
