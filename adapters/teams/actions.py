@@ -111,13 +111,13 @@ class CardActions:
         if not privately:
             await send(context, receipt)
             return
-        try:
-            await self._notifier.send_privately(asker.conversation, receipt)
-        except Exception:
-            log.warning("teams: could not send an escalation receipt privately", exc_info=True)
-            await send(context, phrases.PASSED_ON_UNREACHABLE)
-            return
-        await send(context, phrases.PASSED_ON_PRIVATELY)
+        await self._notifier.tell_privately(
+            context,
+            asker.conversation,
+            receipt,
+            said=phrases.PASSED_ON_PRIVATELY,
+            failed=phrases.PASSED_ON_UNREACHABLE,
+        )
 
     async def _redraw(self, context: TurnContext, pressed: Pressed, *, on_card: bool) -> None:
         """Redraw the case's card: the one the button was on, or else the last one posted.

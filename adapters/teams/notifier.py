@@ -201,6 +201,20 @@ class TeamsNotifier(ChannelNotifier):
         reference = await self._reference(conversation_id)
         return await self._in(reference, lambda context: send(context, activity))
 
+    async def tell_privately(
+        self, context: TurnContext, address: str, activity: Activity, *, said: str, failed: str
+    ) -> None:
+        """Send ``activity`` to the person of ``address`` in their personal chat, and say
+        ``said`` (a neutral line) in the turn's conversation; ``failed`` instead when the
+        personal chat cannot be reached. What is private never appears in the conversation."""
+        note = said
+        try:
+            await self.send_privately(address, activity)
+        except Exception as error:  # whatever Teams says, it must not go public
+            log.warning("teams: not sent privately: %s", type(error).__name__)
+            note = failed
+        await send(context, note)
+
     async def send_privately(self, conversation_ref: str, activity: Activity) -> str:
         """Send ``activity`` to the person of ``conversation_ref`` in their personal chat with
         the bot (opened if need be), never in the channel or group chat the reference names.
