@@ -20,11 +20,7 @@ from bot.models import TEAM_NAMES, Answer, Question
 if TYPE_CHECKING:  # `policybot ask` renders with this module and needs no assistant
     from bot.assistant import Assistant
 
-HELP = (
-    "Ask a question about the Electronic Communication and Social Media Policy, e.g. "
-    "“Can I use Facebook at lunchtime?”. Commands: /escalate hr|communications [note], "
-    "/feedback up|down [comment], /help (or help), /quit (or quit, exit)."
-)
+HELP = phrases.CONSOLE_HELP
 
 
 def render(answer: Answer) -> RenderableType:
@@ -110,7 +106,7 @@ class ConsoleChat:
             elif command == "/feedback":
                 self._feedback(rest)
             elif command.startswith("/"):
-                self.say(f"Unknown command {command}. {HELP}")
+                self.say(phrases.unknown_command(command))
             elif line.strip():
                 question = Question(text=line, user_id=self.user, thread=self.thread)
                 self.last = self.assistant.ask(question)
@@ -122,24 +118,24 @@ class ConsoleChat:
     def _escalate(self, rest: str) -> None:
         team, _, note = rest.strip().partition(" ")
         if team not in TEAM_NAMES:
-            self.say("Usage: /escalate hr|communications [a note for the team]")
+            self.say(phrases.ESCALATE_USAGE)
             return
         if self.last is None:
-            self.say("Ask your question first, then /escalate it.")
+            self.say(phrases.ESCALATE_FIRST)
             return
         escalated = self.assistant.escalate(self.last.id, team, note=note.strip())
         case = escalated.case
         on_a_platform = bool(self.assistant.settings.platforms)
         self.say(
-            f"{phrases.passed_on(case.id, case.team, again=escalated.again)} "
-            f"{phrases.where_seen(on_a_platform)} "
-            f"Follow it with `policybot escalations show {case.id}`."
+            phrases.passed_on_here(
+                case.id, case.team, again=escalated.again, on_a_platform=on_a_platform
+            )
         )
 
     def _feedback(self, rest: str) -> None:
         vote, _, comment = rest.strip().partition(" ")
         if vote not in {"up", "down"} or self.last is None:
-            self.say("Usage, after an answer: /feedback up|down [comment]")
+            self.say(phrases.FEEDBACK_USAGE)
             return
         self.assistant.feedback(
             self.last.id, vote == "up", comment=comment.strip(), rater=self.user

@@ -6,7 +6,10 @@ asker's note or anonymity (:mod:`~bot.usecases.escalating`), a case's steps (cla
 resolve, reopen), feedback, "my cases" and "my team's cases" (:mod:`~bot.usecases.reviewing`),
 policy-change announcements (:mod:`~bot.usecases.announcing`), approved answers (approve, list,
 show, retire, reinstate: :mod:`~bot.usecases.approving`), reload and the admins' insights digest
-(:mod:`~bot.usecases.admin`), and delivering the outbox. An answer to a personal situation
+(:mod:`~bot.usecases.admin`), and delivering the outbox. Every button and form, whatever its
+platform, is one call, :meth:`Assistant.press` (:mod:`~bot.usecases.pressing`); which messages
+in a thread the bot answers unasked is :meth:`Assistant.listens`
+(:mod:`~bot.usecases.listening`). An answer to a personal situation
 told in public comes back ``private`` (:mod:`bot.answers.privacy`). Each case it returns carries
 the steps its buttons offer (:attr:`CaseView.actions`). Who may act is checked in the core, and
 refusals (``PolicyBotError``) are worded for the person, so an adapter shows them as they are.
@@ -44,9 +47,11 @@ from bot.usecases.approving import Approving
 from bot.usecases.asking import Asking
 from bot.usecases.core import Core
 from bot.usecases.escalating import Escalated, Escalating
+from bot.usecases.listening import Listening
+from bot.usecases.pressing import Inputs, Pressed, Pressing, refused_field
 from bot.usecases.reviewing import Reviewing
 
-__all__ = ["Assistant", "Escalated"]
+__all__ = ["Assistant", "Escalated", "Pressed", "refused_field"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,10 @@ class Assistant:
         self.announcing = Announcing(self.core)
         self.approving = Approving(self.core)
         self.admin = Admin(self.core, self.approving)
+        self.listening = Listening(self.core, self.asking)
+        self.pressing = Pressing(
+            self.asking, self.escalating, self.reviewing, self.approving, self.announcing
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -182,6 +191,20 @@ class Assistant:
         (:mod:`bot.answers.privacy`): the adapter sends it to the asker alone.
         """
         return self.asking.ask(question)
+
+    def listens(self, question: Question, *, addressed: bool) -> bool:
+        """Whether the bot takes part in a message in a conversation, before any work on it.
+
+        ``addressed`` (an @-mention): yes, and the conversation (:attr:`Question.thread`) is
+        noted, for every instance, as one the bot speaks in. Otherwise only a message with
+        text in such a conversation: a follow-up (see :mod:`bot.usecases.listening`).
+        """
+        return self.listening.listens(question, addressed=addressed)
+
+    def reply_to(self, question: Question, *, addressed: bool) -> Answer | None:
+        """:meth:`ask`, for a message in a conversation: None (stay silent) for a follow-up
+        that does not address the bot and that the documents do not answer."""
+        return self.listening.reply_to(question, addressed=addressed)
 
     def answered(self, answer_id: str, asker: Question | None = None) -> tuple[Question, Answer]:
         """The question and answer behind ``answer_id``.
@@ -290,6 +313,32 @@ class Assistant:
             NotAuthorizedError: ``by`` is not the case's asker.
         """
         return self.escalating.keep_name(case_id, by=by)
+
+    # Buttons and forms.
+
+    def press(
+        self, action: str, value: str = "", *, by: Question, inputs: Inputs | None = None
+    ) -> Pressed:
+        """Carry out what a button (or a form's submission) asks, whatever the platform:
+        the one entry for every button (see :mod:`bot.usecases.pressing`).
+
+        Args:
+            action: one of :data:`bot.usecases.pressing.ACTIONS` (``feedback``, ``share``,
+                ``escalate``, ``amend``, ``keep_name``, ``claim``, ``reply``, ``resolve``,
+                ``reopen``, ``approve``, ``announce``, ``cancel``).
+            value: what the button carries: an answer's id or a case's id.
+            by: who pressed, with where they can be reached (an escalation's asker).
+            inputs: what the form sent, by the keys of :mod:`bot.forms`; None for a bare
+                button (an action that needs a form then opens it).
+
+        Returns:
+            What to show: what to tell the presser, the card to redraw, a form to open...
+
+        Raises:
+            PolicyBotError: refused or not possible, worded for the person (on a submitted
+                form, :func:`refused_field` names the field to show it on).
+        """
+        return self.pressing.press(action, value, by=by, inputs=inputs)
 
     # Reviewing.
 

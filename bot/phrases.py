@@ -83,7 +83,6 @@ CONFIRM_ANNOUNCE, CANCEL = "Confirm and announce", "Cancel"
 CARD_LABELS = {
     "status": "Status",
     "asker": "Asked by",
-    "claimer": "Claimed by",
     "platform": "Asked in",
     "opened": "Opened",
     "question": "Question",
@@ -289,3 +288,32 @@ def added_title(case_id: str) -> str:
 
 #: What a second reload is told, from whichever instance it is asked (:mod:`bot.reload.lease`).
 RELOAD_RUNNING = "A reload is already running; try again when it has finished."
+
+#: The terminal chat's help, and what it says when a command is typed wrong
+#: (``policybot chat``, :mod:`adapters.console`).
+CONSOLE_HELP = (
+    "Ask a question about the Electronic Communication and Social Media Policy, e.g. "
+    "“Can I use Facebook at lunchtime?”. Commands: /escalate hr|communications [note], "
+    "/feedback up|down [comment], /help (or help), /quit (or quit, exit)."
+)
+ESCALATE_USAGE = "Usage: /escalate hr|communications [a note for the team]"
+ESCALATE_FIRST = "Ask your question first, then /escalate it."
+FEEDBACK_USAGE = "Usage, after an answer: /feedback up|down [comment]"
+
+
+def unknown_command(command: str) -> str:
+    """The terminal chat's answer to a command it does not know."""
+    return f"Unknown command {command}. {CONSOLE_HELP}"
+
+
+def passed_on_here(case_id: str, team: Team, *, again: bool, on_a_platform: bool) -> str:
+    """The terminal chat's receipt for an escalation: where the team sees it, and how to
+    follow it."""
+    return (
+        f"{passed_on(case_id, team, again=again)} {where_seen(on_a_platform)} "
+        f"Follow it with `policybot escalations show {case_id}`."
+    )
+
+
+YOU_ASKED = "You asked:"
+"""Above the question a reply answers, in the asker's message."""

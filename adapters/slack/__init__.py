@@ -2,10 +2,9 @@
 
 One entry point, :func:`mount`, which ``policybot serve`` calls when ``SLACK_BOT_TOKEN`` is set.
 Listeners translate Slack requests into core calls: ``asking`` (mentions, DMs, ``/policy``),
-``actions`` (an answer's buttons, the asker's modal), ``reviewing`` (case buttons, App Home),
-``announcing`` (``/policy announce``, ``mute``, ``unmute``),
-``approving`` (saving a reply as an approved answer),
-``errors`` (the one error handler). Rendering: ``blocks`` (answers), ``case_blocks`` (case
+``pressing`` (every button and modal, one listener each), ``reviewing`` (App Home),
+``announcing`` (``/policy announce``, ``mute``, ``unmute``), ``errors`` (the one error
+handler). Rendering: ``blocks`` (answers), ``case_blocks`` (case
 cards, App Home), ``modals``, ``mrkdwn``. Plumbing: ``transport`` (HTTP and Socket Mode),
 ``notifier`` (what the outbox delivers), ``refs`` (ids and conversation references),
 ``context`` (what listeners share).
@@ -23,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.delivery import DELIVERIES, PlatformNotifier
-from adapters.slack import actions, announcing, approving, asking, errors, reviewing
+from adapters.slack import announcing, asking, errors, pressing, reviewing
 from adapters.slack.context import SlackBot
 from adapters.slack.notifier import SlackNotifier
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
@@ -86,9 +85,8 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
     app.use(skip_repeats(assistant))
     announcing.register(app, bot)  # before asking: its /policy listener takes the rest
     asking.register(app, bot)
-    actions.register(app, bot)
+    pressing.register(app, bot)
     reviewing.register(app, bot)
-    approving.register(app, bot)
     errors.register(app)
 
     web_app.cleanup_ctx.append(connection_check(app))

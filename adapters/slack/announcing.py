@@ -1,5 +1,6 @@
-"""Policy-change announcements in Slack: ``/policy announce [VERSION]``, its Confirm and Cancel
-buttons, and ``/policy mute`` / ``/policy unmute``.
+"""Policy-change announcements in Slack: ``/policy announce [VERSION]`` and its preview (whose
+Confirm and Cancel buttons go through :mod:`adapters.slack.pressing`), and ``/policy mute`` /
+``/policy unmute``.
 
 The preview is ephemeral: only the admin sees it, with the post as it will read and how many
 people will hear directly. Confirm carries the versions the preview showed, so a reload in
@@ -9,7 +10,6 @@ every reply (:mod:`bot.cases.announcements`); this module only translates.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -22,7 +22,7 @@ from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.refs import PLATFORM, person
 from bot import messages
-from bot.cases.announcements import CANCELLED, Preview
+from bot.cases.announcements import Preview
 from bot.commands import parse
 
 Body = dict[str, Any]
@@ -58,23 +58,7 @@ def register(app: App, bot: SlackBot) -> None:
         preview = bot.assistant.preview_announcement(user, since=parsed.argument or None)
         tell(respond, *preview_message(preview))
 
-    def on_confirm(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
-        ack()
-        shown = json.loads(action["value"])
-        done = bot.assistant.announce(
-            person(body["user"]["id"]), since=shown["since"], version=shown["version"]
-        )
-        bot.deliver_soon()
-        text = done.summary()
-        tell(respond, text, [section(text)], replace_original=True)
-
-    def on_cancel(ack: Ack, body: Body, action: Body, respond: Respond, client: WebClient) -> None:
-        ack()
-        tell(respond, CANCELLED, [section(CANCELLED)], replace_original=True)
-
     app.command("/policy", matchers=[is_ours])(after_ack(on_command))
-    app.action(CONFIRM)(after_ack(on_confirm))
-    app.action(CANCEL)(after_ack(on_cancel))
 
 
 def preview_message(preview: Preview) -> Rendered:

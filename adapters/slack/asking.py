@@ -42,20 +42,18 @@ def register(app: App, bot: SlackBot) -> None:
         if ignored(event, context.bot_user_id) or event["channel"].startswith("D"):
             return  # (a DM arrives as message.im, answered once, there)
         thread = event.get("thread_ts") or event["ts"]
-        bot.mark_thread(event["channel"], thread)
-        answer(bot, client, event, thread, context.bot_user_id)
+        answer(bot, client, event, thread, context.bot_user_id, addressed=True)
 
     def on_message(event: Event, client: WebClient, context: BoltContext) -> None:
         if ignored(event, context.bot_user_id):
             return
         if event.get("channel_type") == "im":
             answer(bot, client, event, event.get("thread_ts", ""), context.bot_user_id)
-            return
-        thread = event.get("thread_ts", "")
-        mentioned = f"<@{context.bot_user_id}>" in event.get("text", "")
-        # A mention in the thread arrives as app_mention too: answer it once, there.
-        if thread and not mentioned and bot.answered_thread(event["channel"], thread):
-            answer(bot, client, event, thread, context.bot_user_id, uninvited=True)
+        # A mention arrives as app_mention too: answered once, there.
+        elif f"<@{context.bot_user_id}>" not in event.get("text", ""):
+            answer(
+                bot, client, event, event.get("thread_ts", ""), context.bot_user_id, addressed=False
+            )
 
     def on_policy(
         ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
@@ -91,17 +89,18 @@ def answer(
     thread: str,
     bot_user: str | None,
     *,
-    uninvited: bool = False,
+    addressed: bool | None = None,
 ) -> None:
     """Answer one message where it was asked, with 👀 on it meanwhile.
 
-    ``uninvited``: a message in a thread the bot answered before, without a mention. People
-    also talk to each other there ("thanks!"), so the bot speaks only when the documents
-    answer it.
+    ``addressed``: a mention (True) or a channel message without one (False), which the core
+    answers only as a follow-up in a thread it answered (:meth:`Assistant.listens`); None for
+    a direct message, always answered.
     """
     channel, user = event["channel"], event["user"]
     text = from_slack(event.get("text", ""), bot_user_id=bot_user)
-    if not text and uninvited:
+    question = bot.question(text, ConversationRef(user, channel, thread))
+    if addressed is not None and not bot.assistant.listens(question, addressed=addressed):
         return
     if not text:
         fallback, blocks = help_message()
@@ -111,8 +110,8 @@ def answer(
         return
     react(client, channel, event["ts"], add=True)
     try:
-        result = bot.ask(text, ConversationRef(user, channel, thread))
-        if uninvited and not result.answered:
+        result = bot.reply_to(question, addressed=addressed is not False)
+        if result is None:  # a follow-up the documents do not answer: people talk there too
             return
         if result.private:  # the asker's own situation: theirs alone (adapters.slack.private)
             private.reply(client, result, user=user, channel=channel, thread=thread)

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import Block
 from adapters.slack.notifier import SlackNotifier
-from adapters.slack.refs import PLATFORM, ConversationRef, person
+from adapters.slack.refs import ConversationRef, person
 from bot.assistant import Assistant
 from bot.models import Answer, Question
 
@@ -44,14 +44,10 @@ class SlackBot:
         default_factory=lambda: threading.BoundedSemaphore(max(os.cpu_count() or 1, 1))
     )
 
-    def mark_thread(self, channel: str, thread: str) -> None:
-        """Note a thread the bot answers in: its later messages are follow-up questions, on
-        whichever instance they arrive (the platform state is shared)."""
-        self.assistant.state.mark_thread(PLATFORM, f"{channel}/{thread}")
-
-    def answered_thread(self, channel: str, thread: str) -> bool:
-        """Whether the bot has answered in this thread (on any instance)."""
-        return self.assistant.state.answered_thread(PLATFORM, f"{channel}/{thread}")
+    def reply_to(self, question: Question, *, addressed: bool = True) -> Answer | None:
+        """The core's answer to a message in a conversation (None: stay silent)."""
+        with self.answering:
+            return self.assistant.reply_to(question, addressed=addressed)
 
     def ask(self, text: str, ref: ConversationRef) -> Answer:
         """The core's answer to ``text``, asked by ``ref.user`` where ``ref`` says."""

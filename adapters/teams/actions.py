@@ -1,9 +1,11 @@
-"""Card buttons: escalate, add to a case and feedback (staff); claim, reply, resolve, reopen
-and approve (reviewers).
+"""Card buttons, all through one path: escalate, add to a case and feedback (staff); claim,
+reply, resolve, reopen and approve (reviewers); an announcement's Confirm and Cancel (admins).
 
 Each button's ``data`` names its ``action`` (see :mod:`adapters.teams.cards` and
-:mod:`adapters.teams.case_cards`) and becomes one call on the core, which decides what is
-allowed and words its refusals; :func:`adapters.teams.app.on_turn_error` shows them.
+:mod:`adapters.teams.case_cards`; the names are kept, as old cards carry them) and becomes one
+call, :meth:`bot.assistant.Assistant.press`, with the card's inputs read back by the core's
+keys. The core decides what is allowed and words its refusals;
+:func:`adapters.teams.app.on_turn_error` shows them.
 """
 
 from __future__ import annotations
@@ -11,27 +13,58 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from adapters.teams.approving import APPROVE, approve
+from adapters.teams.announcing import CANCEL, CONFIRM
+from adapters.teams.approving import APPROVE, INPUTS
 from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message, flag
 from adapters.teams.case_cards import REPLY_INPUT
-from adapters.teams.identity import is_personal, person_id, question_from
+from adapters.teams.identity import question_from
 from adapters.teams.notifier import TeamsNotifier
-from adapters.teams.sending import send, update
+from adapters.teams.sending import send
 from bot import phrases
-from bot.assistant import Assistant
+from bot.assistant import Assistant, Pressed
 from bot.case_views import CaseView
 from bot.models import Question
+from bot.platform_state import CardPlace
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+Inputs = dict[str, object]
 CASE_STEPS = frozenset({"claim", "reply", "resolve", "reopen"})
+"""The buttons on a case card that change it: the card pressed on is redrawn."""
+
+
+def translate(data: Mapping[str, Any]) -> tuple[str, str, Inputs]:
+    """The core's action, value and inputs for a Teams button's ``data``."""
+    action = str(data.get("action", ""))
+    case_id = str(data.get("case_id", ""))
+    if action == "escalate":
+        team = str(data.get("team", ""))
+        note, anonymous = data.get(f"note_{team}") or "", flag(data.get(f"anonymous_{team}", False))
+        return (
+            action,
+            str(data.get("answer_id", "")),
+            {"team": team, "note": str(note), "anonymous": anonymous},
+        )
+    if action == "add_to_case":
+        note, anonymous = str(data.get(NOTE_INPUT) or ""), flag(data.get(ANONYMOUS_INPUT))
+        return "amend", case_id, {"note": note, "anonymous": anonymous}
+    if action == "feedback":
+        return action, str(data.get("answer_id", "")), {"helpful": flag(data.get("helpful"))}
+    if action in CASE_STEPS:
+        return action, case_id, {"reply": str(data.get(REPLY_INPUT) or "")}
+    if action == APPROVE:
+        return action, case_id, {key: str(data.get(name) or "") for key, name in INPUTS.items()}
+    if action == CONFIRM:
+        return "announce", "", {key: str(data.get(key, "")) for key in ("since", "version")}
+    if action == CANCEL:
+        return "cancel", "", {}
+    return action, "", {}
 
 
 class CardActions:
@@ -39,8 +72,8 @@ class CardActions:
 
     Args:
         assistant: the core.
-        notifier: remembers case cards and people's names.
-        deliver_soon: delivers what a step queued (a case card, a reply) at once.
+        notifier: sends privately, and redraws case cards.
+        deliver_soon: delivers what a press queued (a case card, a reply) at once.
     """
 
     def __init__(
@@ -51,114 +84,64 @@ class CardActions:
         self._deliver_soon = deliver_soon
 
     async def handle(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        """Run the action a card button submitted."""
-        action = str(data.get("action", ""))
-        if action == "escalate":
-            await self._escalate(context, data)
-        elif action == "add_to_case":
-            await self._add_to_case(context, data)
-        elif action == "feedback":
-            await self._feedback(context, data)
-        elif action in CASE_STEPS:
-            await self._case_step(context, action, data)
-        elif action == APPROVE:
-            await approve(self._assistant, context, data, by=self._person(context), run=self._run)
-        else:
-            log.warning("teams: unknown card action %r", action[:40])
-            await send(context, phrases.UNKNOWN_BUTTON)
-
-    async def _run(self, work: Callable[[], T]) -> T:
+        """Run the action a card button submitted, and show its outcome."""
+        name, value, inputs = translate(data)
+        by = question_from(context.activity, "", self._assistant.settings)
         # The core uses the database: keep its blocking calls off the event loop.
-        return await asyncio.get_running_loop().run_in_executor(None, work)
-
-    def _person(self, context: TurnContext) -> str:
-        return person_id(context.activity.from_property, self._assistant.settings)
-
-    async def _escalate(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        """Open the case (the core opens one however often the button is pressed) and send
-        the receipt again each time."""
-        team = str(data.get("team", ""))
-        asker = question_from(context.activity, "", self._assistant.settings)
-        escalate = functools.partial(
-            self._assistant.escalate,
-            str(data.get("answer_id", "")),
-            team,
-            asker=asker,
-            note=str(data.get(f"note_{team}") or ""),
-            anonymous=flag(data.get(f"anonymous_{team}", False)),
+        pressed = await asyncio.to_thread(
+            lambda: self._assistant.press(name, value, by=by, inputs=inputs)
         )
-        done = await self._run(escalate)
-        if not done.again:
-            self._deliver_soon()  # the team's case card
-        await self._receipt(context, escalated_message(done.case, again=done.again), asker)
+        if pressed.deliver:
+            self._deliver_soon()
+        if pressed.escalated is not None:
+            receipt = escalated_message(pressed.escalated.case, again=pressed.escalated.again)
+            await self._receipt(context, receipt, by, privately=pressed.private)
+            return
+        if pressed.redraw and pressed.case is not None:
+            await self._redraw(context, pressed, on_card=name in CASE_STEPS)
+        if pressed.say:
+            await send(context, pressed.say)
 
-    async def _receipt(self, context: TurnContext, receipt: Activity, asker: Question) -> None:
-        """The receipt names the case and repeats the asker's note: in a channel or group
-        chat it goes to the asker's personal chat, and the channel sees only a neutral line."""
-        if is_personal(context.activity):
+    async def _receipt(
+        self, context: TurnContext, receipt: Activity, asker: Question, *, privately: bool
+    ) -> None:
+        """The receipt names the case and repeats the asker's note: pressed where others see
+        (a channel, a group chat), it goes to the asker's personal chat, and the channel sees
+        only a neutral line."""
+        if not privately:
             await send(context, receipt)
             return
-        try:
-            await self._notifier.send_privately(asker.conversation, receipt)
-        except Exception:
-            log.warning("teams: could not send an escalation receipt privately", exc_info=True)
-            await send(context, phrases.PASSED_ON_UNREACHABLE)
-            return
-        await send(context, phrases.PASSED_ON_PRIVATELY)
-
-    async def _add_to_case(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        """The asker adds a note, or withholds their name, after the case was opened."""
-        anonymous = flag(data.get(ANONYMOUS_INPUT))
-        add = functools.partial(
-            self._assistant.add_to_case,
-            str(data.get("case_id", "")),
-            by=self._person(context),
-            note=str(data.get(NOTE_INPUT) or ""),
-            anonymous=anonymous,
+        await self._notifier.tell_privately(
+            context,
+            asker.conversation,
+            receipt,
+            said=phrases.PASSED_ON_PRIVATELY,
+            failed=phrases.PASSED_ON_UNREACHABLE,
         )
-        case = await self._run(add)
-        self._deliver_soon()
-        await self._redraw_quietly(self._notifier.update_case_card(case), case)
-        await send(context, phrases.added_to_case(case, withheld_now=anonymous))
 
-    async def _feedback(self, context: TurnContext, data: Mapping[str, Any]) -> None:
-        answer_id, helpful = str(data.get("answer_id", "")), flag(data.get("helpful"))
-        rater = self._person(context)
-        await self._run(lambda: self._assistant.feedback(answer_id, helpful, rater=rater))
-        await send(context, phrases.feedback_thanks(helpful))
+    async def _redraw(self, context: TurnContext, pressed: Pressed, *, on_card: bool) -> None:
+        """Redraw the case's card: the one the button was on, or else the last one posted.
 
-    async def _case_step(self, context: TurnContext, action: str, data: Mapping[str, Any]) -> None:
-        step = functools.partial(
-            self._assistant.act,
-            str(data.get("case_id", "")),
-            action,
-            by=self._person(context),
-            text=str(data.get(REPLY_INPUT) or ""),
-        )
-        case = await self._run(step)
-        self._deliver_soon()  # a reply for the asker, a reopened case for the team
-        if not await self._redraw_quietly(self._redraw(context, case), case):
-            await send(context, phrases.card_not_updated(case))
-
-    async def _redraw_quietly(self, redraw: Awaitable[Any], case: CaseView) -> bool:
-        """The case has changed already: a card that cannot be redrawn is no reason to
-        apologise for the whole action (and invite the person to do it again)."""
+        The case has changed already: a card that cannot be redrawn is no reason to
+        apologise for the whole action (and invite the person to do it again); a reviewer
+        is told their card is out of date.
+        """
+        case = pressed.case
+        assert case is not None
         try:
-            await redraw
+            if on_card:
+                await self._redraw_here(context, case)
+            else:
+                await self._notifier.update_case_card(case)
         except Exception:
             log.warning("teams: could not redraw the card of %s", case.id, exc_info=True)
-            return False
-        return True
+            if on_card:
+                await send(context, phrases.card_not_updated(case))
 
-    async def _redraw(self, context: TurnContext, case: CaseView) -> None:
-        """Update the case card the button was on (or the last one posted for the case)."""
-        card_id = context.activity.reply_to_id
-        if not card_id:
-            if not await self._notifier.update_case_card(case):
-                await send(context, await self._notifier.case_message(case))
-            return
-        conversation = context.activity.conversation.id
-        await asyncio.to_thread(self._notifier.remember_card, case.id, conversation, card_id)
-        activity = await self._notifier.case_message(case)
-        activity.id = card_id
-        await update(context, activity)
+    async def _redraw_here(self, context: TurnContext, case: CaseView) -> None:
+        activity = context.activity
+        card_id, conversation = activity.reply_to_id, activity.conversation
+        where = CardPlace(conversation.id, card_id) if card_id and conversation else None
+        redraw = functools.partial(self._notifier.refresh_card, case, where, repost=False)
+        if not await asyncio.to_thread(redraw):  # no card known: show it here
+            await send(context, await self._notifier.case_message(case))

@@ -1,5 +1,6 @@
-"""Policy-change announcements in Teams: ``announce [VERSION]`` with a preview card and its
-Confirm button, and ``mute`` / ``unmute``; and the plain messages the notifier posts for them.
+"""Policy-change announcements in Teams: ``announce [VERSION]`` with a preview card (whose
+Confirm and Cancel buttons go through :mod:`adapters.teams.actions`), and ``mute`` /
+``unmute``; and the plain messages the notifier posts for them.
 
 The core decides who may announce and words every reply (:mod:`bot.cases.announcements`); a refusal
 it raises reaches the person through :func:`adapters.teams.app.on_turn_error`.
@@ -8,8 +9,6 @@ it raises reaches the person through :func:`adapters.teams.app.on_turn_error`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
@@ -19,7 +18,7 @@ from adapters.teams.identity import PLATFORM, person_id
 from adapters.teams.sending import send
 from bot import messages
 from bot.assistant import Assistant
-from bot.cases.announcements import CANCELLED, Preview
+from bot.cases.announcements import Preview
 from bot.commands import Command
 
 CONFIRM, CANCEL = "announce_confirm", "announce_cancel"
@@ -32,16 +31,14 @@ def preview_message(preview: Preview) -> Activity:
 
 
 class Announcing:
-    """The announcement commands and buttons of the Teams bot.
+    """The announcement commands of the Teams bot.
 
     Args:
         assistant: the core.
-        deliver_soon: delivers what a confirmation queued, at once.
     """
 
-    def __init__(self, assistant: Assistant, deliver_soon: Callable[[], None]) -> None:
+    def __init__(self, assistant: Assistant) -> None:
         self._assistant = assistant
-        self._deliver_soon = deliver_soon
 
     async def on_command(self, context: TurnContext, command: Command) -> None:
         """Handle ``announce [VERSION]``, ``mute`` or ``unmute``."""
@@ -54,23 +51,6 @@ class Announcing:
         since = command.argument or None
         preview = await asyncio.to_thread(self._assistant.preview_announcement, by, since=since)
         await send(context, preview_message(preview))
-
-    async def on_action(self, context: TurnContext, data: Mapping[str, Any]) -> bool:
-        """Handle the preview card's buttons; False for any other button."""
-        action = data.get("action")
-        if action == CANCEL:
-            await send(context, CANCELLED)
-            return True
-        if action != CONFIRM:
-            return False
-        by = self._person(context)
-        since, version = str(data.get("since", "")), str(data.get("version", ""))
-        done = await asyncio.to_thread(
-            lambda: self._assistant.announce(by, since=since, version=version)
-        )
-        self._deliver_soon()
-        await send(context, done.summary())
-        return True
 
     def _person(self, context: TurnContext) -> str:
         return person_id(context.activity.from_property, self._assistant.settings)

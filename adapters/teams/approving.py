@@ -1,7 +1,7 @@
 """Reviewers save a reply as an approved answer in Teams: the case card's "Save as approved
 answer" button shows a form (an ``Action.ShowCard``) with the question, the text and the
 clauses to edit, and its "Approve" button (``{"action": "approve", "case_id": ...}``) saves
-it through the core (:meth:`bot.assistant.Assistant.approve`).
+it through the one button path (:mod:`adapters.teams.actions`).
 
 Whether a card offers the form, who may approve and what is refused are the core's
 (:func:`bot.approved.clauses.offers_approval`, its refusals, which the turn's error handler shows);
@@ -10,17 +10,8 @@ this module only draws and translates.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-
-from botbuilder.core import TurnContext
-
 from adapters.teams.cards import Card, button_action
-from adapters.teams.sending import send
 from bot import messages
-from bot.approved.views import ApprovedView, approved_receipt, parse_clause_list
-from bot.assistant import Assistant
 from bot.case_views import CaseView
 
 APPROVE = "approve"
@@ -33,24 +24,3 @@ def approve_action(case: CaseView, limit: int) -> Card | None:
     that nothing is approved half-said."""
     approve = [b for b in messages.case_card(case).buttons if b.action == APPROVE]
     return button_action(approve[0], [], limit) if approve else None
-
-
-async def approve(
-    assistant: Assistant,
-    context: TurnContext,
-    data: Mapping[str, Any],
-    *,
-    by: str,
-    run: Callable[[Callable[[], ApprovedView]], Awaitable[ApprovedView]],
-) -> None:
-    """Save the form's answer (the core checks who may) and say so in the conversation."""
-    save = functools.partial(
-        assistant.approve,
-        str(data.get("case_id", "")),
-        by=by,
-        text=str(data.get(INPUTS["text"]) or ""),
-        question=str(data.get(INPUTS["question"]) or "") or None,
-        clauses=parse_clause_list(str(data.get(INPUTS["clauses"]) or "")),
-    )
-    saved = await run(save)
-    await send(context, approved_receipt(saved))

@@ -2,9 +2,9 @@
 
 It holds the :class:`~bot.assistant.Assistant` and decides nothing itself. Surfaces: the
 personal chat; channels and group chats when the bot is @-mentioned (the mention is cut from
-the question); card buttons (:mod:`adapters.teams.actions`); a welcome card when the bot is
-installed. ``help`` shows the welcome again; ``reload`` asks the core to reload the documents
-(the core checks that the sender is an admin).
+the question); card buttons, all through one path (:mod:`adapters.teams.actions`); a welcome
+card when the bot is installed. ``help`` shows the welcome again; ``reload`` asks the core to
+reload the documents (the core checks that the sender is an admin).
 
 A message activity delivered again (the Bot Framework resends one it thinks was lost, maybe
 to another instance) is handled once, as the core decides
@@ -76,7 +76,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         self._assistant = assistant
         self._notifier = notifier
         self._actions = CardActions(assistant, notifier, deliver_soon)
-        self._announcing = Announcing(assistant, deliver_soon)
+        self._announcing = Announcing(assistant)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -95,8 +95,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if isinstance(activity.value, dict) and activity.value.get("action"):
-            if not await self._announcing.on_action(turn_context, activity.value):
-                await self._actions.handle(turn_context, activity.value)
+            await self._actions.handle(turn_context, activity.value)
             return
         if not is_personal(activity) and not mentions_bot(activity):
             return  # channel talk that is not addressed to the bot

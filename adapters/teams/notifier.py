@@ -1,5 +1,9 @@
 """Case notifications to Teams: case cards in the team channels, replies to askers.
 
+What is done when (post or redraw a card, reply, remind, announce) is
+:class:`adapters.notifying.ChannelNotifier`'s, the same on every platform; this module makes
+its Teams calls.
+
 The outbox calls :class:`TeamsNotifier` from a worker thread; each call runs its coroutine on
 the server's event loop and waits. A failure raises, so the outbox tries again later.
 
@@ -36,6 +40,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from adapters.notifying import ChannelNotifier
 from adapters.teams.announcing import text_message
 from adapters.teams.case_cards import case_message, reminder_message, reply_message
 from adapters.teams.identity import (
@@ -61,8 +66,9 @@ TIMEOUT = 60.0
 """Seconds a delivery may take, retries included; well inside the outbox's 5-minute lease."""
 
 
-class TeamsNotifier:
-    """The Teams side of :class:`bot.ports.Notifier` (see the module docstring).
+class TeamsNotifier(ChannelNotifier):
+    """The Teams side of :class:`bot.ports.Notifier` (see the module docstring; the behaviour
+    is :class:`adapters.notifying.ChannelNotifier`'s, this class makes its Teams calls).
 
     Args:
         adapter: the botbuilder adapter that sends.
@@ -71,24 +77,25 @@ class TeamsNotifier:
     """
 
     platform = PLATFORM
+    settings_prefix = "TEAMS"
 
     def __init__(
         self, adapter: CloudAdapter, settings: Settings, *, state: Callable[[], PlatformState]
     ) -> None:
+        teams = settings.teams
+        super().__init__(
+            {"hr": teams.hr_channel, "communications": teams.comms_channel},
+            sla_hours=settings.sla_hours,
+            state=state,
+            announce_channel=teams.announce_channel,
+        )
         self._adapter = adapter
-        self._app_id = settings.teams.app_id
-        self._tenant = settings.teams.tenant_id
-        self._channels = {
-            "hr": settings.teams.hr_channel,
-            "communications": settings.teams.comms_channel,
-        }
-        self._service_url = settings.teams.service_url
-        self._announce_channel = settings.teams.announce_channel
-        self._sla_hours = settings.sla_hours
+        self._app_id = teams.app_id
+        self._tenant = teams.tenant_id
+        self._service_url = teams.service_url
         self._configured_bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._state = state
 
     async def start(self, _app: web.Application) -> None:
         """Remember the server's event loop (an aiohttp on_startup hook)."""
@@ -109,10 +116,6 @@ class TeamsNotifier:
         people = (case.asker, case.claimed_by, *(event.by for event in case.events))
         return self._state().names_of(PLATFORM, people)
 
-    def remember_card(self, case_id: str, conversation_id: str, activity_id: str) -> None:
-        """Note where a case's latest card is (blocking)."""
-        self._state().place_card(case_id, PLATFORM, CardPlace(conversation_id, activity_id))
-
     def service_url(self) -> str:
         """``TEAMS_SERVICE_URL``, or the latest incoming activity's (blocking)."""
         url = self._service_url or self._state().service_url(PLATFORM)
@@ -124,34 +127,38 @@ class TeamsNotifier:
         """The bot's id in conversations, as last seen (blocking)."""
         return self._state().bot_id(PLATFORM) or self._configured_bot_id
 
-    def serves_team(self, team: Team) -> bool:
-        return bool(self._channels.get(team))
+    # The SDK calls (ChannelNotifier's), synchronous: from the outbox's worker thread, or
+    # a listener's (never on the event loop, which they wait on).
 
-    # The Notifier port: synchronous, called from the outbox's worker thread.
+    def send_card(self, channel: str, case: CaseView, *, remark: str = "") -> CardPlace:
+        async def post() -> CardPlace:
+            message = await self.case_message(case)
+            if remark:  # above the card
+                message.text = remark
+            return CardPlace(channel, await self._post(channel, message))
 
-    def post_case(self, case: CaseView) -> None:
-        self._wait(lambda: self.post_case_card(case))
+        return self._wait(post)
 
-    def deliver_reply(self, conversation_ref: str, case: CaseView, text: str) -> None:
-        self._wait(lambda: self._deliver(conversation_ref, case, text))
+    def edit_card(self, where: CardPlace, case: CaseView) -> None:
+        self._wait(lambda: self._edit(where, case))
 
-    def remind(self, team: Team, cases: Sequence[CaseView]) -> None:
-        message = reminder_message(team, cases, self._sla_hours)
-        self._wait(lambda: self._post(self._channel(team), message))
+    def send_reply(self, address: str, case: CaseView, text: str, *, public: bool) -> None:
+        """In the asker's personal chat, never where they asked (whatever ``public``)."""
+        self._wait(lambda: self.send_privately(address, reply_message(case, text)))
 
-    def announce(self, platform: str, text: str) -> None:
-        """A policy-change announcement in ``TEAMS_ANNOUNCE_CHANNEL``."""
-        if not self._announce_channel:
-            raise LookupError("TEAMS_ANNOUNCE_CHANNEL is not set")
-        self._wait(lambda: self._post(self._announce_channel, text_message(text)))
+    def send_reminder(self, channel: str, team: Team, cases: Sequence[CaseView]) -> None:
+        message = reminder_message(team, cases, self.sla_hours)
+        self._wait(lambda: self._post(channel, message))
 
-    def message_person(self, platform: str, address: str, text: str) -> None:
-        """A message in the person's personal chat with the bot, never in a channel."""
-        self._wait(lambda: self.send_privately(address, text_message(text)))
+    def send_text(self, channel: str, markdown: str) -> None:
+        self._wait(lambda: self._post(channel, text_message(markdown)))
 
-    def notify_team(self, team: Team, text: str) -> None:
-        message = Activity(type="message", text=text, text_format="markdown")
-        self._wait(lambda: self._post(self._channel(team), message))
+    def send_notice(self, channel: str, markdown: str) -> None:
+        message = Activity(type="message", text=markdown, text_format="markdown")
+        self._wait(lambda: self._post(channel, message))
+
+    def send_to_person(self, address: str, markdown: str) -> None:
+        self._wait(lambda: self.send_privately(address, text_message(markdown)))
 
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop
@@ -170,26 +177,17 @@ class TeamsNotifier:
 
     # The work, on the event loop.
 
-    async def post_case_card(self, case: CaseView) -> str:
-        """Post a case's card to its team's channel; returns the card's activity id."""
-        channel = self._channel(case.team)
-        message = await self.case_message(case)
-        activity_id = await self._post(channel, message)
-        await asyncio.to_thread(self.remember_card, case.id, channel, activity_id)
-        log.info("teams: posted the card of %s to the %s channel", case.id, case.team)
-        return activity_id
-
     async def update_case_card(self, case: CaseView) -> bool:
-        """Redraw a case's card where it was posted; False when its id is not known."""
-        where = await asyncio.to_thread(self._state().card_of, case.id, PLATFORM)
-        if where is None:
-            return False
+        """Redraw a case's card where it last was; False when that is not known (on the
+        event loop: the redraw runs on a worker thread, which waits on the loop)."""
+        return await asyncio.to_thread(self.refresh_card, case, None, repost=False)
+
+    async def _edit(self, where: CardPlace, case: CaseView) -> None:
         conversation_id, activity_id = where
         activity = await self.case_message(case)
         activity.id = activity_id
         reference = await self._reference(conversation_id)
         await self._in(reference, lambda context: update(context, activity))
-        return True
 
     async def case_message(self, case: CaseView) -> Activity:
         """The case's card as a message, with the names of the people it shows."""
@@ -199,18 +197,23 @@ class TeamsNotifier:
         url, bot_id = await asyncio.to_thread(lambda: (self.service_url(), self.bot_id()))
         return channel_reference(conversation_id, url, bot_id)
 
-    def _channel(self, team: Team) -> str:
-        channel = self._channels.get(team)
-        if not channel:
-            raise LookupError(f"no Teams channel is configured for the {team} team")
-        return channel
-
     async def _post(self, conversation_id: str, activity: Activity) -> str:
         reference = await self._reference(conversation_id)
         return await self._in(reference, lambda context: send(context, activity))
 
-    async def _deliver(self, conversation_ref: str, case: CaseView, text: str) -> None:
-        await self.send_privately(conversation_ref, reply_message(case, text))
+    async def tell_privately(
+        self, context: TurnContext, address: str, activity: Activity, *, said: str, failed: str
+    ) -> None:
+        """Send ``activity`` to the person of ``address`` in their personal chat, and say
+        ``said`` (a neutral line) in the turn's conversation; ``failed`` instead when the
+        personal chat cannot be reached. What is private never appears in the conversation."""
+        note = said
+        try:
+            await self.send_privately(address, activity)
+        except Exception as error:  # whatever Teams says, it must not go public
+            log.warning("teams: not sent privately: %s", type(error).__name__)
+            note = failed
+        await send(context, note)
 
     async def send_privately(self, conversation_ref: str, activity: Activity) -> str:
         """Send ``activity`` to the person of ``conversation_ref`` in their personal chat with

@@ -14,17 +14,12 @@ appears there.
 
 from __future__ import annotations
 
-import logging
-
 from botbuilder.core import TurnContext
 
 from adapters.teams.cards import answer_message
 from adapters.teams.notifier import TeamsNotifier
-from adapters.teams.sending import send
 from bot import phrases
 from bot.models import Answer, Question
-
-log = logging.getLogger(__name__)
 
 
 async def reply_privately(
@@ -38,10 +33,10 @@ async def reply_privately(
         question: the question, with the asker's conversation reference.
         answer: the core's answer, marked private.
     """
-    note = phrases.REPLIED_PRIVATELY
-    try:
-        await notifier.send_privately(question.conversation, answer_message(answer))
-    except Exception as error:  # whatever Teams says, the answer must not go public
-        log.warning("teams: private answer not sent: %s", type(error).__name__)
-        note = phrases.PRIVATE_UNREACHABLE
-    await send(context, note)
+    await notifier.tell_privately(
+        context,
+        question.conversation,
+        answer_message(answer),
+        said=phrases.REPLIED_PRIVATELY,
+        failed=phrases.PRIVATE_UNREACHABLE,
+    )

@@ -88,13 +88,13 @@ async def test_concurrent_identical_submits_open_one_case(
     teams: Teams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await teams.say(ABUSE)
-    real = teams.assistant.escalate
+    real = teams.assistant.escalating.escalate  # what the button's press calls
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.3)  # both clicks arrive while the first is still opening the case
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(teams.assistant, "escalate", slow)
+    monkeypatch.setattr(teams.assistant.escalating, "escalate", slow)
     data = {"action": "escalate", "team": "hr", "answer_id": _answer_id(teams)}
     await asyncio.gather(teams.press(data), teams.press(data))
     assert [c.id for c in teams.assistant.work.cases.list()] == ["HR-0001"]
@@ -107,7 +107,7 @@ async def test_a_failed_escalation_is_forgotten_so_a_retry_can_work(
     teams: Teams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await teams.say(ABUSE)
-    real = teams.assistant.escalate
+    real = teams.assistant.escalating.escalate  # what the button's press calls
     calls: list[int] = []
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -116,7 +116,7 @@ async def test_a_failed_escalation_is_forgotten_so_a_retry_can_work(
             raise RuntimeError("database is locked")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(teams.assistant, "escalate", flaky)
+    monkeypatch.setattr(teams.assistant.escalating, "escalate", flaky)
     data = {"action": "escalate", "team": "hr", "answer_id": _answer_id(teams)}
     await teams.press(data)
     assert teams.assistant.work.cases.list() == []
