@@ -49,11 +49,10 @@ def register(app: App, bot: SlackBot) -> None:
             return
         if event.get("channel_type") == "im":
             answer(bot, client, event, event.get("thread_ts", ""), context.bot_user_id)
-        # A mention arrives as app_mention too: answered once, there.
-        elif f"<@{context.bot_user_id}>" not in event.get("text", ""):
-            answer(
-                bot, client, event, event.get("thread_ts", ""), context.bot_user_id, addressed=False
-            )
+        # A mention arrives as app_mention too: answered once, there. Only a reply in a
+        # thread can continue a conversation with the bot, which answers mentions in threads.
+        elif event.get("thread_ts") and f"<@{context.bot_user_id}>" not in event.get("text", ""):
+            answer(bot, client, event, event["thread_ts"], context.bot_user_id, addressed=False)
 
     def on_policy(
         ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
