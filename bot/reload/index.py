@@ -225,6 +225,7 @@ class IndexManager:
         chunks = [Chunk.from_metadata(c["id"], c["text"], c) for c in raw]
         store = self._store_factory(path, manifest.build_id)
         store.records_source = lambda: read_vectors(path, chunks)
+        store.texts = {c.id: c.text for c in chunks}
         return Build(path, manifest, chunks, store)
 
     def reload(self, knowledge_dir: Path, *, progress: Progress | None = None) -> ReloadReport:
