@@ -244,9 +244,7 @@ def test_load_round_trips_every_chunk_field_and_vector(store: ChromaStore) -> No
         np.testing.assert_allclose(vector, expected[chunk.id], atol=1e-6)
 
 
-def test_the_store_keeps_no_clause_texts(
-    store: ChromaStore, make_store: StoreFactory
-) -> None:
+def test_the_store_keeps_no_clause_texts(store: ChromaStore, make_store: StoreFactory) -> None:
     chunks, _ = make_store().load()  # a handle that was not told the texts
 
     assert sorted(c.id for c in chunks) == sorted(c.id for c in CHUNKS)
