@@ -6,8 +6,9 @@ imported. So each build also writes ``vectors.npy`` (float32, one row per chunk 
 order of ``chunks.json``, then one per hint) and ``hints.json`` (each hint's clause id and
 text, in the same order). Opening a build maps the file instead: answering a small corpus
 never imports Chroma, and a reload reuses the previous build's vectors from it. Chroma
-stays the store of record (and the search index of a large corpus); a build without these
-files (made before them) is read from Chroma as before.
+keeps every record's vector (and is the search index of a large corpus), the clauses' texts
+being in ``chunks.json``; a build without these files (made before them) is read from
+Chroma as before.
 """
 
 from __future__ import annotations

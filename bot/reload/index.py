@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from filelock import FileLock, Timeout
 
-from bot.answers.routing import MODEL_FILE, ROUTING_FILE, Examples, fit
+from bot.answers.routing import MODEL_FILE, ROUTING_FILE, Examples
 from bot.errors import (
     DocumentLoadError,
     IndexNotBuiltError,
@@ -67,6 +67,7 @@ from bot.phrases import RELOAD_RUNNING
 from bot.reload.build_store import fill_store
 from bot.reload.parse_cache import ParseCache
 from bot.reload.report import DocumentChange, ReloadReport
+from bot.reload.routing_build import EXAMPLE_VECTORS, train_routing
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,6 @@ BUILD_FORMAT = "8"
 
 #: Parsed documents and content hashes kept between reloads (``bot.reload.parse_cache``).
 PARSED_DIR = "parsed"
-
-#: The routing example sentences' vectors, kept in a build for the next reload to reuse.
-EXAMPLE_VECTORS = "routing-examples.npz"
 
 #: Clauses embedded between two progress reports.
 EMBED_STEP = 32
@@ -227,6 +225,7 @@ class IndexManager:
         chunks = [Chunk.from_metadata(c["id"], c["text"], c) for c in raw]
         store = self._store_factory(path, manifest.build_id)
         store.records_source = lambda: read_vectors(path, chunks)
+        store.texts = {c.id: c.text for c in chunks}
         return Build(path, manifest, chunks, store)
 
     def reload(self, knowledge_dir: Path, *, progress: Progress | None = None) -> ReloadReport:
@@ -310,13 +309,15 @@ class IndexManager:
         build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{version[:8]}-{secrets.token_hex(2)}"
         path = self._builds / build_id
         store = self._store_factory(path, build_id)
+        live = self._live_build(previous)
         try:
             texts = [embedding_text(c) for c in chunks] + [h.text for h in hints.hints]
-            vectors, reused = self._vectors(texts, previous, progress)
+            vectors, reused = self._embed(texts, *self._previous_vectors(live), progress)
             hints_embedded = int((~reused[len(chunks) :]).sum())
             reused_chunks = int(reused[: len(chunks)].sum())
             path.mkdir(parents=True, exist_ok=True)
-            fill_store(store, chunks, hints.hints, vectors, previous=self._seed(previous))
+            seed = (live.store, live.chunks, live.path) if live is not None else None
+            fill_store(store, chunks, hints.hints, vectors, previous=seed)
             write_vectors(path, vectors, hints.hints)
             for name in config:
                 if config[name]:
@@ -325,7 +326,13 @@ class IndexManager:
             _write_chunks(path / "chunks.json", chunks)
             write_clauses(path / CLAUSES_FILE, kept)
             write_infos(path / INFO_FILE, infos.values())
-            self._train_routing(examples, path, previous)
+            train_routing(
+                examples,
+                path,
+                live=live.path if live is not None else None,
+                embed=self._embed,
+                sha=lambda text: _sha(text.encode()),
+            )
             Manifest(
                 build_id=build_id,
                 knowledge_version=version,
@@ -391,89 +398,73 @@ class IndexManager:
             return self._embedder_name()
         return self.embedder.name
 
-    def _vectors(
-        self, texts: Sequence[str], previous: Manifest | None, progress: Progress | None
-    ) -> tuple[Vectors, npt.NDArray[np.bool_]]:
-        """Vectors of ``texts`` (clauses, then hints), reusing the previous build's by hash;
-        and which of them were reused."""
-        return self._embed(texts, self._previous_vectors(previous), progress)
-
     def _embed(
-        self, texts: Sequence[str], known: dict[str, Vectors], progress: Progress | None = None
+        self,
+        texts: Sequence[str],
+        known: dict[str, int],
+        matrix: Vectors,
+        progress: Progress | None = None,
     ) -> tuple[Vectors, npt.NDArray[np.bool_]]:
-        """Vectors of ``texts``, those in ``known`` (by the hash of their text) reused, the
-        others embedded; and which of them were reused."""
-        vectors: list[Vectors | None] = [known.get(_sha(t.encode())) for t in texts]
-        # Longest first, so that each batch pads to a similar length and the progress bar
-        # slows down at the start rather than the end.
-        missing = sorted(
-            (i for i, v in enumerate(vectors) if v is None), key=lambda i: -len(texts[i])
+        """Vectors of ``texts``: a text whose hash is in ``known`` takes that row of
+        ``matrix``, the others are embedded, each distinct text once; and which of them
+        were reused."""
+        rows = np.fromiter(
+            (known.get(_sha(t.encode()), -1) for t in texts), dtype=np.intp, count=len(texts)
         )
+        reused = rows >= 0
+        # Longest first, so that each batch pads to a similar length and the progress bar
+        # slows down at the start rather than the end. A text met twice (a clause repeated
+        # word for word in two documents) is embedded once: its vector does not depend on
+        # the batch it is in.
+        todo = np.flatnonzero(~reused).tolist()
+        missing = sorted(dict.fromkeys(texts[i] for i in todo), key=lambda t: -len(t))
+        fresh: dict[str, Vectors] = {}
         for start in range(0, len(missing), EMBED_STEP):
             batch = missing[start : start + EMBED_STEP]
-            embedded = self.embedder.embed([texts[i] for i in batch])
-            for i, vector in zip(batch, embedded, strict=True):
-                vectors[i] = vector
+            fresh.update(zip(batch, self.embedder.embed(batch), strict=True))
             if progress is not None:
                 progress(min(start + EMBED_STEP, len(missing)), len(missing))
-        reused = np.ones(len(texts), dtype=np.bool_)
-        reused[missing] = False
-        return np.stack([v for v in vectors if v is not None]), reused
+        width = len(next(iter(fresh.values()))) if fresh else matrix.shape[1] if reused.any() else 0
+        vectors = np.empty((len(texts), width), dtype=np.float32)
+        if reused.any():
+            vectors[reused] = matrix[rows[reused]]
+        for i in todo:
+            vectors[i] = fresh[texts[i]]
+        return vectors, reused
 
-    def _previous_vectors(self, previous: Manifest | None) -> dict[str, Vectors]:
-        """The live build's vectors by the hash of the text they embed."""
+    def _live_build(self, previous: Manifest | None) -> Build | None:
+        """The live build, for a new one made with the same embedder to start from."""
         if previous is None or previous.embedder != self.embedder_name():
-            return {}
+            return None
         try:
-            build = self.open()
-            try:
-                stored, vectors, hints, hint_vectors = build.store.records()
-            finally:
-                build.store.close()
+            return self.open()
+        except (OSError, ValueError, KeyError, TypeError, KnowledgeStoreError) as exc:
+            log.warning("the live build cannot be read (%s): making the new one whole", exc)
+            return None
+
+    @staticmethod
+    def _previous_vectors(live: Build | None) -> tuple[dict[str, int], Vectors]:
+        """The live build's vectors (clauses, then hints) and the row of each by the hash
+        of the text it embeds."""
+        if live is None:
+            return {}, np.zeros((0, 0), dtype=np.float32)
+        try:
+            stored, vectors, hints, hint_vectors = live.store.records()
         except Exception as exc:  # a damaged old build only costs re-embedding
-            log.warning("could not reuse vectors of build %s: %s", previous.build_id, exc)
-            return {}
-        by_id = {c.id: c for c in build.chunks}
-        known = {_sha(h.text.encode()): v for h, v in zip(hints, hint_vectors, strict=True)}
-        known.update(
-            (_sha(embedding_text(by_id[c.id]).encode()), v)
-            for c, v in zip(stored, vectors, strict=True)
+            log.warning("could not reuse vectors of build %s: %s", live.manifest.build_id, exc)
+            return {}, np.zeros((0, 0), dtype=np.float32)
+        finally:
+            live.store.close()
+        by_id = {c.id: c for c in live.chunks}
+        known = {
+            _sha(embedding_text(by_id[c.id]).encode()): row
+            for row, c in enumerate(stored)
             if c.id in by_id
-        )
-        return known
-
-    def _seed(self, previous: Manifest | None) -> tuple[ChromaStore, list[Chunk], Path] | None:
-        """The live build's store, chunks and directory, for a new build to start from."""
-        if previous is None or previous.embedder != self.embedder_name():
-            return None
-        try:
-            build = self.open()
-        except (OSError, ValueError, KnowledgeStoreError) as exc:
-            log.warning("the live build cannot be read (%s): writing the new one whole", exc)
-            return None
-        return build.store, build.chunks, build.path
-
-    def _train_routing(self, examples: Examples, path: Path, previous: Manifest | None) -> None:
-        """Fit the routing model on the example sentences, reusing their vectors by hash."""
-        if not examples.trainable:
-            log.warning("%s has too few example sentences: no routing by meaning", ROUTING_FILE)
-            return
-        labelled = examples.labelled()
-        known: dict[str, Vectors] = {}
-        if previous is not None and previous.embedder == self.embedder_name():
-            try:
-                with np.load(self._builds / previous.build_id / EXAMPLE_VECTORS) as cache:
-                    known = dict(zip(cache["sha"].tolist(), cache["vectors"], strict=True))
-            except (OSError, ValueError, KeyError):
-                known = {}  # no cache: embed them all
-        texts = [text for text, _ in labelled]
-        shas = [_sha(text.encode()) for text in texts]
-        vectors, _ = self._embed(texts, known)
-        labels = [label for _, label in labelled]
-        np.savez(
-            path / EXAMPLE_VECTORS, sha=np.asarray(shas), labels=np.asarray(labels), vectors=vectors
-        )
-        fit(labels, vectors, examples.written_for).save(path / MODEL_FILE)
+        }
+        known.update((_sha(h.text.encode()), len(stored) + row) for row, h in enumerate(hints))
+        parts = [np.asarray(v, dtype=np.float32) for v in (vectors, hint_vectors) if len(v)]
+        matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        return known, matrix
 
     def _switch(self, build_id: str) -> None:
         tmp = self.index_dir / f"CURRENT.{os.getpid()}.tmp"
@@ -489,6 +480,11 @@ class IndexManager:
             if path.name in keep:
                 continue
             store = self._store_factory(path, path.name)
+            if store.path is not None and store.path.is_relative_to(path):
+                # An embedded store goes with its build's directory: opening it only to
+                # delete its collection would import Chroma and cost a second.
+                shutil.rmtree(path, ignore_errors=True)
+                continue
             try:
                 store.drop()
             except KnowledgeStoreError as exc:

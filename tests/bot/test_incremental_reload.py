@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.answers import retrieval
 from bot.knowledge.vector_file import HINTS_FILE, VECTORS_FILE
 from bot.models import Document
 from bot.reload.index import PARSED_DIR, IndexManager
@@ -257,3 +258,20 @@ def test_without_a_usable_vector_file_the_build_is_read_from_chroma(
     assert sections_cited(indexed.bot(), LUNCH_QUESTION) == expected
     report = indexed.reload(EmbedderFactory())
     assert not report.rebuilt  # a damaged file is no reason to rebuild: Chroma has it all
+
+
+def test_a_build_above_the_exact_search_limit_answers_through_chroma_without_its_texts(
+    indexed: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = indexed.bot().ask(LUNCH_QUESTION)
+    monkeypatch.setattr(retrieval, "EXACT_SEARCH_LIMIT", 10)  # searched by Chroma's index
+    (live_build(indexed) / VECTORS_FILE).unlink()  # and every record read from Chroma
+
+    answer = indexed.bot().ask(LUNCH_QUESTION)
+
+    assert answer.answered and answer.citations
+    assert [(c.section, c.quote) for c in answer.citations] == [
+        (c.section, c.quote) for c in expected.citations
+    ]
+    assert answer.text == expected.text
+    assert all(c.quote for c in answer.citations)  # the texts come from chunks.json

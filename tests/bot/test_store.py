@@ -233,6 +233,8 @@ def test_an_empty_collection_answers_no_matches(make_store: StoreFactory) -> Non
 
 
 def test_load_round_trips_every_chunk_field_and_vector(store: ChromaStore) -> None:
+    store.texts = {c.id: c.text for c in CHUNKS}  # kept beside the store, in chunks.json
+
     chunks, vectors = store.load()
 
     assert sorted(chunks, key=lambda c: c.id) == sorted(CHUNKS, key=lambda c: c.id)
@@ -240,6 +242,13 @@ def test_load_round_trips_every_chunk_field_and_vector(store: ChromaStore) -> No
     assert vectors.shape == (len(CHUNKS), FakeEmbedder.dimension)
     for chunk, vector in zip(chunks, vectors, strict=True):
         np.testing.assert_allclose(vector, expected[chunk.id], atol=1e-6)
+
+
+def test_the_store_keeps_no_clause_texts(store: ChromaStore, make_store: StoreFactory) -> None:
+    chunks, _ = make_store().load()  # a handle that was not told the texts
+
+    assert sorted(c.id for c in chunks) == sorted(c.id for c in CHUNKS)
+    assert {c.text for c in chunks} == {""}
 
 
 def test_a_new_handle_on_the_same_collection_sees_the_data(

@@ -51,7 +51,10 @@ def read_docx(data: bytes) -> tuple[list[Block], str]:
     """
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = [block for item in document.iter_inner_content() for block in _docx_item(item)]
+        styles: dict[str | None, str] = {}
+        blocks = [
+            block for item in document.iter_inner_content() for block in _docx_item(item, styles)
+        ]
         return blocks, normalize(document.core_properties.title or "")
     except Exception as exc:
         # A damaged package fails deep in zipfile, lxml or python-docx with exception types
@@ -59,14 +62,14 @@ def read_docx(data: bytes) -> tuple[list[Block], str]:
         raise FormatError(f"not a readable Word document, the file may be damaged ({exc})") from exc
 
 
-def _docx_item(item: Paragraph | Table) -> Iterator[Block]:
+def _docx_item(item: Paragraph | Table, styles: dict[str | None, str]) -> Iterator[Block]:
     if isinstance(item, Table):
         for row in item.rows:
             # A merged cell appears once per grid column it spans; keep it once.
             cells = list(dict.fromkeys(normalize(cell.text) for cell in row.cells))
             yield Block("paragraph", " | ".join(cell for cell in cells if cell))
         return
-    style = (item.style.name if item.style is not None else "") or ""
+    style = _style_name(item, styles)
     text = normalize(item.text)
     heading = _HEADING_STYLE.match(style)
     if style == "Title" or (heading is not None and heading.group(1) == "1"):
@@ -77,6 +80,17 @@ def _docx_item(item: Paragraph | Table) -> Iterator[Block]:
         yield Block("item", text)
     else:
         yield Block("paragraph", text)
+
+
+def _style_name(paragraph: Paragraph, names: dict[str | None, str]) -> str:
+    """The name of a paragraph's style, looked up once per style of the document: python-docx
+    finds a paragraph's default style by reading every style the document defines, which
+    was nine tenths of reading a Word document (60 ms each)."""
+    style_id = paragraph._p.style  # the style's id, None for the document's default
+    if style_id not in names:
+        style = paragraph.style
+        names[style_id] = (style.name if style is not None else "") or ""
+    return names[style_id]
 
 
 def read_pdf(data: bytes) -> tuple[list[Block], str]:
