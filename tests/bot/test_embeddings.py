@@ -188,3 +188,15 @@ def test_from_directory_reports_a_damaged_model_as_a_config_error(tmp_path: Path
 
     with pytest.raises(ConfigError, match="POLICYBOT_EMBEDDING_MODEL"):
         OnnxEmbedder.from_directory(directory)
+
+
+def test_two_inference_threads_give_the_vectors_of_one() -> None:
+    """A question (and a reload's batches) run on two onnxruntime threads by default: the
+    vectors are those of one thread, bit for bit, so answers do not depend on it."""
+    texts = [SHORT, LONG, *(f"Can I post about {topic} at work?" for topic in ("pay", "a strike"))]
+    one = OnnxEmbedder(*packaged_files(), threads=1)
+    two = OnnxEmbedder(*packaged_files(), threads=2)
+
+    assert np.array_equal(two.embed(texts), one.embed(texts))
+    for text in texts:
+        assert np.array_equal(two.embed([text]), one.embed([text]))
