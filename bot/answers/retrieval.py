@@ -186,9 +186,11 @@ class Retriever:
             key=lambda i: self._by_id[hints[i].chunk_id],
         )
         matrix = np.zeros((len(self._chunks) + len(kept), vectors.shape[1]), dtype=np.float32)
-        for chunk, vector in zip(stored, vectors, strict=True):
-            if chunk.id in self._by_id:
-                matrix[self._by_id[chunk.id]] = vector
+        # One copy of the rows, not a row at a time (22,000 slices of a mapped file).
+        rows = [(self._by_id[c.id], i) for i, c in enumerate(stored) if c.id in self._by_id]
+        if rows:
+            at, source = (np.asarray(column, dtype=np.intp) for column in zip(*rows, strict=True))
+            matrix[at] = vectors[source]
         if kept:
             matrix[len(self._chunks) :] = hint_vectors[kept]
         owner = np.asarray([self._by_id[hints[i].chunk_id] for i in kept], dtype=np.intp)
