@@ -9,20 +9,18 @@ points ``POLICYBOT_EMBEDDING_MODEL`` at a directory with ``model.onnx`` and
 Batches are padded to their longest text rather than to the window (ten times faster on
 short questions), and onnxruntime's CPU arena is off so that memory stays flat.
 
-Each inference runs on one thread, the caller's: onnxruntime's own intra-op threads gain
-little on batches this small, spin while they wait, and stall whenever another process has
-the core they wait for. Many texts at once (a reload) are embedded by one thread per core
-running batches of four side by side on the one session. Measured on 2 shared cores, in CPU
-time per clause (wall time there follows the other processes' load): one caller on one
-thread 12-15 ms; two callers on one thread each 14-16 ms, at twice the clauses per second;
-two callers on two intra-op threads each 20-23 ms; one caller on two threads 26 ms (16 ms
-with spinning off). A question alone: 11-13 ms of CPU on one thread against 28-35 ms on two,
-and a third of the wall time. Batches of 2, 8 and 16 cost as much or more per clause than 4.
-A second thread that sleeps rather than spins while it waits (``allow_spinning`` off) gives
-the same vectors and costs a reload's batches no more CPU, but on 2 cores shared with other
-work (load average 4-8) a question alone cost 10-12% more CPU and no less wall time (p50 17
-and 23 ms against 16 and 20 ms, in process at 80 times the shipped library): it helps only
-when a core is idle, so one thread stays.
+Each inference may use two threads, the caller's and one of onnxruntime's, which sleeps
+rather than spins while it waits (``session.intra_op.allow_spinning`` off): a question alone
+takes the second core when it is free, and several callers on the one session (a reload embeds
+batches of four with one caller per core; a server answers side by side) share the one extra
+thread. Measured in process at 80 times the shipped library on 2 cores shared with other work,
+alternating with one thread per inference: with a core free (load average under 2), a question
+alone p50/p95 11.1/13.8 ms against 13.0/16.4 ms, for 11% more CPU; with both cores busy (load
+average 4-8) it cost 8-12% more CPU and was no faster (p50 17-23 against 16-20 ms); two askers
+at once 4-7% more CPU per answer at about the same rate; a reload's batches 12.4-12.8 ms of
+CPU per clause against 12.2-12.6 ms. A spinning second thread (onnxruntime's default) cost a
+question alone 65% more CPU with a core free, and twice its CPU under load. Batches of 2, 8 and
+16 cost as much or more per clause than 4. The vectors are identical whichever way they run.
 """
 
 from __future__ import annotations
@@ -50,6 +48,10 @@ MALLOC_HEAPS = 2
 #: The most batches embedded side by side, however many cores there are.
 MAX_WORKERS = 8
 
+#: onnxruntime intra-op threads per inference (the caller's and one more), when the process
+#: may use as many cores.
+INFERENCE_THREADS = 2
+
 #: Tokens the MiniLM family reads; text beyond it is silently ignored by the model,
 #: so the chunker keeps clauses well under it.
 MAX_TOKENS = 256
@@ -72,7 +74,8 @@ class OnnxEmbedder:
         tokenizer_path: the model's ``tokenizer.json``.
         batch_size: texts per inference call; small batches keep memory low (and pad
             least: measured on 2 cores, 4 costs less per clause than 8, 16 or 32).
-        threads: onnxruntime intra-op threads (one: see the module docstring).
+        threads: onnxruntime intra-op threads, the caller's included (default: two, or
+            one on a single core; see the module docstring).
         workers: batches run side by side when many texts are embedded at once (default:
             one per core this process may use).
     """
@@ -83,7 +86,7 @@ class OnnxEmbedder:
         tokenizer_path: Path,
         *,
         batch_size: int = 4,
-        threads: int = 1,
+        threads: int | None = None,
         workers: int | None = None,
     ) -> None:
         import onnxruntime
@@ -93,7 +96,11 @@ class OnnxEmbedder:
         limit_heaps(MALLOC_HEAPS)
         options = onnxruntime.SessionOptions()
         options.enable_cpu_mem_arena = False
+        if threads is None:
+            threads = min(INFERENCE_THREADS, usable_cores())
         options.intra_op_num_threads = threads
+        # A waiting thread sleeps: spinning burnt a core another caller or process needed.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
