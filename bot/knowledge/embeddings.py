@@ -14,13 +14,14 @@ rather than spins while it waits (``session.intra_op.allow_spinning`` off): a qu
 takes the second core when it is free, and several callers on the one session (a reload embeds
 batches of four with one caller per core; a server answers side by side) share the one extra
 thread. Measured in process at 80 times the shipped library on 2 cores shared with other work,
-alternating with one thread per inference: with a core free (load average under 2), a question
-alone p50/p95 11.1/13.8 ms against 13.0/16.4 ms, for 11% more CPU; with both cores busy (load
-average 4-8) it cost 8-12% more CPU and was no faster (p50 17-23 against 16-20 ms); two askers
-at once 4-7% more CPU per answer at about the same rate; a reload's batches 12.4-12.8 ms of
-CPU per clause against 12.2-12.6 ms. A spinning second thread (onnxruntime's default) cost a
-question alone 65% more CPU with a core free, and twice its CPU under load. Batches of 2, 8 and
-16 cost as much or more per clause than 4. The vectors are identical whichever way they run.
+alternating with one thread per inference: with a core free (load average 0.5-2), a question
+alone p50/p95 11.1-12.5/13.8-15.3 ms against 13.0-13.9/16.4-17.6 ms, for 11-17% more CPU;
+with both cores busy (load average 4-8) 8-12% more CPU and no faster (p50 17-23 against 16-20
+ms); two askers at once 4-9% more CPU per answer, at 95-117% of the rate; a reload's batches
+12.4-12.8 ms of CPU per clause against 12.2-12.6 ms. A spinning second thread (onnxruntime's
+default) cost a question alone 55-65% more CPU with a core free, and twice its CPU under load.
+Batches of 2, 8 and 16 cost as much or more per clause than 4. The vectors are identical
+whichever way they run.
 """
 
 from __future__ import annotations
