@@ -116,10 +116,24 @@ class KeywordIndex:
         frequency = Counter(t for doc in tokenized for t in set(doc))
         bm25 = bm25s.BM25()
         bm25.index(tokenized, show_progress=False)
+        # bm25s numbers the terms in the order of a set of strings, which changes with
+        # every process: the columns are put in the terms' alphabetical order, so that the
+        # same texts always save the same files.
+        names = sorted(frequency)
         scores = bm25.scores
-        columns = {t: int(bm25.vocab_dict[t]) for t in frequency}
+        indptr = scores["indptr"]
+        old = np.asarray([bm25.vocab_dict[t] for t in names], dtype=np.intp)
+        starts, lengths = indptr[old], indptr[old + 1] - indptr[old]
+        pointers = np.zeros(len(names) + 1, dtype=indptr.dtype)
+        np.cumsum(lengths, out=pointers[1:])
+        take = np.arange(int(pointers[-1])) + np.repeat(starts - pointers[:-1], lengths)
         self._set(
-            texts, dict(frequency), columns, scores["data"], scores["indices"], scores["indptr"]
+            texts,
+            {t: frequency[t] for t in names},
+            {t: i for i, t in enumerate(names)},
+            scores["data"][take],
+            scores["indices"][take],
+            pointers,
         )
 
     def _set(

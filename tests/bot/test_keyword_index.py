@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -194,3 +195,26 @@ def test_opening_a_build_with_its_index_imports_neither_bm25s_nor_scipy(
     )
 
     assert result.stdout.strip() == ""
+
+
+def test_the_same_texts_save_the_same_files_in_any_process(tmp_path: Path) -> None:
+    """bm25s numbers terms in a set's order, which changes with each process's string
+    hashing: a build's keyword files are the same whichever process wrote them."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bot.answers.keyword import KeywordIndex\n"
+        f"KeywordIndex({TEXTS!r}).save(Path(sys.argv[1]))\n"
+    )
+    saved = []
+    for seed in ("1", "2"):
+        directory = tmp_path / f"seed-{seed}"
+        subprocess.run(
+            [sys.executable, "-c", script, str(directory)],
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        saved.append({p.name: p.read_bytes() for p in directory.iterdir()})
+
+    assert saved[0] == saved[1]
+    assert sorted(saved[0]) == sorted([TERMS_FILE, "data.npy", "indices.npy", "indptr.npy"])
