@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from bot.answers.answering import NOT_FOUND, Draft, confidence, draft
 from bot.answers.choice import Chooser, Choosers
 from bot.answers.gate import Gate, Gates
+from bot.answers.keyword import KEYWORD_DIR
 from bot.answers.questions import clean
 from bot.answers.retrieval import Evidence, Retriever
 from bot.answers.routing import Router, RoutingModel
@@ -203,6 +204,7 @@ class PolicyBot:
                 store=build.store,
                 embedder=embedder,
                 glossary=Glossary.load(build.glossary_path),
+                keyword_dir=build.path / KEYWORD_DIR,
             )
             router = Router(
                 RoutingModel.load(build.routing_model_path, build.routing_examples_path)

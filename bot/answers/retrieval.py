@@ -10,11 +10,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.answers.keyword import KeywordIndex
+from bot.answers.keyword import KeywordIndex, keyword_text
 from bot.answers.text import STOPWORDS, terms, words
 from bot.knowledge.embeddings import Embedder, Vectors
 from bot.knowledge.glossary import Glossary, Matches
@@ -135,6 +136,8 @@ class Retriever:
         store: the build's vector store.
         embedder: the embedder the build was made with.
         glossary: the build's glossary.
+        keyword_dir: where the build saved its keyword index (optional: without it, or
+            when it cannot be used, the index is built from the chunks).
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class Retriever:
         store: ChromaStore,
         embedder: Embedder,
         glossary: Glossary,
+        keyword_dir: Path | None = None,
     ) -> None:
         self._chunks = list(chunks)
         self._by_id = {c.id: i for i, c in enumerate(self._chunks)}
@@ -154,8 +158,9 @@ class Retriever:
         self._hinted: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._hint_starts: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
         self._matrix, self._centroid = self._read_vectors(store)
-        self._keyword = KeywordIndex(
-            [self._keyword_text(c, self.hints.get(i, ())) for i, c in enumerate(self._chunks)]
+        texts = [keyword_text(c, self.hints.get(i, ())) for i, c in enumerate(self._chunks)]
+        self._keyword = (
+            KeywordIndex.open(keyword_dir, texts) if keyword_dir else KeywordIndex(texts)
         )
 
     def _read_vectors(self, store: ChromaStore) -> tuple[Vectors | None, Vectors]:
@@ -181,9 +186,11 @@ class Retriever:
             key=lambda i: self._by_id[hints[i].chunk_id],
         )
         matrix = np.zeros((len(self._chunks) + len(kept), vectors.shape[1]), dtype=np.float32)
-        for chunk, vector in zip(stored, vectors, strict=True):
-            if chunk.id in self._by_id:
-                matrix[self._by_id[chunk.id]] = vector
+        # One copy of the rows, not a row at a time (22,000 slices of a mapped file).
+        rows = [(self._by_id[c.id], i) for i, c in enumerate(stored) if c.id in self._by_id]
+        if rows:
+            at, source = (np.asarray(column, dtype=np.intp) for column in zip(*rows, strict=True))
+            matrix[at] = vectors[source]
         if kept:
             matrix[len(self._chunks) :] = hint_vectors[kept]
         owner = np.asarray([self._by_id[hints[i].chunk_id] for i in kept], dtype=np.intp)
@@ -202,7 +209,7 @@ class Retriever:
             if len(self._hinted):
                 hinted[self._hinted] = np.maximum.reduceat(similarity[n:], self._hint_starts)
             best = np.maximum(own, hinted)
-            order = np.argsort(-best)[:CANDIDATES]
+            order = top(best, CANDIDATES)
             return (
                 {int(i): float(own[i]) for i in order},
                 {int(i): float(hinted[i]) for i in order if hinted[i] > -1.0},
@@ -219,12 +226,6 @@ class Retriever:
             elif rid in self._by_id:
                 own_found[self._by_id[rid]] = score
         return own_found, hint_found, _top_mean(np.asarray(hint_scores, dtype=np.float32))
-
-    @staticmethod
-    def _keyword_text(chunk: Chunk, hints: Sequence[str]) -> str:
-        """What BM25 indexes for a clause: its title, its text, and the questions its hints
-        say it answers (staff's own words for it)."""
-        return " ".join((chunk.title, chunk.text, *hints))
 
     def _query_terms(self, question: str, matches: Matches) -> tuple[QueryTerm, ...]:
         """The question's content words, each with its glossary alternatives and idf."""
@@ -256,7 +257,7 @@ class Retriever:
             hinted[index] = similarity
         meaning = {i: max(own.get(i, -1.0), hint_best.get(i, -1.0)) for i in {*own, *hint_best}}
         dense_rank = {i: r for r, i in enumerate(sorted(meaning, key=lambda i: -meaning[i]))}
-        keyword_order = np.argsort(-keyword, kind="stable")[:CANDIDATES]
+        keyword_order = top(keyword, CANDIDATES)
         keyword_rank = {int(i): r for r, i in enumerate(keyword_order) if keyword[i] > 0}
         fused: dict[int, float] = {}
         for index, rank in dense_rank.items():
@@ -332,6 +333,20 @@ class Retriever:
                 seen.add(key)
                 merged.append(index)
         return merged
+
+
+def top(values: Vectors, k: int) -> npt.NDArray[np.intp]:
+    """The positions of the ``k`` highest ``values``, highest first, equal values in order
+    of position: what ``np.argsort(-values, kind="stable")[:k]`` gives, without sorting
+    them all (at 80 times the shipped library, 0.03 ms of CPU against 0.2 ms)."""
+    n = len(values)
+    if n <= k:
+        return np.argsort(-values, kind="stable")
+    kth = np.partition(values, n - k)[n - k]
+    # Every value at least the k-th highest: k of them, or more when some equal it.
+    candidates = np.flatnonzero(values >= kth)
+    order = candidates[np.argsort(-values[candidates], kind="stable")]
+    return order[:k]
 
 
 def _top_mean(similarity: Vectors) -> float:

@@ -5,7 +5,8 @@ Layout under ``<data dir>/index``::
     CURRENT                 the live build's id (replaced atomically)
     reload.lock             held while a reload runs
     parsed/                 each document's content hash and parsed clauses (bot.reload.parse_cache)
-    builds/<id>/manifest.json, chunks.json, vectors.npy, hints.json, glossary.toml, chroma/
+    builds/<id>/manifest.json, chunks.json, vectors.npy, hints.json, keyword/, glossary.toml,
+                chroma/
 
 A reload builds a complete new build beside the live one and only then rewrites
 ``CURRENT``; any failure before that leaves the live build answering. Documents whose
@@ -32,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from filelock import FileLock, Timeout
 
+from bot.answers.keyword import KEYWORD_DIR, KeywordIndex, keyword_texts
 from bot.answers.routing import MODEL_FILE, ROUTING_FILE, Examples
 from bot.errors import (
     DocumentLoadError,
@@ -319,6 +321,8 @@ class IndexManager:
             seed = (live.store, live.chunks, live.path) if live is not None else None
             fill_store(store, chunks, hints.hints, vectors, previous=seed)
             write_vectors(path, vectors, hints.hints)
+            # Saved so that opening the build maps the keyword index instead of building it.
+            KeywordIndex(keyword_texts(chunks, hints.hints)).save(path / KEYWORD_DIR)
             for name in config:
                 if config[name]:
                     (path / name).parent.mkdir(parents=True, exist_ok=True)

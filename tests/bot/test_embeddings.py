@@ -185,6 +185,24 @@ def test_from_directory_gives_the_same_vectors_as_the_packaged_model(
 def test_from_directory_reports_a_damaged_model_as_a_config_error(tmp_path: Path) -> None:
     directory = model_dir(tmp_path, model=False)
     (directory / "model.onnx").write_bytes(b"not an onnx model")
+    embedder = OnnxEmbedder.from_directory(directory)  # the model is loaded when first used
 
     with pytest.raises(ConfigError, match="POLICYBOT_EMBEDDING_MODEL"):
-        OnnxEmbedder.from_directory(directory)
+        embedder.embed(["Can I use Facebook at lunchtime?"])
+    with pytest.raises(ConfigError, match="POLICYBOT_EMBEDDING_MODEL"):
+        embedder.embed([SHORT, LONG] * 5)  # many texts: the reload's session
+
+
+def test_a_question_on_two_threads_gets_the_vectors_of_one() -> None:
+    """A question (one batch) runs on two onnxruntime threads, a reload's batches on one per
+    caller: the vectors are the same bit for bit, so answers do not depend on which."""
+    texts = [SHORT, LONG, *(f"Can I post about {topic} at work?" for topic in ("pay", "a strike"))]
+    one = OnnxEmbedder(*packaged_files(), threads=1, question_threads=1)
+    two = OnnxEmbedder(*packaged_files(), threads=2, question_threads=2)
+    mixed = OnnxEmbedder(*packaged_files(), batch_size=2)  # two batches: the reload's session
+
+    assert np.array_equal(two.embed(texts), one.embed(texts))
+    assert np.array_equal(mixed.embed(texts), one.embed(texts))
+    for text in texts:
+        assert np.array_equal(two.embed([text]), one.embed([text]))
+        assert np.array_equal(mixed.embed([text]), one.embed([text]))

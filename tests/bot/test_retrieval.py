@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.answers import retrieval
@@ -85,3 +86,19 @@ def test_cross_references_are_resolved_in_the_named_document(real_bot: PolicyBot
     same_doc = live.resolve_reference(guidance, "see clause 9.4 above")
     assert same_doc is not None and same_doc.source == guidance.source
     assert live.resolve_reference(guidance, "no reference here") is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_partial_sort_orders_candidates_as_a_full_stable_sort(seed: int) -> None:
+    """Exact search takes its candidates without sorting every similarity: the same
+    positions in the same order, equal values (copied clauses, unknown words) by position."""
+    rng = np.random.default_rng(seed)
+    for size in (1, 39, 40, 41, 500):
+        for values in (
+            rng.random(size).astype(np.float32),
+            rng.integers(0, 4, size).astype(np.float32),  # many ties, at the cut too
+            np.zeros(size, dtype=np.float32),
+        ):
+            for k in (1, 5, retrieval.CANDIDATES):
+                expected = np.argsort(-values, kind="stable")[:k]
+                assert np.array_equal(retrieval.top(values, k), expected)
