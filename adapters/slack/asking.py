@@ -13,12 +13,12 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from adapters.slack import private
-from adapters.slack.blocks import answer_message, help_message, reloaded
+from adapters.slack.blocks import answer_message, blocks, help_message, reloaded
 from adapters.slack.context import SlackBot, react, tell
-from adapters.slack.digest import digest_blocks
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.refs import ConversationRef, person
+from bot import messages
 from bot.commands import parse
 
 Event = dict[str, Any]
@@ -70,7 +70,7 @@ def register(app: App, bot: SlackBot) -> None:
             return
         if kind == "insights":  # admins only (the core refuses anyone else); only they see it
             digest = bot.assistant.reports.digest(person(user))
-            tell(respond, digest.title, digest_blocks(digest))
+            tell(respond, digest.title, blocks(messages.insights(digest).parts))
             return
         # The answer is private: a reviewer's reply will go to the asker's DM only.
         result = bot.ask(text, ConversationRef(user))

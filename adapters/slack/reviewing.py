@@ -7,18 +7,22 @@ pressed there.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from adapters.slack.blocks import Block, blocks
 from adapters.slack.case_blocks import home_view
 from adapters.slack.context import SlackBot
-from adapters.slack.digest import home_digest
 from adapters.slack.refs import person
-from bot.errors import PolicyBotError
+from bot import messages
+from bot.errors import NotAuthorizedError, PolicyBotError
 
 Body = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -39,5 +43,18 @@ def publish_home(bot: SlackBot, client: WebClient, user: str) -> None:
     except PolicyBotError:  # no case database: the home tab still explains how to ask
         own, teams = [], {}
     view = home_view(own, teams)
-    view["blocks"] += home_digest(bot, who)  # admins only (adapters.slack.digest)
+    view["blocks"] += home_digest(bot, who)  # admins only
     client.views_publish(user_id=user, view=view)
+
+
+def home_digest(bot: SlackBot, who: str) -> list[Block]:
+    """The admins' weekly insights digest for App Home (:func:`bot.messages.insights`): none for
+    someone who is not an admin (the core refuses), or when the report cannot be drawn now (App
+    Home still shows everything else)."""
+    try:
+        return blocks(messages.insights(bot.assistant.reports.digest(who)).parts)
+    except NotAuthorizedError:
+        return []
+    except PolicyBotError as exc:
+        log.info("no insights digest in App Home: %s", exc)
+        return []
