@@ -7,6 +7,7 @@ embedder's name.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +18,10 @@ import pytest
 from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import ConfigError, EmbedderMismatchError, KnowledgeStoreError
+from bot.knowledge.vector_file import HINTS_FILE
 from bot.llm.config import LLMConfig
 from bot.llm.embeddings import OpenAIEmbedder
+from bot.reload.index import embedding_text
 from tests.fakes import FakeEmbedder
 from tests.fakes_openai import FakeOpenAI
 
@@ -59,9 +62,14 @@ def test_an_index_built_with_openai_embeddings_answers_and_records_the_model(
     requests = fake.embedding_requests()
     assert all(r.body["encoding_format"] == "base64" for r in requests)
     assert all(r.body["model"] == "text-embedding-3-small" for r in requests)
-    # the clauses, their hints, the routing examples, and the question
-    texts = report.chunks + report.hints + _routing_examples(knowledge) + 1
-    assert sum(len(r.body["input"]) for r in requests) == texts
+    # each distinct text of the clauses and their hints once (embedded together), the routing
+    # examples, the question
+    sent = [text for r in requests for text in r.body["input"]]
+    build = bot.index.open()
+    hints = json.loads((build.path / HINTS_FILE).read_text(encoding="utf-8"))
+    distinct = {embedding_text(c) for c in build.chunks} | {text for _, text in hints}
+    assert len(sent) == len(distinct) + _routing_examples(knowledge) + 1
+    assert distinct <= set(sent)
     assert answer.answered and answer.citations
 
 
