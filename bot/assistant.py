@@ -4,6 +4,7 @@
 calls: ask (:mod:`~bot.usecases.asking`), escalate once per answer, team and asker, and the
 asker's note or anonymity (:mod:`~bot.usecases.escalating`), a case's steps (claim, reply,
 resolve, reopen), feedback, "my cases" and "my team's cases" (:mod:`~bot.usecases.reviewing`),
+a person's home (:mod:`~bot.usecases.home`),
 policy-change announcements (:mod:`~bot.usecases.announcing`), approved answers (approve, list,
 show, retire, reinstate: :mod:`~bot.usecases.approving`), reload and the admins' insights digest
 (:mod:`~bot.usecases.admin`), and delivering the outbox. Every button and form, whatever its
@@ -47,11 +48,12 @@ from bot.usecases.approving import Approving
 from bot.usecases.asking import Asking
 from bot.usecases.core import Core
 from bot.usecases.escalating import Escalated, Escalating
+from bot.usecases.home import Home, Homes
 from bot.usecases.listening import Listening
 from bot.usecases.pressing import Inputs, Pressed, Pressing, refused_field
 from bot.usecases.reviewing import Reviewing
 
-__all__ = ["Assistant", "Escalated", "Pressed", "refused_field"]
+__all__ = ["Assistant", "Escalated", "Home", "Pressed", "refused_field"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class Assistant:
         self.announcing = Announcing(self.core)
         self.approving = Approving(self.core)
         self.admin = Admin(self.core, self.approving)
+        self.homes = Homes(self.core, self.reviewing, self.admin)
         self.listening = Listening(self.core, self.asking)
         self.pressing = Pressing(
             self.asking, self.escalating, self.reviewing, self.approving, self.announcing
@@ -384,6 +387,12 @@ class Assistant:
         oldest first; empty for anyone else. A case whose asker may still choose to withhold
         their name is not listed until they have (as its card is not posted)."""
         return self.reviewing.team_cases(person)
+
+    def home(self, person: str) -> Home:
+        """What ``person``'s home lists: their own cases, their teams' live cases if they
+        review, the insights digest if they are an admin (see :mod:`bot.usecases.home`).
+        Never raises for an unavailable database: the home then lists no cases."""
+        return self.homes.home(person)
 
     def deliver(self, notifier: Notifier) -> FlushResult:
         """Deliver what the outbox holds now (after a step that queued something)."""

@@ -441,10 +441,14 @@ def reminder(
 
 
 def home(
-    own: Sequence[CaseView], teams: Mapping[Team, Sequence[CaseView]], *, platform: str
+    own: Sequence[CaseView],
+    teams: Mapping[Team, Sequence[CaseView]],
+    *,
+    platform: str,
+    digest: Digest | None = None,
 ) -> Message:
-    """A person's home: how to ask, their own cases, and for reviewers their teams' live
-    cases with their steps."""
+    """A person's home: how to ask, their own cases, for reviewers their teams' live cases
+    with their steps, and for admins the insights ``digest`` (:func:`insights`)."""
     parts: list[Part] = [Heading("PolicyBot"), how_to_ask(platform)]
     parts.append(Heading("Your cases"))
     if not own:
@@ -458,6 +462,8 @@ def home(
         for case in cases[:HOME_CASES]:
             parts += case_line(case)
         parts += _more(cases, HOME_CASES)
+    if digest is not None:
+        parts += insights(digest).parts
     return Message("PolicyBot", tuple(parts))
 
 

@@ -78,7 +78,9 @@ SAVE_APPROVED = "Save as approved answer"
 """The case card's button that opens :func:`bot.forms.approve_form`."""
 APPROVED_SAVED = "Approved answer saved"
 CONFIRM_ANNOUNCE, CANCEL = "Confirm and announce", "Cancel"
-"""The buttons under an announcement's preview."""
+"""The buttons under an announcement's preview; ``CANCEL`` also closes a form unsaved."""
+DONE = "Done"
+"""What closes a form once it is saved and shows what was done."""
 
 CARD_LABELS = {
     "status": "Status",

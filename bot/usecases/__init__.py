@@ -9,6 +9,8 @@
   or anonymity;
 - :mod:`~bot.usecases.reviewing`: a case's steps, "my cases", "my team's cases", feedback and
   delivering the outbox;
+- :mod:`~bot.usecases.home`: a person's home: their cases, their teams' cases, the admins'
+  digest;
 - :mod:`~bot.usecases.announcing`: policy-change announcements and muting them;
 - :mod:`~bot.usecases.approving`: approved answers;
 - :mod:`~bot.usecases.pressing`: every button and form of every platform, through one entry;

@@ -21,14 +21,17 @@ class Escalated:
         case: the case their question is in.
         again: the case existed already (the button was pressed before): nothing new was
             opened or announced.
+        await_choice: the asker is offered the choice of anonymity only now, and the team's
+            card waits for it (the receipt says so, :func:`bot.messages.escalated`).
     """
 
     case: CaseView
     again: bool = False
+    await_choice: bool = False
 
     @classmethod
-    def opened(cls, case: CaseView, created: bool) -> Escalated:
-        return cls(case, again=not created)
+    def opened(cls, case: CaseView, created: bool, *, await_choice: bool = False) -> Escalated:
+        return cls(case, again=not created, await_choice=await_choice)
 
 
 class Escalating:
@@ -96,7 +99,7 @@ class Escalating:
         case, created = self._core.work.cases.open_once(request, held=await_choice)
         if created:
             self._core.metrics.escalated(request.team)
-        return Escalated.opened(case, created)
+        return Escalated.opened(case, created, await_choice=await_choice)
 
 
 def _team(name: str) -> Team:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from bot import messages, phrases
 from bot.case_views import CaseEvent, CaseView, Status
-from bot.messages import Buttons, Person, Plain, Quote, Text
+from bot.messages import Buttons, Heading, Person, Plain, Quote, Text
+from bot.ops.digest import Digest
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -87,6 +88,14 @@ def test_home_lists_ones_own_cases_without_steps_and_the_teams_with() -> None:
     shown = [p for p in empty.parts if isinstance(p, Text)]
     assert Text((phrases.NO_CASES_YET,), "muted") in shown
     assert Text((phrases.NOTHING_WAITING,), "muted", "celebrate") in shown
+
+
+def test_an_admins_home_ends_with_the_insights_digest() -> None:
+    digest = Digest(since=NOW, lines=("12 questions.", "3 cases."))
+    plain = messages.home([case()], {}, platform="slack")
+    home = messages.home([case()], {}, platform="slack", digest=digest)
+    assert home.parts == plain.parts + messages.insights(digest).parts
+    assert Heading(digest.title) not in plain.parts
 
 
 def test_the_apology_passes_the_question_on_only_when_there_is_one() -> None:

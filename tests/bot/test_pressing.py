@@ -56,6 +56,7 @@ def test_escalating_by_button_holds_the_card_until_the_asker_chooses(
     # No choice sent with the button: the choice comes next, and the card waits for it.
     first = assistant.press("escalate", answer.id, by=who("slack:U1"), inputs={"team": "hr"})
     assert first.escalated is not None and not first.escalated.again and first.deliver
+    assert first.escalated.await_choice  # the receipt says the team waits for the choice
     assert not first.private  # pressed where only the asker sees
     assert first.case is not None and first.case.id in assistant.work.outbox.held()
     again = assistant.press("escalate", answer.id, by=who("slack:U1"), inputs={"team": "hr"})
@@ -87,6 +88,7 @@ def test_a_choice_sent_with_the_button_is_made_at_once(assistant: Assistant) -> 
     in_channel = replace(who("teams:U1"), public=True)
     pressed = assistant.press("escalate", answer.id, by=in_channel, inputs=chosen)
     assert pressed.private  # the receipt names the case: the asker's alone
+    assert pressed.escalated is not None and not pressed.escalated.await_choice
     assert pressed.case is not None and pressed.case.id not in assistant.work.outbox.held()
     kept = assistant.press("keep_name", pressed.case.id, by=who("teams:U1"))
     assert kept.deliver and kept.case == assistant.case(pressed.case.id)
