@@ -1,13 +1,12 @@
 """The Slack app (slack-bolt): staff ask, reviewers work their cases, admins reload.
 
 One entry point, :func:`mount`, which ``policybot serve`` calls when ``SLACK_BOT_TOKEN`` is set.
-Listeners translate Slack requests into core calls: ``asking`` (mentions, DMs, ``/policy``),
-``pressing`` (every button and modal, one listener each), ``reviewing`` (App Home),
-``announcing`` (``/policy announce``, ``mute``, ``unmute``), ``errors`` (the one error
-handler). Rendering: ``blocks`` (answers), ``case_blocks`` (case
-cards, App Home), ``modals``, ``mrkdwn``. Plumbing: ``transport`` (HTTP and Socket Mode),
-``notifier`` (what the outbox delivers), ``refs`` (ids and conversation references),
-``context`` (what listeners share).
+Listeners translate Slack requests into core calls: ``asking`` (mentions, DMs, ``/policy`` and
+its commands), ``pressing`` (every button and modal, one listener each), ``home`` (App Home),
+``errors`` (the one error handler). Rendering: ``blocks`` (any core message, :mod:`bot.messages`,
+as Block Kit), ``forms`` (the core's forms as modals), ``mrkdwn``. Plumbing: ``transport`` (HTTP
+and Socket Mode), ``notifier`` (what the outbox delivers), ``refs`` (ids and conversation
+references), ``context`` (what listeners share).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from adapters.delivery import DELIVERIES, PlatformNotifier
-from adapters.slack import announcing, asking, errors, pressing, reviewing
+from adapters.slack import asking, errors, home, pressing
 from adapters.slack.context import SlackBot
 from adapters.slack.notifier import SlackNotifier
 from adapters.slack.transport import connection_check, http_route, skip_repeats, socket_mode
@@ -83,10 +82,9 @@ def mount(web_app: web.Application, assistant: Assistant) -> PlatformNotifier | 
     )
     bot = SlackBot(assistant, notifier, deliver_soon=web_app[DELIVERIES].soon)
     app.use(skip_repeats(assistant))
-    announcing.register(app, bot)  # before asking: its /policy listener takes the rest
     asking.register(app, bot)
     pressing.register(app, bot)
-    reviewing.register(app, bot)
+    home.register(app, bot)
     errors.register(app)
 
     web_app.cleanup_ctx.append(connection_check(app))

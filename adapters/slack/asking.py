@@ -1,27 +1,41 @@
-"""Staff asking: mentions, direct messages, follow-ups in a thread, and ``/policy``.
+"""Staff asking: mentions, direct messages, follow-ups in a thread, and ``/policy`` with its
+commands (``help``, ``reload``, ``insights``, ``mute``, ``unmute``, ``announce [VERSION]``).
 
 Events are acknowledged by bolt before the listener runs; ``/policy`` acknowledges first thing.
-The answer is worked out after the acknowledgement, on bolt's listener threads.
+The answer is worked out after the acknowledgement, on bolt's listener threads. The core
+decides who may run a command and words every reply; an announcement's preview is the admin's
+alone, and its Confirm and Cancel buttons go through :mod:`adapters.slack.pressing`.
+
+A personal situation told in a channel (an answer the core marks ``private``,
+:mod:`bot.answers.privacy`) goes to the asker by direct message: it stays (an ephemeral message
+is gone when Slack reloads), its buttons keep working, and a case opened from it is answered
+there, never in the public thread. The thread gets only :data:`bot.phrases.REPLIED_PRIVATELY`.
+When the direct message cannot be sent, the answer is shown to the asker alone as an ephemeral
+message in the thread; if that fails too, the thread is told to write to the bot directly.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from adapters.slack import private
-from adapters.slack.blocks import answer_message, blocks, help_message, reloaded
+from adapters.slack.blocks import Rendered, blocks, context, render, section
 from adapters.slack.context import SlackBot, react, tell
 from adapters.slack.errors import after_ack
 from adapters.slack.mrkdwn import from_slack
-from adapters.slack.refs import ConversationRef, person
-from bot import messages
+from adapters.slack.refs import PLATFORM, ConversationRef, person
+from bot import messages, phrases
 from bot.commands import parse
+from bot.models import Answer
 
 Event = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 
 def ignored(event: Event, bot_user_id: str | None) -> bool:
@@ -60,21 +74,28 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         text = from_slack(command.get("text", ""))
         user = command["user_id"]
-        kind = parsed.kind if (parsed := parse(text)) else None
+        parsed = parse(text)
+        kind = parsed.kind if parsed else None
         if kind == "help" or not text:  # a bare /policy: how to use it
-            tell(respond, *help_message())
-            return
-        if kind == "reload":
+            tell(respond, *render(messages.welcome(PLATFORM)))
+        elif kind == "reload":
             report = bot.assistant.reload(requested_by=person(user))
-            tell(respond, *reloaded(user, report.summary()), response_type="in_channel")
-            return
-        if kind == "insights":  # admins only (the core refuses anyone else); only they see it
+            said = messages.reloaded(messages.Person(person(user)), report.summary())
+            tell(respond, *render(said), response_type="in_channel")
+        elif kind == "insights":  # admins only (the core refuses anyone else); only they see it
             digest = bot.assistant.reports.digest(person(user))
             tell(respond, digest.title, blocks(messages.insights(digest).parts))
-            return
-        # The answer is private: a reviewer's reply will go to the asker's DM only.
-        result = bot.ask(text, ConversationRef(user))
-        tell(respond, *answer_message(result, share=True))
+        elif kind in ("mute", "unmute"):
+            reply = bot.assistant.mute(person(user), PLATFORM, muted=kind == "mute")
+            tell(respond, reply, [section(reply)])
+        elif parsed is not None and kind == "announce":  # admins only; the preview is theirs
+            preview = bot.assistant.preview_announcement(
+                person(user), since=parsed.argument or None
+            )
+            tell(respond, *render(messages.preview(preview)))
+        else:  # private: a reviewer's reply will go to the asker's DM only
+            result = bot.ask(text, ConversationRef(user))
+            tell(respond, *render(messages.answer(result, share=True)))
 
     app.event("app_mention")(on_mention)
     app.event("message")(on_message)
@@ -102,22 +123,44 @@ def answer(
     if addressed is not None and not bot.assistant.listens(question, addressed=addressed):
         return
     if not text:
-        fallback, blocks = help_message()
-        client.chat_postMessage(
-            channel=channel, thread_ts=thread or None, text=fallback, blocks=blocks
-        )
+        post(client, channel, thread, render(messages.welcome(PLATFORM)))
         return
     react(client, channel, event["ts"], add=True)
     try:
         result = bot.reply_to(question, addressed=addressed is not False)
         if result is None:  # a follow-up the documents do not answer: people talk there too
             return
-        if result.private:  # the asker's own situation: theirs alone (adapters.slack.private)
-            private.reply(client, result, user=user, channel=channel, thread=thread)
+        if result.private:  # the asker's own situation: theirs alone (the module docstring)
+            reply_privately(client, result, user=user, channel=channel, thread=thread)
             return
-        fallback, blocks = answer_message(result)
-        client.chat_postMessage(
-            channel=channel, thread_ts=thread or None, text=fallback, blocks=blocks
-        )
+        post(client, channel, thread, render(messages.answer(result)))
     finally:
         react(client, channel, event["ts"], add=False)
+
+
+def post(client: WebClient, channel: str, thread: str, message: Rendered) -> None:
+    """Post a rendered message in ``channel``, in ``thread`` ("" for none)."""
+    text, drawn = message
+    client.chat_postMessage(channel=channel, thread_ts=thread or None, text=text, blocks=drawn)
+
+
+def reply_privately(
+    client: WebClient, answer: Answer, *, user: str, channel: str, thread: str
+) -> None:
+    """Send ``answer`` to ``user`` privately and say so, neutrally, in the thread ("" for
+    none) of ``channel`` where they asked (the module docstring says how)."""
+    fallback, drawn = render(messages.answer(answer))
+    note = phrases.REPLIED_PRIVATELY
+    try:
+        dm = client.conversations_open(users=user)["channel"]["id"]
+        client.chat_postMessage(channel=dm, text=fallback, blocks=drawn)
+    except SlackApiError as exc:
+        log.warning("private answer: no direct message (%s)", exc.response.get("error"))
+        try:
+            client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread or None, text=fallback, blocks=drawn
+            )
+        except SlackApiError as again:
+            log.warning("private answer: no ephemeral either (%s)", again.response.get("error"))
+            note = phrases.PRIVATE_UNREACHABLE
+    post(client, channel, thread, (note, [context(note)]))

@@ -1,5 +1,6 @@
 """The one Slack renderer: any core message (:mod:`bot.messages`) as a fallback text and Block
-Kit, and the messages the listeners and the notifier send, by name.
+Kit. Listeners and the notifier draw the core's messages with it:
+``render(messages.case_card(case))``.
 
 ``text`` is the notification fallback that Slack shows in alerts and to screen readers,
 ``blocks`` the message. Limits honoured: 3,000 characters a section, 50 blocks a message
@@ -11,7 +12,6 @@ button is named as Slack's older messages named it (``case_claim``, ``escalate_h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -28,9 +28,7 @@ from adapters.slack.mrkdwn import (
 )
 from adapters.slack.refs import who
 from bot import messages
-from bot.case_views import CaseView
 from bot.messages import Button, Buttons, Facts, Heading, Message, Part, Quote, Run, Text
-from bot.models import Answer
 
 Block = dict[str, Any]
 Rendered = tuple[str, list[Block]]
@@ -42,9 +40,6 @@ VALUE_LIMIT = 2000
 FALLBACK_LIMIT = 3000
 FIELD_LIMIT = 2000
 """Block Kit's limit on a section field's text."""
-QUESTION_VALUE = messages.QUESTION_VALUE
-CARD = "card"
-"""The block id prefix of the buttons on a case's own card (others are in lists)."""
 
 MARKS = {
     "done": ":white_check_mark:",
@@ -95,7 +90,7 @@ def blocks(parts: Iterable[Part], limit: int = MAX_BLOCKS) -> list[Block]:
 
 def _part(part: Part) -> list[Block]:
     if isinstance(part, Heading):
-        return [{"type": "header", "text": _plain(part.text, 150)}]
+        return [{"type": "header", "text": plain(part.text, 150)}]
     if isinstance(part, Text):
         return _text(part)
     if isinstance(part, Quote):
@@ -107,8 +102,11 @@ def _part(part: Part) -> list[Block]:
         # Slack cannot send words as if typed: the questions to try are shown to copy
         return [context(*(f"“{escape(b.label)}”" for b in part.buttons))]
     if isinstance(part, Buttons):
-        shown = part.buttons[:MAX_BUTTONS]
-        return [actions(*map(_button, shown), block_id=part.group or None)]
+        shown = [_button(button) for button in part.buttons[:MAX_BUTTONS]]
+        block: Block = {"type": "actions", "elements": shown}
+        if part.group:
+            block["block_id"] = part.group
+        return [block]
     return [{"type": "divider"}]
 
 
@@ -116,9 +114,7 @@ def _text(part: Text) -> list[Block]:
     shown = f"*{runs(part.runs)}*" if part.style == "strong" else runs(part.runs)
     if part.mark:
         shown = f"{MARKS[part.mark]} {shown}"
-    if part.style == "strong":
-        return [context(shown)]
-    if part.style != "body":
+    if part.style != "body":  # strong, muted, notice: a context line
         return [context(shown)]
     return [section(piece) for piece in split(shown)] or [section(" ")]
 
@@ -165,7 +161,15 @@ def _button(button: Button) -> Block:
         action_id = f"escalate_{button.data['team']}"
     elif button.action in CASE_STEPS:
         action_id = f"case_{button.action}"
-    return button_block(action_id, label, button.value, button.style or None)
+    element: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True},
+        "value": button.value[:VALUE_LIMIT],
+    }
+    if button.style:
+        element["style"] = button.style
+    return element
 
 
 def _link_after(drawn: list[Block], links: Iterable[Button]) -> None:
@@ -190,26 +194,7 @@ def context(*texts: str) -> Block:
     }
 
 
-def button_block(action_id: str, label: str, value: str, style: str | None = None) -> Block:
-    element: Block = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True},
-        "value": value[:VALUE_LIMIT],
-    }
-    if style:
-        element["style"] = style
-    return element
-
-
-def actions(*elements: Block, block_id: str | None = None) -> Block:
-    block: Block = {"type": "actions", "elements": list(elements)}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
-def _plain(text: str, limit: int) -> Block:
+def plain(text: str, limit: int) -> Block:
     return {"type": "plain_text", "text": truncate(text, limit)}
 
 
@@ -217,41 +202,3 @@ def _when(at: datetime) -> str:
     stamp = int(at.timestamp())
     fallback = at.strftime("%d %b %Y %H:%M UTC")
     return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-# The messages the listeners and the notifier send, by the names they call them.
-
-HELP = runs(messages.how_to_ask("slack").runs)
-
-
-def answer_message(answer: Answer, *, share: bool = False, shared_by: str = "") -> Rendered:
-    """An answer; ``share`` offers to show it to the channel; ``shared_by`` is the Slack
-    user id of whoever did."""
-    by = f"slack:{shared_by}" if shared_by else ""
-    return render(messages.answer(answer, share=share, shared_by=by))
-
-
-def help_message() -> Rendered:
-    return render(messages.welcome("slack"))
-
-
-def apology(question: str = "") -> Rendered:
-    return render(messages.apology(question))
-
-
-def refusal(message: str) -> Rendered:
-    """A core refusal; Slack mentions in it (``<@U123>``) stay mentions."""
-    return render(messages.refusal(re.sub(r"<@([UW][A-Z0-9]+)>", r"slack:\1", message)))
-
-
-def escalated(case: CaseView, *, again: bool = False) -> Rendered:
-    """The receipt: Slack holds the team's card for the asker's choice (``await_choice``)."""
-    return render(messages.escalated(case, again=again, await_choice=True))
-
-
-def reloaded(user: str, summary: str) -> Rendered:
-    return render(messages.reloaded(messages.Person(f"slack:{user}"), summary))
-
-
-def reply_message(case: CaseView, reply: str) -> Rendered:
-    return render(messages.reply(case, reply))

@@ -17,9 +17,10 @@ from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from adapters.slack.blocks import Block, apology, refusal
+from adapters.slack.blocks import Block, render
 from adapters.slack.context import tell
-from adapters.slack.mrkdwn import from_slack, mentions
+from adapters.slack.mrkdwn import from_slack
+from bot import messages
 from bot.errors import PolicyBotError
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,12 @@ def report(error: Exception, body: Body, client: WebClient, respond: Respond | N
     """Log a failure and tell the person concerned (the module docstring says how)."""
     if isinstance(error, PolicyBotError) and error.safe_message:
         log.info("refused or not possible (%s): %s", _kind(body), error)
-        text, blocks = refusal(mentions(str(error)))
+        text, blocks = render(messages.refusal(str(error)))  # people it names: mentions
     else:
         # The traceback goes to the log; the request body is not logged (it carries
         # people's questions and, for commands, a verification token).
         log.error("failed to handle a Slack %s", _kind(body), exc_info=error)
-        text, blocks = apology(_question(body))
+        text, blocks = render(messages.apology(_question(body)))
     try:
         _tell(body, client, respond, text, blocks)
     except Exception:  # the handler of last resort must not raise

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.slack.blocks import Block, context, section
+from adapters.slack.blocks import Block, context, plain, section
 from adapters.slack.mrkdwn import escape, quote, truncate
 from bot import phrases
 from bot.forms import Field, Form
@@ -51,9 +51,9 @@ def modal(
         "type": "modal",
         "callback_id": callback_id,
         "private_metadata": json.dumps(dict(metadata)),
-        "title": _plain(form.title, TITLE_LIMIT),
-        "submit": _plain(form.submit, BUTTON_LIMIT),
-        "close": _plain("Cancel", BUTTON_LIMIT),
+        "title": plain(form.title, TITLE_LIMIT),
+        "submit": plain(form.submit, BUTTON_LIMIT),
+        "close": plain(phrases.CANCEL, BUTTON_LIMIT),
         "blocks": blocks,
     }
     if notify_on_close:
@@ -65,8 +65,8 @@ def done_view(title: str, said: str) -> View:
     """What a modal shows once saved: what the core said, and Done."""
     return {
         "type": "modal",
-        "title": _plain(title, TITLE_LIMIT),
-        "close": _plain("Done", BUTTON_LIMIT),
+        "title": plain(title, TITLE_LIMIT),
+        "close": plain(phrases.DONE, BUTTON_LIMIT),
         "blocks": [section(escape(said))],
     }
 
@@ -93,19 +93,19 @@ def _input(field: Field) -> Block:
     block: Block = {
         "type": "input",
         "block_id": field.key,
-        "label": _plain(field.heading or field.label, 2000),
+        "label": plain(field.heading or field.label, 2000),
         "element": _element(field),
     }
     if field.optional or field.kind == "choice":
         block["optional"] = True
     if field.hint:
-        block["hint"] = _plain(field.hint, 2000)
+        block["hint"] = plain(field.hint, 2000)
     return block
 
 
 def _element(field: Field) -> Block:
     if field.kind == "choice":
-        option = {"text": _plain(field.label, 75), "value": field.key}
+        option = {"text": plain(field.label, 75), "value": field.key}
         return {"type": "checkboxes", "action_id": "choice", "options": [option]}
     limit = min(field.max_length or INPUT_LIMIT, INPUT_LIMIT)
     element: Block = {
@@ -117,7 +117,3 @@ def _element(field: Field) -> Block:
     if field.value:
         element["initial_value"] = truncate(field.value, limit)
     return element
-
-
-def _plain(text: str, limit: int) -> Block:
-    return {"type": "plain_text", "text": truncate(text, limit)}

@@ -14,29 +14,20 @@ only once they have chosen, or two minutes later.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
 from adapters.notifying import ChannelNotifier
-from adapters.slack.blocks import reply_message, section
-from adapters.slack.case_blocks import case_card, reminder
+from adapters.slack.blocks import render, section
 from adapters.slack.mrkdwn import split, to_mrkdwn, truncate
 from adapters.slack.refs import PLATFORM, ConversationRef
+from bot import messages
 from bot.case_views import CaseView
 from bot.models import Team
-from bot.platform_state import CardPlace
+from bot.platform_state import CardPlace, PlatformState
 
-if TYPE_CHECKING:
-    from bot.platform_state import PlatformState
-
-log = logging.getLogger(__name__)
-
-CardLocation = CardPlace
-"""A card's channel and ``ts``."""
 _QUOTE_LINE = re.compile(r"^&gt; ?", re.MULTILINE)
 
 
@@ -70,19 +61,19 @@ class SlackNotifier(ChannelNotifier):
         self.client = client
 
     def send_card(self, channel: str, case: CaseView, *, remark: str = "") -> CardPlace:
-        text, blocks = case_card(case, remark=remark)
+        text, blocks = render(messages.case_card(case, remark=remark))
         sent = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         return CardPlace(str(sent["channel"]), str(sent["ts"]))
 
     def edit_card(self, where: CardPlace, case: CaseView) -> None:
-        text, blocks = case_card(case)
+        text, blocks = render(messages.case_card(case))
         self.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
 
     def send_reply(self, address: str, case: CaseView, text: str, *, public: bool) -> None:
         """The reply by DM, and in the asker's channel thread when there is one (and
         ``public``)."""
         ref = ConversationRef.decode(address)
-        fallback, blocks = reply_message(case, text)
+        fallback, blocks = render(messages.reply(case, text))
         dm = self.client.conversations_open(users=ref.user)["channel"]["id"]
         self.client.chat_postMessage(channel=dm, text=fallback, blocks=blocks)
         if ref.in_channel_thread and public:
@@ -91,7 +82,7 @@ class SlackNotifier(ChannelNotifier):
             )
 
     def send_reminder(self, channel: str, team: Team, cases: Sequence[CaseView]) -> None:
-        text, blocks = reminder(team, cases, self.sla_hours)
+        text, blocks = render(messages.reminder(team, cases, self.sla_hours))
         self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 
     def send_to_person(self, address: str, markdown: str) -> None:

@@ -23,18 +23,17 @@ from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from adapters.slack.announcing import CONFIRM
-from adapters.slack.blocks import QUESTION_VALUE, answer_message, escalated, section
-from adapters.slack.case_blocks import CARD
+from adapters.slack.blocks import render, section
 from adapters.slack.context import SlackBot, display_name, tell
 from adapters.slack.errors import after_ack
 from adapters.slack.forms import done_view, metadata, modal, submitted
+from adapters.slack.home import publish_home
 from adapters.slack.mrkdwn import mentions
-from adapters.slack.notifier import CardLocation
-from adapters.slack.refs import ConversationRef
-from adapters.slack.reviewing import publish_home
+from adapters.slack.refs import ConversationRef, person
+from bot import messages
 from bot.assistant import Pressed, refused_field
 from bot.errors import PolicyBotError
+from bot.platform_state import CardPlace
 
 Body = dict[str, Any]
 Inputs = dict[str, object]
@@ -46,6 +45,9 @@ BUTTONS = re.compile(
 """The action ids of every button PolicyBot draws."""
 FORMS = re.compile(r"^case_(amend|reply|approve)$")
 """The callback ids of its modals: ``case_`` and the core's action."""
+CARD = "card"
+"""The block id prefix of the buttons on a case's own card (:func:`bot.messages.case_card`),
+``card:<case>``; elsewhere they are in ``list:<case>`` or ``approve:<case>``."""
 
 
 def translate(action_id: str, value: str) -> tuple[str, str, Inputs | None]:
@@ -56,12 +58,14 @@ def translate(action_id: str, value: str) -> tuple[str, str, Inputs | None]:
         return "share", value, None
     if action_id.startswith("escalate_"):
         team = action_id.removeprefix("escalate_")
-        if value.startswith(QUESTION_VALUE):  # from the apology: the question, no answer
-            return "escalate", "", {"team": team, "question": value.removeprefix(QUESTION_VALUE)}
+        if value.startswith(messages.QUESTION_VALUE):  # from the apology: no answer
+            question = value.removeprefix(messages.QUESTION_VALUE)
+            return "escalate", "", {"team": team, "question": question}
         return "escalate", value, {"team": team}
-    if action_id.startswith("announce_"):
-        shown = json.loads(value) if action_id == CONFIRM else None
-        return ("announce", "", shown) if action_id == CONFIRM else ("cancel", "", None)
+    if action_id == "announce_confirm":  # carries the versions the preview showed
+        return "announce", "", json.loads(value)
+    if action_id == "announce_cancel":
+        return "cancel", "", None
     return action_id.removeprefix("case_"), value, None
 
 
@@ -75,13 +79,13 @@ def asker_ref(body: Body) -> ConversationRef:
     return ConversationRef(user, container.get("channel_id", ""), thread)
 
 
-def card_location(body: Body) -> CardLocation | None:
+def card_location(body: Body) -> CardPlace | None:
     """The channel and ts of the case card a button was pressed on; None when it was pressed
     elsewhere (App Home, a reminder listing several cases, a receipt)."""
     container = body.get("container", {})
     block_id = str(body.get("actions", [{}])[0].get("block_id", ""))
     if container.get("type") == "message" and block_id.startswith(f"{CARD}:"):
-        return CardLocation(container["channel_id"], container["message_ts"])
+        return CardPlace(container["channel_id"], container["message_ts"])
     return None
 
 
@@ -98,7 +102,7 @@ def register(app: App, bot: SlackBot) -> None:
         where = card_location(body)
         if pressed.form is not None and pressed.case is not None:
             kept = {"case": pressed.case.id}
-            if where and name == "reply":  # the card to redraw once the reply is sent
+            if where:  # the card to redraw once the form is saved (a reply's)
                 kept |= {"channel": where[0], "ts": where[1]}
             form = modal(
                 pressed.form,
@@ -109,12 +113,14 @@ def register(app: App, bot: SlackBot) -> None:
             )
             client.views_open(trigger_id=body["trigger_id"], view=form)
         elif pressed.shared is not None:
-            tell(
-                respond, *answer_message(pressed.shared, shared_by=user), response_type="in_channel"
-            )
+            shared = messages.answer(pressed.shared, shared_by=person(user))
+            tell(respond, *render(shared), response_type="in_channel")
             respond(delete_original=True)
-        elif pressed.escalated is not None:  # ephemeral: the presser's alone (Pressed.private)
-            tell(respond, *escalated(pressed.escalated.case, again=pressed.escalated.again))
+        elif (done := pressed.escalated) is not None:  # ephemeral (Pressed.private)
+            receipt = messages.escalated(
+                done.case, again=done.again, await_choice=done.await_choice
+            )
+            tell(respond, *render(receipt))
         elif pressed.say:
             tell(respond, pressed.say, [section(pressed.say)], replace_original=pressed.replace)
         after(client, user, pressed, where)
@@ -124,7 +130,7 @@ def register(app: App, bot: SlackBot) -> None:
     ) -> None:
         name, kept = view["callback_id"].removeprefix("case_"), metadata(view)
         user = body["user"]["id"]
-        where = CardLocation(kept["channel"], kept["ts"]) if "channel" in kept else None
+        where = CardPlace(kept["channel"], kept["ts"]) if "channel" in kept else None
         try:
             by = bot.question("", ConversationRef(user))
             pressed = bot.assistant.press(name, kept["case"], by=by, inputs=submitted(view))
@@ -147,7 +153,7 @@ def register(app: App, bot: SlackBot) -> None:
         pressed = bot.assistant.press("keep_name", metadata(view)["case"], by=by)
         after(client, user, pressed, None)
 
-    def after(client: WebClient, user: str, pressed: Pressed, where: CardLocation | None) -> None:
+    def after(client: WebClient, user: str, pressed: Pressed, where: CardPlace | None) -> None:
         """Deliver what the press queued, and show the case's new state on its card (and in
         App Home when it was pressed there)."""
         if pressed.deliver:

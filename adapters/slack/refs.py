@@ -25,27 +25,20 @@ def person(user: str) -> str:
     return f"{PLATFORM}:{user}"
 
 
-def slack_user(person_id: str | None) -> str | None:
-    """The Slack user id of a ``slack:U123`` id; None for other platforms or nobody."""
-    if person_id and person_id.startswith(f"{PLATFORM}:"):
-        return person_id.split(":", 1)[1] or None
-    return None
-
-
 #: The longest name shown for someone who is not a Slack user.
 NAME_LIMIT = 200
 
 
-def who(person_id: str | None, name: str | None = None) -> str:
+def who(person_id: str, name: str | None = None) -> str:
     """How mrkdwn names a person: a mention for Slack users, else their name or id.
 
     A name or id from elsewhere (Teams, the CLI) is text the person chose: it is escaped, so
     that ``<!channel>`` or ``<https://evil.example|Verify>`` shows as typed, and shortened.
     """
-    user = slack_user(person_id)
-    if user and re.fullmatch(r"[A-Z0-9]+", user):
+    user = person_id.removeprefix(f"{PLATFORM}:") if person_id.startswith(f"{PLATFORM}:") else ""
+    if re.fullmatch(r"[A-Z0-9]+", user):
         return f"<@{user}>"
-    return escape_fit(name or person_id or "someone", NAME_LIMIT)
+    return escape_fit(name or person_id, NAME_LIMIT)
 
 
 @dataclass(frozen=True)

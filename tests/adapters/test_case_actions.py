@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.blocks import answer_message as slack_answer
-from adapters.slack.case_blocks import case_card as slack_card
-from adapters.slack.case_blocks import home_view
+from adapters.slack.blocks import blocks as slack_blocks
+from adapters.slack.blocks import render as slack_render
 from adapters.teams.cards import answer_message as teams_answer
 from adapters.teams.case_cards import REPLY_INPUT
 from adapters.teams.case_cards import case_card as teams_card
+from bot import messages
 from bot.case_views import STATUSES, CaseView, Status
 from bot.models import Answer, Escalation
 
@@ -55,9 +55,9 @@ def slack_steps(blocks: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.parametrize("status", STATUSES)
 def test_slack_and_teams_offer_the_cores_steps(status: Status) -> None:
     case = a_case(status)
-    _, blocks = slack_card(case)
+    _, blocks = slack_render(messages.case_card(case))
     teams = teams_card(case, {})
-    home = home_view([], {"hr": [case]})["blocks"]
+    home = slack_blocks(messages.home([], {"hr": [case]}, platform="slack").parts, limit=100)
 
     assert slack_steps(blocks) == list(case.actions)
     assert slack_steps(home) == list(case.actions)
@@ -89,7 +89,7 @@ def _answer(*, answered: bool, suggested: str | None) -> Answer:
 
 
 def slack_offers(answer: Answer) -> list[str]:
-    _, blocks = slack_answer(answer)
+    _, blocks = slack_render(messages.answer(answer))
     (block,) = [b for b in blocks if b.get("block_id") == "answer_actions"]
     return [element["action_id"] for element in block["elements"]]
 

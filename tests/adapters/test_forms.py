@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.blocks import HELP, answer_message
-from adapters.slack.case_blocks import case_card as slack_card
+from adapters.slack.blocks import render as slack_render
+from adapters.slack.blocks import runs
 from adapters.slack.forms import modal, submitted
 from adapters.teams.approving import approve_action
 from adapters.teams.cards import answer_message as teams_answer
 from adapters.teams.cards import escalated_message, inputs, welcome_message
 from adapters.teams.case_cards import case_card as teams_card
-from bot import phrases
+from bot import messages, phrases
 from bot.approved.clauses import draft_of
 from bot.case_views import CaseEvent
 from bot.forms import Form, amend_form, approve_form, reply_form
@@ -163,25 +163,25 @@ def test_a_slack_submission_is_read_back_by_field_key() -> None:
 
 def test_cards_show_the_claimer_and_a_reply_on_its_way_alike() -> None:
     answered = replace(a_case("answered"), pending_deliveries=1)
-    _, slack_blocks = slack_card(answered)
+    _, slack_blocks = slack_render(messages.case_card(answered))
     teams = teams_card(answered, {"slack:UHR1": "Hana Reviewer"})
     for shown in (words(slack_blocks), words(teams)):
         assert phrases.REPLY_ON_ITS_WAY in shown
     assert "<@UHR1>" in words(slack_blocks) and "Hana Reviewer" in words(teams)
 
     delivered = replace(answered, pending_deliveries=0)
-    assert phrases.REPLY_ON_ITS_WAY not in words(slack_card(delivered)[1])
+    assert phrases.REPLY_ON_ITS_WAY not in words(slack_render(messages.case_card(delivered))[1])
     assert phrases.REPLY_ON_ITS_WAY not in words(teams_card(delivered, {}))
 
     waiting = a_case("reopened")
     assert waiting.claimer is None
-    assert "Reopened ·" not in words(slack_card(waiting)[1])
+    assert "Reopened ·" not in words(slack_render(messages.case_card(waiting))[1])
     assert "Reopened ·" not in words(teams_card(waiting, {}))
 
 
 def test_an_anonymous_asker_is_described_alike() -> None:
     case = replace(a_case("open"), anonymous=True, asker=None, asker_name=None)
-    assert "withheld at the asker's request" in words(slack_card(case)[1])
+    assert "withheld at the asker's request" in words(slack_render(messages.case_card(case))[1])
     assert "withheld at the asker's request" in words(teams_card(case, {}))
     assert not case.reply_in_public  # a reply never goes to a channel thread
 
@@ -189,17 +189,18 @@ def test_an_anonymous_asker_is_described_alike() -> None:
 def test_the_welcome_says_the_same_on_both_platforms() -> None:
     card = welcome_message().attachments[0].content
     teams = words(card["body"])
-    for platform, shown in (("slack", HELP), ("teams", teams)):
+    slack = runs(messages.how_to_ask("slack").runs)
+    for platform, shown in (("slack", slack), ("teams", teams)):
         welcome = phrases.welcome(platform)
         assert "quoting the clauses each answer rests on" in shown
         assert welcome.for_admins in shown
         assert all(way.split("`")[0] in shown for way in welcome.ways)
-    assert "/policy reload" in HELP and "`reload`" in teams
+    assert "/policy reload" in slack and "`reload`" in teams
 
 
 def test_the_ask_buttons_use_the_cores_team_names() -> None:
     answer = Answer("Q?", False, "I can't find that in the policy.", (), Escalation(), id="a-1")
-    _, blocks = answer_message(answer)
+    _, blocks = slack_render(messages.answer(answer))
     labels = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert labels[:2] == [phrases.ask_team("hr", short=True), "Ask Communications"]
     assert phrases.PERSON_CAN_HELP in words(blocks)
@@ -213,7 +214,10 @@ def test_both_cards_show_the_latest_replies_and_how_many_are_left_out() -> None:
         CaseEvent(at=NOW, by="slack:UHR1", action="replied", text=f"Reply {n}") for n in range(7)
     )
     case = replace(a_case("answered"), events=replies)
-    slack, teams = words(slack_card(case)[1]), words(teams_card(case, {"slack:UHR1": "Hana"}))
+    slack, teams = (
+        words(slack_render(messages.case_card(case))[1]),
+        words(teams_card(case, {"slack:UHR1": "Hana"})),
+    )
     assert "2 earlier replies not shown." in slack and "2 earlier replies not shown." in teams
     assert "Reply from <@UHR1>: Reply 6" in slack and "Reply from Hana: Reply 6" in teams
     assert "Reply 1" not in slack and "Reply 1" not in teams
@@ -266,7 +270,7 @@ def test_the_case_card_reads_the_same_on_both_platforms() -> None:
         pending_deliveries=1,
     )
     names = {"slack:UHR1": "Hana", "slack:USTAFF": "Sam Staff"}
-    slack_text, slack_blocks = slack_card(case)
+    slack_text, slack_blocks = slack_render(messages.case_card(case))
     teams = teams_card(case, names)
 
     assert slack_lines(slack_blocks) == teams_lines(teams)
@@ -321,7 +325,7 @@ def test_an_answer_reads_the_same_on_both_platforms() -> None:
         notices=("The Code of Conduct changed last week.",),
         id="a-1",
     )
-    _, blocks = answer_message(answer)
+    _, blocks = slack_render(messages.answer(answer))
     teams = teams_answer(answer).attachments[0].content
     teams_shown = [
         line

@@ -14,7 +14,6 @@ import pytest
 from botbuilder.schema import Activity
 
 from adapters.slack.blocks import MAX_BLOCKS
-from adapters.slack.blocks import refusal as slack_refusal
 from adapters.slack.blocks import render as slack_render
 from adapters.teams.cards import render as teams_render
 from adapters.teams.case_cards import reminder_message
@@ -237,5 +236,4 @@ def test_a_refusal_names_people_as_each_platform_does() -> None:
     assert text == blocks[0]["text"]["text"].removeprefix(":no_entry: ")
     assert text == "HR-0001 is claimed by <@UHR1> &lt;b&gt;"
     assert teams_render(refusal, NAMES, text=True).text == r"HR-0001 is claimed by Hana \<b\>"
-    # Slack's error handler passes mentions already made: they stay mentions.
-    assert slack_refusal("Claimed by <@UHR1>.")[0] == "Claimed by <@UHR1>."
+    # Slack's error handler draws the core's refusal so (tests/adapters/slack/test_reviewing.py).

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.blocks import MAX_BLOCKS, answer_message
-from adapters.slack.case_blocks import case_card
+from adapters.slack.blocks import MAX_BLOCKS, render
 from adapters.slack.mrkdwn import from_slack, split, to_mrkdwn
 from adapters.slack.refs import ConversationRef, who
+from bot import messages
 from bot.case_views import CaseView
 from bot.errors import IndexNotBuiltError
 from bot.models import Answer, Citation, Escalation, Question
@@ -93,7 +93,7 @@ def check_limits(text: str, blocks: list[dict[str, Any]]) -> None:
 
 
 def test_a_very_long_answer_fits_block_kit() -> None:
-    text, blocks = answer_message(very_long_answer(Question("q")), share=True)
+    text, blocks = render(messages.answer(very_long_answer(Question("q")), share=True))
     check_limits(text, blocks)
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert sections[0].startswith("*Clause*")
@@ -190,7 +190,7 @@ def teams_case(**changes: Any) -> CaseView:
 
 
 def test_names_and_texts_from_other_platforms_cannot_inject_markup() -> None:
-    text, blocks = case_card(teams_case())
+    text, blocks = render(messages.case_card(teams_case()))
     everything = json.dumps(blocks) + text
     for markup in ("<!channel>", "<!here>", "<https://evil", "<@U999>", "<teams"):
         assert markup not in everything
@@ -205,7 +205,9 @@ def test_names_and_texts_from_other_platforms_cannot_inject_markup() -> None:
 
 
 def test_long_names_fit_block_kit_fields() -> None:
-    _, blocks = case_card(teams_case(asker_name="&" * 5000, claimed_by="teams:" + "<" * 5000))
+    _, blocks = render(
+        messages.case_card(teams_case(asker_name="&" * 5000, claimed_by="teams:" + "<" * 5000))
+    )
     for field in blocks[1]["fields"]:
         assert len(field["text"]) <= 2000
     asker_field = blocks[1]["fields"][1]["text"]

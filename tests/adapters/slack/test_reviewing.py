@@ -6,7 +6,16 @@ import asyncio
 import json
 
 from adapters.server import NOTIFIERS
-from tests.adapters.slack.conftest import COMMS, HR, HR_CHANNEL, OTHER, STAFF, Slack, posted_message
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    COMMS,
+    HR,
+    HR_CHANNEL,
+    OTHER,
+    STAFF,
+    Slack,
+    posted_message,
+)
 from tests.adapters.slack.fake_slack import Call
 from tests.adapters.slack.test_escalation import elements, escalate
 
@@ -85,6 +94,18 @@ async def test_someone_else_pressing_claim_is_refused_privately(slack: Slack) ->
     await slack.fake.settle()
     assert slack.fake.of("chat.update") == []
     assert slack.cases.get("HR-0001").status == "open"
+
+
+async def test_a_refusal_names_the_claimer_as_a_mention(slack: Slack) -> None:
+    """The core names people by id in a refusal (``slack:UHR1``); the error handler shows
+    them to the presser as Slack mentions."""
+    _, card, _ = await escalate(slack)
+    await press_on_card(slack, "case_claim", card, HR)
+    await slack.fake.wait_for("chat.update")
+    await press_on_card(slack, "case_claim", card, ADMIN)
+    refusal = (await slack.fake.wait_for("response_url", count=2))[1]
+    assert f"HR-0001 is already claimed by <@{HR}>" in refusal.text
+    assert f"<@{HR}>" in str(refusal.blocks)  # the blocks too, not only the fallback
 
 
 async def test_someone_else_pressing_reply_gets_no_modal(slack: Slack) -> None:
