@@ -105,15 +105,14 @@ class ChannelNotifier(ABC):
         log.info("%s: posted %s to the %s channel", self.platform, case.id, case.team)
         return where
 
-    def refresh_card(
-        self, case: CaseView, where: CardPlace | None = None, *, repost: bool = True
-    ) -> bool:
+    def refresh_card(self, case: CaseView, where: CardPlace | None = None) -> bool:
         """Show the case's current state on its card: at ``where`` (the card a button was
-        pressed on), else where its card last was, else (``repost``) on a card posted again
-        with a remark. False when there was no card to redraw and none was posted."""
+        pressed on), else where its card last was, else on a card posted again to its team's
+        channel with a remark. False when there was no card to redraw and the platform has
+        no channel for the team."""
         where = where or self._state().card_of(case.id, self.platform)
         if where is None:
-            if not (repost and self.serves_team(case.team)):
+            if not self.serves_team(case.team):
                 return False
             self.post_card(case, remark=phrases.CARD_OUT_OF_DATE)
             return True

@@ -11,7 +11,6 @@ keys. The core decides what is allowed and words its refusals;
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,7 +27,6 @@ from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
 from bot import phrases
 from bot.assistant import Assistant, Pressed
-from bot.case_views import CaseView
 from bot.models import Question
 from bot.platform_state import CardPlace
 
@@ -120,7 +118,8 @@ class CardActions:
         )
 
     async def _redraw(self, context: TurnContext, pressed: Pressed, *, on_card: bool) -> None:
-        """Redraw the case's card: the one the button was on, or else the last one posted.
+        """Redraw the case's card: the one the button was on, or else the last one posted,
+        or else a new one in the team's channel (:meth:`TeamsNotifier.refresh_card`).
 
         The case has changed already: a card that cannot be redrawn is no reason to
         apologise for the whole action (and invite the person to do it again); a reviewer
@@ -128,20 +127,12 @@ class CardActions:
         """
         case = pressed.case
         assert case is not None
+        card_id, conversation = context.activity.reply_to_id, context.activity.conversation
+        pressed_on = on_card and card_id and conversation
+        where = CardPlace(conversation.id, card_id) if pressed_on else None
         try:
-            if on_card:
-                await self._redraw_here(context, case)
-            else:
-                await self._notifier.update_case_card(case)
+            await asyncio.to_thread(self._notifier.refresh_card, case, where)
         except Exception:
             log.warning("teams: could not redraw the card of %s", case.id, exc_info=True)
             if on_card:
                 await send(context, phrases.card_not_updated(case))
-
-    async def _redraw_here(self, context: TurnContext, case: CaseView) -> None:
-        activity = context.activity
-        card_id, conversation = activity.reply_to_id, activity.conversation
-        where = CardPlace(conversation.id, card_id) if card_id and conversation else None
-        redraw = functools.partial(self._notifier.refresh_card, case, where, repost=False)
-        if not await asyncio.to_thread(redraw):  # no card known: show it here
-            await send(context, await self._notifier.case_message(case))

@@ -25,19 +25,21 @@ _FITTINGS = ((2000, CARD_REPLIES), (1000, 3), (500, 2), (250, 1), (100, 1))
 """(characters of each text, latest replies shown), tried in turn until the card fits."""
 
 
-def case_card(case: CaseView, names: Mapping[str, str]) -> Card:
-    """The card for a case as it is now, with the steps the core offers. Long texts and old
-    replies are cut until the card fits in a Teams message (:data:`CARD_BUDGET`)."""
+def case_card(case: CaseView, names: Mapping[str, str], *, remark: str = "") -> Card:
+    """The card for a case as it is now, with the steps the core offers (and ``remark``, if
+    any). Long texts and old replies are cut until the card fits in a Teams message
+    (:data:`CARD_BUDGET`)."""
     for limit, replies in _FITTINGS:
-        made = card_of(messages.case_card(case, replies=replies), names, limit=limit)
+        message = messages.case_card(case, replies=replies, remark=remark)
+        made = card_of(message, names, limit=limit)
         if len(json.dumps(made)) <= CARD_BUDGET:
             break
     return made
 
 
-def case_message(case: CaseView, names: Mapping[str, str]) -> Activity:
+def case_message(case: CaseView, names: Mapping[str, str], *, remark: str = "") -> Activity:
     """The case card as a message."""
-    return as_message(case_card(case, names), messages.case_card(case).summary)
+    return as_message(case_card(case, names, remark=remark), messages.case_card(case).summary)
 
 
 def reminder_message(team: Team, cases: Sequence[CaseView], sla_hours: float) -> Activity:

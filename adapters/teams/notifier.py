@@ -132,9 +132,7 @@ class TeamsNotifier(ChannelNotifier):
 
     def send_card(self, channel: str, case: CaseView, *, remark: str = "") -> CardPlace:
         async def post() -> CardPlace:
-            message = await self.case_message(case)
-            if remark:  # above the card
-                message.text = remark
+            message = await self.case_message(case, remark=remark)
             return CardPlace(channel, await self._post(channel, message))
 
         return self._wait(post)
@@ -177,11 +175,6 @@ class TeamsNotifier(ChannelNotifier):
 
     # The work, on the event loop.
 
-    async def update_case_card(self, case: CaseView) -> bool:
-        """Redraw a case's card where it last was; False when that is not known (on the
-        event loop: the redraw runs on a worker thread, which waits on the loop)."""
-        return await asyncio.to_thread(self.refresh_card, case, None, repost=False)
-
     async def _edit(self, where: CardPlace, case: CaseView) -> None:
         conversation_id, activity_id = where
         activity = await self.case_message(case)
@@ -189,9 +182,10 @@ class TeamsNotifier(ChannelNotifier):
         reference = await self._reference(conversation_id)
         await self._in(reference, lambda context: update(context, activity))
 
-    async def case_message(self, case: CaseView) -> Activity:
+    async def case_message(self, case: CaseView, *, remark: str = "") -> Activity:
         """The case's card as a message, with the names of the people it shows."""
-        return case_message(case, await asyncio.to_thread(self.names_in, case))
+        names = await asyncio.to_thread(self.names_in, case)
+        return case_message(case, names, remark=remark)
 
     async def _reference(self, conversation_id: str) -> ConversationReference:
         url, bot_id = await asyncio.to_thread(lambda: (self.service_url(), self.bot_id()))
