@@ -41,8 +41,7 @@ from botbuilder.schema import (
 )
 
 from adapters.notifying import ChannelNotifier
-from adapters.teams.announcing import text_message
-from adapters.teams.case_cards import case_message, reminder_message, reply_message
+from adapters.teams.cards import render, render_case
 from adapters.teams.identity import (
     CHANNEL_ID,
     PLATFORM,
@@ -51,6 +50,7 @@ from adapters.teams.identity import (
     reference_from,
 )
 from adapters.teams.sending import proactive, send, update
+from bot import messages
 from bot.case_views import CaseView
 from bot.config import Settings
 from bot.models import Team
@@ -132,7 +132,7 @@ class TeamsNotifier(ChannelNotifier):
 
     def send_card(self, channel: str, case: CaseView, *, remark: str = "") -> CardPlace:
         async def post() -> CardPlace:
-            message = await self.case_message(case, remark=remark)
+            message = await self._case_message(case, remark=remark)
             return CardPlace(channel, await self._post(channel, message))
 
         return self._wait(post)
@@ -142,21 +142,24 @@ class TeamsNotifier(ChannelNotifier):
 
     def send_reply(self, address: str, case: CaseView, text: str, *, public: bool) -> None:
         """In the asker's personal chat, never where they asked (whatever ``public``)."""
-        self._wait(lambda: self.send_privately(address, reply_message(case, text)))
+        reply = render(messages.reply(case, text), text=True)
+        self._wait(lambda: self.send_privately(address, reply))
 
     def send_reminder(self, channel: str, team: Team, cases: Sequence[CaseView]) -> None:
-        message = reminder_message(team, cases, self.sla_hours)
-        self._wait(lambda: self._post(channel, message))
+        # Without the cases' steps: a Teams button redraws the card it is on (the reminder).
+        reminder = messages.reminder(team, cases, self.sla_hours, steps=False)
+        self._wait(lambda: self._post(channel, render(reminder, text=True)))
 
     def send_text(self, channel: str, markdown: str) -> None:
-        self._wait(lambda: self._post(channel, text_message(markdown)))
+        self._wait(lambda: self._post(channel, render(messages.notice(markdown), text=True)))
 
     def send_notice(self, channel: str, markdown: str) -> None:
         message = Activity(type="message", text=markdown, text_format="markdown")
         self._wait(lambda: self._post(channel, message))
 
     def send_to_person(self, address: str, markdown: str) -> None:
-        self._wait(lambda: self.send_privately(address, text_message(markdown)))
+        message = render(messages.notice(markdown), text=True)
+        self._wait(lambda: self.send_privately(address, message))
 
     def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop
@@ -177,15 +180,15 @@ class TeamsNotifier(ChannelNotifier):
 
     async def _edit(self, where: CardPlace, case: CaseView) -> None:
         conversation_id, activity_id = where
-        activity = await self.case_message(case)
+        activity = await self._case_message(case)
         activity.id = activity_id
         reference = await self._reference(conversation_id)
         await self._in(reference, lambda context: update(context, activity))
 
-    async def case_message(self, case: CaseView, *, remark: str = "") -> Activity:
+    async def _case_message(self, case: CaseView, *, remark: str = "") -> Activity:
         """The case's card as a message, with the names of the people it shows."""
         names = await asyncio.to_thread(self.names_in, case)
-        return case_message(case, names, remark=remark)
+        return render_case(case, names, remark=remark)
 
     async def _reference(self, conversation_id: str) -> ConversationReference:
         url, bot_id = await asyncio.to_thread(lambda: (self.service_url(), self.bot_id()))
