@@ -85,7 +85,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         if key and not await asyncio.to_thread(assistant.first_delivery, PLATFORM, key):
             log.info("teams: acknowledged a repeated activity %s", activity.id)
             return
-        await asyncio.to_thread(self._notifier.learn, activity)
+        await asyncio.to_thread(self._notifier.learn_from, activity)
         try:
             await super().on_turn(turn_context)
         except BaseException:
@@ -148,7 +148,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         if is_personal(activity):
             await send(context, shown)
             return
-        await self._notifier.send_privately(reference_json(activity), shown)
+        await asyncio.to_thread(self._notifier.send_privately, reference_json(activity), shown)
         await send(context, phrases.REPLIED_PRIVATELY)
 
     async def _announcing(self, context: TurnContext, command: Command) -> None:
