@@ -25,12 +25,11 @@ from bot import messages, phrases
 from bot.assistant import Assistant, Pressed
 from bot.models import Question
 from bot.platform_state import CardPlace
+from bot.usecases.pressing import STEPS
 
 log = logging.getLogger(__name__)
 
 Inputs = dict[str, object]
-CASE_STEPS = frozenset({"claim", "reply", "resolve", "reopen"})
-"""The buttons on a case card that change it: the card pressed on is redrawn."""
 APPROVE_FIELDS = ("question", "text", "clauses")
 """The fields of the approval form (:func:`bot.forms.approve_form`)."""
 
@@ -52,7 +51,7 @@ def translate(data: Mapping[str, Any]) -> tuple[str, str, Inputs]:
         return "amend", case_id, {"note": note, "anonymous": anonymous}
     if action == "feedback":
         return action, str(data.get("answer_id", "")), {"helpful": flag(data.get("helpful"))}
-    if action in CASE_STEPS:
+    if action in STEPS:
         return action, case_id, {"reply": str(typed("reply", "reply") or "")}  # on the card
     if action == "approve":
         return action, case_id, {key: str(typed(key) or "") for key in APPROVE_FIELDS}
@@ -95,7 +94,7 @@ class CardActions:
             await self._receipt(context, receipt, by, privately=pressed.private)
             return
         if pressed.redraw and pressed.case is not None:
-            await self._redraw(context, pressed, on_card=name in CASE_STEPS)
+            await self._redraw(context, pressed, on_card=name in STEPS)  # a case card's steps
         if pressed.say:
             await send(context, pressed.say)
 

@@ -28,7 +28,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams.actions import CardActions
-from adapters.teams.cards import escape, render
+from adapters.teams.cards import render
 from adapters.teams.identity import (
     PLATFORM,
     is_personal,
@@ -165,9 +165,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         await send(context, render(messages.preview(preview)))
 
     async def _reload(self, context: TurnContext) -> None:
-        by = person_id(context.activity.from_property, self._assistant.settings)
-        report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
         account = context.activity.from_property
-        said = phrases.reloaded(escape(account.name if account and account.name else by))
-        summary = "\n\n".join(report.summary().splitlines())
-        await send(context, f"{said}\n\n{summary}")
+        by = person_id(account, self._assistant.settings)
+        report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
+        who = messages.Person(by, (account.name if account else "") or "")
+        await send(context, render(messages.reloaded(who, report.summary()), text=True))

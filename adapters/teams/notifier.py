@@ -115,7 +115,7 @@ class TeamsNotifier(ChannelNotifier):
         self._in(self._channel(where.conversation), lambda context: update(context, card))
 
     def send_reply(self, address: str, case: CaseView, text: str, *, public: bool) -> None:
-        """In the asker's personal chat, never where they asked (whatever ``public``)."""
+        """In the asker's personal chat (the core never asks for ``public`` in Teams)."""
         self.send_privately(address, render(messages.reply(case, text), text=True))
 
     def send_reminder(self, channel: str, team: Team, cases: Sequence[CaseView]) -> None:

@@ -125,6 +125,7 @@ def test_the_reply_form_is_the_same_and_says_where_the_reply_goes(platform: str)
     assert slack_field["hint"]["text"] in teams_field["label"]
     in_thread = "channel thread" in slack_field["hint"]["text"]
     assert in_thread == (platform == "slack")  # Teams answers in the personal chat only
+    assert case.reply_in_public == in_thread  # and the notifiers are told so
     assert slack["submit"]["text"] == "Send reply"
     assert "Send reply" in [action["title"] for action in teams["actions"]]
 
