@@ -143,7 +143,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         its link opens the full report."""
         activity = context.activity
         by = person_id(activity.from_property, self._assistant.settings)
-        digest = await asyncio.to_thread(self._assistant.reports.digest, by)
+        digest = await asyncio.to_thread(lambda: self._assistant.reports.digest(by))
         shown = render(messages.insights(digest))
         if is_personal(activity):
             await send(context, shown)
