@@ -13,6 +13,10 @@ listeners that redraw a card. The behaviour is the same on every platform:
   team's channel; an announcement to the announcement channel (refused when none is set);
   a direct message to one person.
 
+What a platform learns from incoming events and needs to reach people later (display names,
+its endpoint, the personal chats opened) is kept through :meth:`ChannelNotifier.learn` and
+read back by the methods below it, in that shared state too.
+
 A platform's notifier (:mod:`adapters.slack.notifier`, :mod:`adapters.teams.notifier`) adds
 only its SDK calls: the ``send_*`` and ``edit_card`` methods.
 """
@@ -105,21 +109,48 @@ class ChannelNotifier(ABC):
         log.info("%s: posted %s to the %s channel", self.platform, case.id, case.team)
         return where
 
-    def refresh_card(
-        self, case: CaseView, where: CardPlace | None = None, *, repost: bool = True
-    ) -> bool:
+    def refresh_card(self, case: CaseView, where: CardPlace | None = None) -> bool:
         """Show the case's current state on its card: at ``where`` (the card a button was
-        pressed on), else where its card last was, else (``repost``) on a card posted again
-        with a remark. False when there was no card to redraw and none was posted."""
+        pressed on), else where its card last was, else on a card posted again to its team's
+        channel with a remark. False when there was no card to redraw and the platform has
+        no channel for the team."""
         where = where or self._state().card_of(case.id, self.platform)
         if where is None:
-            if not (repost and self.serves_team(case.team)):
+            if not self.serves_team(case.team):
                 return False
             self.post_card(case, remark=phrases.CARD_OUT_OF_DATE)
             return True
         self.edit_card(where, case)
         self._state().place_card(case.id, self.platform, where)
         return True
+
+    # What the platform tells (blocking: call these from a worker thread).
+
+    def learn(self, person: str, name: str, *, service_url: str = "", bot_id: str = "") -> None:
+        """Note what an incoming event tells: the sender's display name, where the platform
+        is reached and the bot's own id there (each written only when it changed)."""
+        state = self._state()
+        state.learn_endpoint(self.platform, service_url=service_url, bot_id=bot_id)
+        if name:
+            state.learn_name(self.platform, person, name)
+
+    def learned_endpoint(self) -> tuple[str, str]:
+        """The service URL and the bot's id last learned ("" for either not known)."""
+        state = self._state()
+        return state.service_url(self.platform) or "", state.bot_id(self.platform) or ""
+
+    def names_in(self, case: CaseView) -> dict[str, str]:
+        """The display names of the people a case's card shows (those known)."""
+        people = (case.asker, case.claimed_by, *(event.by for event in case.events))
+        return self._state().names_of(self.platform, people)
+
+    def chat_with(self, person: str, *, tenant: str, url: str) -> str | None:
+        """The reference of the personal chat opened with ``person``, if any."""
+        return self._state().chat_with(self.platform, person, tenant=tenant, url=url)
+
+    def remember_chat(self, person: str, chat: str, *, tenant: str, url: str) -> None:
+        """Note the personal chat opened with ``person``, so as not to open one per message."""
+        self._state().remember_chat(self.platform, person, chat, tenant=tenant, url=url)
 
     # The platform's SDK calls.
 

@@ -184,10 +184,11 @@ class CaseView:
 
     @property
     def reply_in_public(self) -> bool:
-        """A reply may also go where the asker asked in public (a channel thread), besides
-        their private chat: never on an anonymous case, where it would show everyone there
-        who asked."""
-        return not self.anonymous
+        """A reply may also go where the asker asked in public (a Slack channel thread),
+        besides their private chat: never on an anonymous case, where it would show everyone
+        there who asked, and never in Teams, whose replies go to the personal chat only (as
+        the reply form says, :func:`bot.forms.reply_hint`)."""
+        return not self.anonymous and self.platform == "slack"
 
     def to_json(self) -> dict[str, Any]:
         """The case as one JSON object (``escalations show --json``)."""

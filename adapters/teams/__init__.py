@@ -5,10 +5,11 @@ touches nothing else (see the README). Importing the package is cheap: botbuilde
 :func:`mount` is called, so the CLI can import :mod:`adapters.teams.package` at start-up.
 
 Modules: ``app`` (adapter, ``POST /api/messages``, turn errors), ``bot`` (the activity
-handler), ``actions`` (card buttons), ``announcing`` (``announce``, ``mute``, ``unmute``),
-``cards`` and ``case_cards`` (Adaptive Cards), ``notifier`` (case notifications and
-announcements), ``identity`` (people and conversation references), ``sending`` (retries and
-typing), ``package`` (the Teams app package, with the icons committed in ``manifest/teams/``).
+handler and its commands), ``actions`` (card buttons), ``cards`` (the one renderer: the core's
+messages as Adaptive Cards), ``notifier`` (case notifications and announcements), ``identity``
+(people and conversation references), ``sending`` (retries, typing and proactive turns),
+``signing_keys`` (Microsoft's token keys, fetched without blocking), ``package`` (the Teams app
+package, with the icons committed in ``manifest/teams/``).
 """
 
 from __future__ import annotations

@@ -1,17 +1,15 @@
 """Card buttons, all through one path: escalate, add to a case and feedback (staff); claim,
 reply, resolve, reopen and approve (reviewers); an announcement's Confirm and Cancel (admins).
 
-Each button's ``data`` names its ``action`` (see :mod:`adapters.teams.cards` and
-:mod:`adapters.teams.case_cards`; the names are kept, as old cards carry them) and becomes one
-call, :meth:`bot.assistant.Assistant.press`, with the card's inputs read back by the core's
-keys. The core decides what is allowed and words its refusals;
-:func:`adapters.teams.app.on_turn_error` shows them.
+Each button's ``data`` names its ``action`` (see :mod:`adapters.teams.cards`; the names are
+kept, as old cards carry them) and becomes one call, :meth:`bot.assistant.Assistant.press`,
+with the card's inputs read back by the core's keys. The core decides what is allowed and
+words its refusals; :func:`adapters.teams.app.on_turn_error` shows them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,50 +17,47 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from adapters.teams.announcing import CANCEL, CONFIRM
-from adapters.teams.approving import APPROVE, INPUTS
-from adapters.teams.cards import ANONYMOUS_INPUT, NOTE_INPUT, escalated_message, flag
-from adapters.teams.case_cards import REPLY_INPUT
+from adapters.teams.cards import flag, input_id, render
 from adapters.teams.identity import question_from
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
-from bot import phrases
+from bot import messages, phrases
 from bot.assistant import Assistant, Pressed
-from bot.case_views import CaseView
 from bot.models import Question
 from bot.platform_state import CardPlace
+from bot.usecases.pressing import STEPS
 
 log = logging.getLogger(__name__)
 
 Inputs = dict[str, object]
-CASE_STEPS = frozenset({"claim", "reply", "resolve", "reopen"})
-"""The buttons on a case card that change it: the card pressed on is redrawn."""
+APPROVE_FIELDS = ("question", "text", "clauses")
+"""The fields of the approval form (:func:`bot.forms.approve_form`)."""
 
 
 def translate(data: Mapping[str, Any]) -> tuple[str, str, Inputs]:
     """The core's action, value and inputs for a Teams button's ``data``."""
     action = str(data.get("action", ""))
     case_id = str(data.get("case_id", ""))
+
+    def typed(key: str, form: str = action) -> Any:  # what ``form`` sent for its field ``key``
+        return data.get(input_id(form, key, data))
+
     if action == "escalate":
-        team = str(data.get("team", ""))
-        note, anonymous = data.get(f"note_{team}") or "", flag(data.get(f"anonymous_{team}", False))
-        return (
-            action,
-            str(data.get("answer_id", "")),
-            {"team": team, "note": str(note), "anonymous": anonymous},
-        )
+        note, anonymous = str(typed("note") or ""), flag(typed("anonymous"))
+        inputs = {"team": str(data.get("team", "")), "note": note, "anonymous": anonymous}
+        return action, str(data.get("answer_id", "")), inputs
     if action == "add_to_case":
-        note, anonymous = str(data.get(NOTE_INPUT) or ""), flag(data.get(ANONYMOUS_INPUT))
+        note, anonymous = str(typed("note") or ""), flag(typed("anonymous"))
         return "amend", case_id, {"note": note, "anonymous": anonymous}
     if action == "feedback":
         return action, str(data.get("answer_id", "")), {"helpful": flag(data.get("helpful"))}
-    if action in CASE_STEPS:
-        return action, case_id, {"reply": str(data.get(REPLY_INPUT) or "")}
-    if action == APPROVE:
-        return action, case_id, {key: str(data.get(name) or "") for key, name in INPUTS.items()}
-    if action == CONFIRM:
+    if action in STEPS:
+        return action, case_id, {"reply": str(typed("reply", "reply") or "")}  # on the card
+    if action == "approve":
+        return action, case_id, {key: str(typed(key) or "") for key in APPROVE_FIELDS}
+    if action == "announce_confirm":
         return "announce", "", {key: str(data.get(key, "")) for key in ("since", "version")}
-    if action == CANCEL:
+    if action == "announce_cancel":
         return "cancel", "", {}
     return action, "", {}
 
@@ -94,11 +89,12 @@ class CardActions:
         if pressed.deliver:
             self._deliver_soon()
         if pressed.escalated is not None:
-            receipt = escalated_message(pressed.escalated.case, again=pressed.escalated.again)
+            escalated = pressed.escalated
+            receipt = render(messages.escalated(escalated.case, again=escalated.again))
             await self._receipt(context, receipt, by, privately=pressed.private)
             return
         if pressed.redraw and pressed.case is not None:
-            await self._redraw(context, pressed, on_card=name in CASE_STEPS)
+            await self._redraw(context, pressed, on_card=name in STEPS)  # a case card's steps
         if pressed.say:
             await send(context, pressed.say)
 
@@ -120,7 +116,8 @@ class CardActions:
         )
 
     async def _redraw(self, context: TurnContext, pressed: Pressed, *, on_card: bool) -> None:
-        """Redraw the case's card: the one the button was on, or else the last one posted.
+        """Redraw the case's card: the one the button was on, or else the last one posted,
+        or else a new one in the team's channel (:meth:`TeamsNotifier.refresh_card`).
 
         The case has changed already: a card that cannot be redrawn is no reason to
         apologise for the whole action (and invite the person to do it again); a reviewer
@@ -128,20 +125,12 @@ class CardActions:
         """
         case = pressed.case
         assert case is not None
+        card_id, conversation = context.activity.reply_to_id, context.activity.conversation
+        pressed_on = on_card and card_id and conversation
+        where = CardPlace(conversation.id, card_id) if pressed_on else None
         try:
-            if on_card:
-                await self._redraw_here(context, case)
-            else:
-                await self._notifier.update_case_card(case)
+            await asyncio.to_thread(self._notifier.refresh_card, case, where)
         except Exception:
             log.warning("teams: could not redraw the card of %s", case.id, exc_info=True)
             if on_card:
                 await send(context, phrases.card_not_updated(case))
-
-    async def _redraw_here(self, context: TurnContext, case: CaseView) -> None:
-        activity = context.activity
-        card_id, conversation = activity.reply_to_id, activity.conversation
-        where = CardPlace(conversation.id, card_id) if card_id and conversation else None
-        redraw = functools.partial(self._notifier.refresh_card, case, where, repost=False)
-        if not await asyncio.to_thread(redraw):  # no card known: show it here
-            await send(context, await self._notifier.case_message(case))

@@ -3,8 +3,11 @@
 It holds the :class:`~bot.assistant.Assistant` and decides nothing itself. Surfaces: the
 personal chat; channels and group chats when the bot is @-mentioned (the mention is cut from
 the question); card buttons, all through one path (:mod:`adapters.teams.actions`); a welcome
-card when the bot is installed. ``help`` shows the welcome again; ``reload`` asks the core to
-reload the documents (the core checks that the sender is an admin).
+card when the bot is installed. ``help`` shows the welcome again; ``reload``, ``insights``
+(the admins' digest), ``announce [VERSION]``, ``mute`` and ``unmute`` each call the core, which
+checks who may and words the replies. What names the person alone (an answer about their own
+situation, the digest with its report link) asked where others read goes to their personal
+chat, and only a neutral line where they asked.
 
 A message activity delivered again (the Bot Framework resends one it thinks was lost, maybe
 to another instance) is handled once, as the core decides
@@ -24,23 +27,21 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 
-from adapters.teams import digest
 from adapters.teams.actions import CardActions
-from adapters.teams.announcing import Announcing
-from adapters.teams.cards import answer_message, escape, welcome_message
+from adapters.teams.cards import render
 from adapters.teams.identity import (
     PLATFORM,
     is_personal,
     mentions_bot,
     person_id,
     question_from,
+    reference_json,
 )
 from adapters.teams.notifier import TeamsNotifier
-from adapters.teams.private import reply_privately
 from adapters.teams.sending import send, while_typing
-from bot import phrases
+from bot import messages, phrases
 from bot.assistant import Assistant
-from bot.commands import parse
+from bot.commands import Command, parse
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,6 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         self._assistant = assistant
         self._notifier = notifier
         self._actions = CardActions(assistant, notifier, deliver_soon)
-        self._announcing = Announcing(assistant)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -85,7 +85,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         if key and not await asyncio.to_thread(assistant.first_delivery, PLATFORM, key):
             log.info("teams: acknowledged a repeated activity %s", activity.id)
             return
-        await asyncio.to_thread(self._notifier.learn, activity)
+        await asyncio.to_thread(self._notifier.learn_from, activity)
         try:
             await super().on_turn(turn_context)
         except BaseException:
@@ -104,13 +104,13 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         if command is None:
             await self._ask(turn_context, text)
         elif command.kind == "help":
-            await send(turn_context, welcome_message())
+            await send(turn_context, render(messages.welcome(PLATFORM)))
         elif command.kind == "reload":
             await self._reload(turn_context)
         elif command.kind == "insights":  # admins only, checked in the core
-            await digest.send_digest(turn_context, self._assistant, self._notifier)
+            await self._insights(turn_context)
         else:
-            await self._announcing.on_command(turn_context, command)
+            await self._announcing(turn_context, command)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Only the bot's own arrival matters; TeamsActivityHandler would also look up every
@@ -118,20 +118,55 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient else None
         if any(member.id == bot_id for member in activity.members_added or []):
-            await send(turn_context, welcome_message())
+            await send(turn_context, render(messages.welcome(PLATFORM)))
 
     async def _ask(self, context: TurnContext, text: str) -> None:
         question = question_from(context.activity, text, self._assistant.settings)
         answer = await while_typing(context, lambda: self._assistant.ask(question))
-        if answer.private:  # the asker's own situation: theirs alone (adapters.teams.private)
-            await reply_privately(context, self._notifier, question, answer)
+        shown = render(messages.answer(answer))
+        if not answer.private:
+            await send(context, shown)
             return
-        await send(context, answer_message(answer))
+        # The asker's own situation, told where others read (bot.answers.privacy): Teams has
+        # no message only one member of a conversation sees, so the answer goes to their
+        # personal chat, and here only a neutral line.
+        await self._notifier.tell_privately(
+            context,
+            question.conversation,
+            shown,
+            said=phrases.REPLIED_PRIVATELY,
+            failed=phrases.PRIVATE_UNREACHABLE,
+        )
+
+    async def _insights(self, context: TurnContext) -> None:
+        """The admins' digest (the core refuses anyone else), in the admin's personal chat:
+        its link opens the full report."""
+        activity = context.activity
+        by = person_id(activity.from_property, self._assistant.settings)
+        digest = await asyncio.to_thread(lambda: self._assistant.reports.digest(by))
+        shown = render(messages.insights(digest))
+        if is_personal(activity):
+            await send(context, shown)
+            return
+        await asyncio.to_thread(self._notifier.send_privately, reference_json(activity), shown)
+        await send(context, phrases.REPLIED_PRIVATELY)
+
+    async def _announcing(self, context: TurnContext, command: Command) -> None:
+        """``announce [VERSION]`` (a preview, whose Confirm and Cancel go through the card
+        buttons' path), ``mute`` or ``unmute``; who may, and every reply, are the core's."""
+        by = person_id(context.activity.from_property, self._assistant.settings)
+        if command.kind in ("mute", "unmute"):
+            muted = command.kind == "mute"
+            reply = await asyncio.to_thread(self._assistant.mute, by, PLATFORM, muted=muted)
+            await send(context, reply)
+            return
+        since = command.argument or None
+        preview = await asyncio.to_thread(self._assistant.preview_announcement, by, since=since)
+        await send(context, render(messages.preview(preview)))
 
     async def _reload(self, context: TurnContext) -> None:
-        by = person_id(context.activity.from_property, self._assistant.settings)
-        report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
         account = context.activity.from_property
-        said = phrases.reloaded(escape(account.name if account and account.name else by))
-        summary = "\n\n".join(report.summary().splitlines())
-        await send(context, f"{said}\n\n{summary}")
+        by = person_id(account, self._assistant.settings)
+        report = await while_typing(context, lambda: self._assistant.reload(requested_by=by))
+        who = messages.Person(by, (account.name if account else "") or "")
+        await send(context, render(messages.reloaded(who, report.summary()), text=True))

@@ -13,11 +13,15 @@ Buttons carry ``{"action": <the core's action>, ...its data}``, as the older car
 takes a form shows it: on the card itself for the reply (input ``reply_text``) and the
 receipt's note (``case_note``, ``case_anonymous``), or under the button (``Action.ShowCard``)
 for passing a question on (``note_<team>``, ``anonymous_<team>``) and approving
-(``approve_question``...).
+(``approve_question``...). :func:`input_id` names them, for drawing and for reading back.
+
+A case card (:func:`render_case`) is cut to fit a Teams message: long texts are shortened
+and fewer replies shown until it is within :data:`CARD_BUDGET`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -27,25 +31,27 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
 from bot import messages, phrases
-from bot.case_views import CaseView
+from bot.case_views import CARD_REPLIES, CaseView
 from bot.forms import Field, Form
 from bot.messages import Button, Buttons, Facts, Heading, Message, Part, Quote, Run, Text
-from bot.models import Answer
 
 Card = dict[str, Any]
 Names = Mapping[str, str]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-NOTE_INPUT = "case_note"
-ANONYMOUS_INPUT = "case_anonymous"
 TEXT_LIMIT = 8000
-"""The longest text of anyone's a card shows (the case card shows less to fit: ``case_cards``)."""
+"""The longest text of anyone's a card shows (the case card shows less to fit)."""
 NAME_CHARS = 100
+CARD_BUDGET = 24_000
+"""The most characters a case card may take as JSON: Teams refuses a message over about
+28 KB, and the activity around the card takes some too."""
+_FITTINGS = ((2000, CARD_REPLIES), (1000, 3), (500, 2), (250, 1), (100, 1))
+"""(characters of each text, latest replies shown), tried in turn until the card fits."""
 
 Ids = Callable[[str], str]
 """The input id a card gives a form's field, by its key: several forms may share a card."""
 FORMS = {
-    "reply": ("reply_text", "submit"),
+    "reply": ("{key}_text", "submit"),
     "add_to_case": ("case_{key}", "title"),
     "escalate": ("{key}_{team}", "show"),
     "approve": ("approve_{key}", "show"),
@@ -159,16 +165,22 @@ def button_action(button: Button, body: list[Card], limit: int) -> Card:
     options = style.get(button.style, {})
     if button.form is None or button.action not in FORMS:
         return submit(button.label, data, **options)
-    pattern, where = FORMS[button.action]
+    where = FORMS[button.action][1]
 
     def ids(key: str) -> str:
-        return pattern.format(key=key, **button.data)
+        return input_id(button.action, key, button.data)
 
     form = _fitted(button.form, limit)
     if where == "show":
         return show_card(form, data, ids)
     body += inputs(form, ids)
     return submit(form.submit if where == "submit" else form.title, data, **options)
+
+
+def input_id(action: str, key: str, data: Mapping[str, Any]) -> str:
+    """The id of the input for a form's field ``key`` on the card, for the button of
+    ``action`` with ``data``: where the form's value is read back from what the button sends."""
+    return FORMS[action][0].format(key=key, team=str(data.get("team", "")))
 
 
 def _fitted(form: Form, limit: int) -> Form:
@@ -273,23 +285,12 @@ def _input(field: Field, input_id: str) -> Card:
     return made
 
 
-# The messages the bot and the notifier send, by the names they call them.
-
-
-def answer_message(answer: Answer) -> Activity:
-    return render(messages.answer(answer))
-
-
-def welcome_message() -> Activity:
-    return render(messages.welcome("teams"))
-
-
-def escalated_message(case: CaseView, *, again: bool = False) -> Activity:
-    """The receipt, in the asker's personal chat: the choice of anonymity was offered before,
-    so the team may have seen the case (no ``await_choice``)."""
-    return render(messages.escalated(case, again=again))
-
-
-def text_message(markdown: str) -> Activity:
-    """The core's neutral markdown as a message (an announcement, a direct message)."""
-    return render(messages.notice(markdown), text=True)
+def render_case(case: CaseView, names: Names, *, remark: str = "") -> Activity:
+    """The case's card (:func:`bot.messages.case_card`, with ``remark`` if any) as a message,
+    cut until it fits (:data:`CARD_BUDGET`)."""
+    for limit, replies in _FITTINGS:
+        message = messages.case_card(case, replies=replies, remark=remark)
+        made = card_of(message, names, limit=limit)
+        if len(json.dumps(made)) <= CARD_BUDGET:
+            break
+    return as_message(made, message.summary)

@@ -1,34 +1,26 @@
-"""Case notifications to Teams: case cards in the team channels, replies to askers.
+"""Case notifications to Teams: the Bot Framework calls of
+:class:`adapters.notifying.ChannelNotifier`, which decides what is sent where (the same on
+every platform) and keeps what is learned in the platform state every instance shares.
 
-What is done when (post or redraw a card, reply, remind, announce) is
-:class:`adapters.notifying.ChannelNotifier`'s, the same on every platform; this module makes
-its Teams calls.
-
-The outbox calls :class:`TeamsNotifier` from a worker thread; each call runs its coroutine on
-the server's event loop and waits. A failure raises, so the outbox tries again later.
+The outbox calls :class:`TeamsNotifier` from a worker thread, and so do the listeners (through
+``asyncio.to_thread``); each Bot Framework call runs on the server's event loop, and the
+thread waits for it. A failure raises, so the outbox tries again later.
 
 - A case card goes to ``TEAMS_HR_CHANNEL`` / ``TEAMS_COMMS_CHANNEL`` (channel conversation
   ids), at ``TEAMS_SERVICE_URL`` or else the service URL of the latest incoming activity. The id
-  Teams gives the posted card is remembered, so the card can be updated in place.
+  Teams gives the posted card is kept, so that the card can be updated in place.
 - A reply goes to the asker's personal chat: the stored reference when they asked there; else
-  a one-to-one chat the bot opens with them, never the channel they asked in, where others
-  would read it.
-
-What is learned (the service URL and the bot's id from incoming activities, people's display
-names, the chats opened, where each card is) is kept in the platform state every instance on
-the database shares (:class:`bot.platform_state.PlatformState`), so that a card posted by one
-instance is updated by another, and a name seen by one is shown by all. It is read and
-written on worker threads, never on the event loop.
+  a one-to-one chat the bot opens with them (the connector's create-conversation call), never
+  the channel they asked in, where others would read it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -41,8 +33,7 @@ from botbuilder.schema import (
 )
 
 from adapters.notifying import ChannelNotifier
-from adapters.teams.announcing import text_message
-from adapters.teams.case_cards import case_message, reminder_message, reply_message
+from adapters.teams.cards import render, render_case
 from adapters.teams.identity import (
     CHANNEL_ID,
     PLATFORM,
@@ -51,6 +42,7 @@ from adapters.teams.identity import (
     reference_from,
 )
 from adapters.teams.sending import proactive, send, update
+from bot import messages
 from bot.case_views import CaseView
 from bot.config import Settings
 from bot.models import Team
@@ -63,12 +55,13 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TIMEOUT = 60.0
-"""Seconds a delivery may take, retries included; well inside the outbox's 5-minute lease."""
+"""Seconds a Bot Framework call may take, retries included; well inside the outbox's 5-minute
+lease."""
 
 
 class TeamsNotifier(ChannelNotifier):
-    """The Teams side of :class:`bot.ports.Notifier` (see the module docstring; the behaviour
-    is :class:`adapters.notifying.ChannelNotifier`'s, this class makes its Teams calls).
+    """The Teams side of :class:`bot.ports.Notifier` (see the module docstring). Every method
+    but :meth:`start` and :meth:`tell_privately` blocks: call it from a worker thread.
 
     Args:
         adapter: the botbuilder adapter that sends.
@@ -93,7 +86,6 @@ class TeamsNotifier(ChannelNotifier):
         self._app_id = teams.app_id
         self._tenant = teams.tenant_id
         self._service_url = teams.service_url
-        self._configured_bot_id = f"28:{self._app_id}" if self._app_id else ""
         self._settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -101,146 +93,95 @@ class TeamsNotifier(ChannelNotifier):
         """Remember the server's event loop (an aiohttp on_startup hook)."""
         self._loop = asyncio.get_running_loop()
 
-    def learn(self, activity: Activity) -> None:
-        """Note the service URL, the bot's id and the sender's name from an incoming activity
-        (blocking: call it on a worker thread). Only what changed is written."""
-        state = self._state()
-        bot_id = activity.recipient.id if activity.recipient else ""
-        state.learn_endpoint(PLATFORM, service_url=activity.service_url or "", bot_id=bot_id or "")
-        sender = activity.from_property
-        if sender and sender.name:
-            state.learn_name(PLATFORM, person_id(sender, self._settings), sender.name)
+    def learn_from(self, activity: Activity) -> None:
+        """Note the sender's name, the service URL and the bot's id of an incoming activity."""
+        sender, bot = activity.from_property, activity.recipient
+        self.learn(
+            person_id(sender, self._settings),
+            (sender.name if sender else "") or "",
+            service_url=activity.service_url or "",
+            bot_id=(bot.id if bot else "") or "",
+        )
 
-    def names_in(self, case: CaseView) -> dict[str, str]:
-        """The display names of the people a case's card shows (blocking)."""
-        people = (case.asker, case.claimed_by, *(event.by for event in case.events))
-        return self._state().names_of(PLATFORM, people)
-
-    def service_url(self) -> str:
-        """``TEAMS_SERVICE_URL``, or the latest incoming activity's (blocking)."""
-        url = self._service_url or self._state().service_url(PLATFORM)
-        if not url:
-            raise LookupError("no Teams service URL yet: set TEAMS_SERVICE_URL")
-        return url
-
-    def bot_id(self) -> str:
-        """The bot's id in conversations, as last seen (blocking)."""
-        return self._state().bot_id(PLATFORM) or self._configured_bot_id
-
-    # The SDK calls (ChannelNotifier's), synchronous: from the outbox's worker thread, or
-    # a listener's (never on the event loop, which they wait on).
+    # ChannelNotifier's SDK calls.
 
     def send_card(self, channel: str, case: CaseView, *, remark: str = "") -> CardPlace:
-        async def post() -> CardPlace:
-            message = await self.case_message(case)
-            if remark:  # above the card
-                message.text = remark
-            return CardPlace(channel, await self._post(channel, message))
-
-        return self._wait(post)
+        card = render_case(case, self.names_in(case), remark=remark)
+        return CardPlace(channel, self._post(channel, card))
 
     def edit_card(self, where: CardPlace, case: CaseView) -> None:
-        self._wait(lambda: self._edit(where, case))
+        card = render_case(case, self.names_in(case))
+        card.id = where.message
+        self._in(self._channel(where.conversation), lambda context: update(context, card))
 
     def send_reply(self, address: str, case: CaseView, text: str, *, public: bool) -> None:
-        """In the asker's personal chat, never where they asked (whatever ``public``)."""
-        self._wait(lambda: self.send_privately(address, reply_message(case, text)))
+        """In the asker's personal chat (the core never asks for ``public`` in Teams)."""
+        self.send_privately(address, render(messages.reply(case, text), text=True))
 
     def send_reminder(self, channel: str, team: Team, cases: Sequence[CaseView]) -> None:
-        message = reminder_message(team, cases, self.sla_hours)
-        self._wait(lambda: self._post(channel, message))
+        # Without the cases' steps: a Teams button redraws the card it is on (the reminder).
+        reminder = messages.reminder(team, cases, self.sla_hours, steps=False)
+        self._post(channel, render(reminder, text=True))
 
     def send_text(self, channel: str, markdown: str) -> None:
-        self._wait(lambda: self._post(channel, text_message(markdown)))
+        self._post(channel, render(messages.notice(markdown), text=True))
 
     def send_notice(self, channel: str, markdown: str) -> None:
-        message = Activity(type="message", text=markdown, text_format="markdown")
-        self._wait(lambda: self._post(channel, message))
+        self._post(channel, Activity(type="message", text=markdown, text_format="markdown"))
 
     def send_to_person(self, address: str, markdown: str) -> None:
-        self._wait(lambda: self.send_privately(address, text_message(markdown)))
+        self.send_privately(address, render(messages.notice(markdown), text=True))
 
-    def _wait(self, make: Callable[[], Awaitable[T]]) -> T:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            raise RuntimeError("the Teams adapter is not running")
-
-        async def run() -> T:
-            return await make()
-
-        future = asyncio.run_coroutine_threadsafe(run(), loop)
-        try:
-            return future.result(TIMEOUT)
-        except TimeoutError:
-            future.cancel()
-            raise
-
-    # The work, on the event loop.
-
-    async def update_case_card(self, case: CaseView) -> bool:
-        """Redraw a case's card where it last was; False when that is not known (on the
-        event loop: the redraw runs on a worker thread, which waits on the loop)."""
-        return await asyncio.to_thread(self.refresh_card, case, None, repost=False)
-
-    async def _edit(self, where: CardPlace, case: CaseView) -> None:
-        conversation_id, activity_id = where
-        activity = await self.case_message(case)
-        activity.id = activity_id
-        reference = await self._reference(conversation_id)
-        await self._in(reference, lambda context: update(context, activity))
-
-    async def case_message(self, case: CaseView) -> Activity:
-        """The case's card as a message, with the names of the people it shows."""
-        return case_message(case, await asyncio.to_thread(self.names_in, case))
-
-    async def _reference(self, conversation_id: str) -> ConversationReference:
-        url, bot_id = await asyncio.to_thread(lambda: (self.service_url(), self.bot_id()))
-        return channel_reference(conversation_id, url, bot_id)
-
-    async def _post(self, conversation_id: str, activity: Activity) -> str:
-        reference = await self._reference(conversation_id)
-        return await self._in(reference, lambda context: send(context, activity))
+    # Sending privately.
 
     async def tell_privately(
         self, context: TurnContext, address: str, activity: Activity, *, said: str, failed: str
     ) -> None:
         """Send ``activity`` to the person of ``address`` in their personal chat, and say
         ``said`` (a neutral line) in the turn's conversation; ``failed`` instead when the
-        personal chat cannot be reached. What is private never appears in the conversation."""
+        personal chat cannot be reached. What is private never appears in the conversation
+        (on the event loop)."""
         note = said
         try:
-            await self.send_privately(address, activity)
+            await asyncio.to_thread(self.send_privately, address, activity)
         except Exception as error:  # whatever Teams says, it must not go public
             log.warning("teams: not sent privately: %s", type(error).__name__)
             note = failed
         await send(context, note)
 
-    async def send_privately(self, conversation_ref: str, activity: Activity) -> str:
+    def send_privately(self, conversation_ref: str, activity: Activity) -> str:
         """Send ``activity`` to the person of ``conversation_ref`` in their personal chat with
         the bot (opened if need be), never in the channel or group chat the reference names.
         Returns the sent activity's id."""
-        reference = await self._personal_chat(conversation_ref)
-        return await self._in(reference, lambda context: send(context, activity))
+        reference = self._personal_chat(conversation_ref)
+        return self._in(reference, lambda context: send(context, activity))
 
-    async def _personal_chat(self, conversation_ref: str) -> ConversationReference:
+    def _personal_chat(self, conversation_ref: str) -> ConversationReference:
         if conversation_ref.lstrip().startswith("{"):
             reference = reference_from(conversation_ref)
             conversation = reference.conversation
             if conversation.conversation_type in (None, "personal") and not conversation.is_group:
                 return reference
             user, tenant = reference.user.id, conversation.tenant_id or self._tenant
-            url = reference.service_url or await asyncio.to_thread(self.service_url)
+            url = reference.service_url or self._url()
         else:  # a case logged from the command line names only the asker: teams:<id>
             platform, _, user = conversation_ref.partition(":")
             if platform != PLATFORM or not user:
                 raise LookupError(f"cannot reach {conversation_ref!r} in Teams")
-            tenant, url = self._tenant, await asyncio.to_thread(self.service_url)
-        state = self._state()
-        chat_with = functools.partial(state.chat_with, PLATFORM, user, tenant=tenant or "", url=url)
-        known = await asyncio.to_thread(chat_with)
+            tenant, url = self._tenant, self._url()
+        known = self.chat_with(user, tenant=tenant or "", url=url)
         if known is not None:
             return reference_from(known)
-        bot_id = await asyncio.to_thread(self.bot_id)
+        bot_id = self._bot_id()
+        opened = self._run(lambda: self._open_chat(user, bot_id, tenant, url))
+        chat = json.dumps(opened.serialize(), separators=(",", ":"))
+        self.remember_chat(user, chat, tenant=tenant or "", url=url)
+        return opened
+
+    async def _open_chat(
+        self, user: str, bot_id: str, tenant: str, url: str
+    ) -> ConversationReference:
+        """Open a one-to-one chat with ``user`` (the connector's create-conversation call)."""
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=bot_id or None),
@@ -257,12 +198,45 @@ class TeamsNotifier(ChannelNotifier):
             self._app_id, remember, parameters, channel_id=CHANNEL_ID, service_url=url
         )
         opened[0].activity_id = None
-        chat = json.dumps(opened[0].serialize(), separators=(",", ":"))
-        keep = functools.partial(
-            state.remember_chat, PLATFORM, user, chat, tenant=tenant or "", url=url
-        )
-        await asyncio.to_thread(keep)
         return opened[0]
 
-    async def _in(self, reference: ConversationReference, work: Callable[[Any], Awaitable[T]]) -> T:
-        return await proactive(self._adapter, reference, self._app_id, work)
+    # Plumbing.
+
+    def _post(self, conversation_id: str, activity: Activity) -> str:
+        return self._in(self._channel(conversation_id), lambda context: send(context, activity))
+
+    def _channel(self, conversation_id: str) -> ConversationReference:
+        return channel_reference(conversation_id, self._url(), self._bot_id())
+
+    def _url(self) -> str:
+        """``TEAMS_SERVICE_URL``, or the latest incoming activity's."""
+        url = self._service_url or self.learned_endpoint()[0]
+        if not url:
+            raise LookupError("no Teams service URL yet: set TEAMS_SERVICE_URL")
+        return url
+
+    def _bot_id(self) -> str:
+        """The bot's id in conversations, as last seen, or the app's."""
+        return self.learned_endpoint()[1] or (f"28:{self._app_id}" if self._app_id else "")
+
+    def _in(
+        self, reference: ConversationReference, work: Callable[[TurnContext], Awaitable[T]]
+    ) -> T:
+        """Run ``work`` in a proactive turn in ``reference``'s conversation, and wait for it."""
+        return self._run(lambda: proactive(self._adapter, reference, self._app_id, work))
+
+    def _run(self, make: Callable[[], Awaitable[T]]) -> T:
+        """Run ``make()`` on the server's event loop, and wait for it (from a worker thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the Teams adapter is not running")
+
+        async def run() -> T:
+            return await make()
+
+        future = asyncio.run_coroutine_threadsafe(run(), loop)
+        try:
+            return future.result(TIMEOUT)
+        except TimeoutError:
+            future.cancel()
+            raise

@@ -5,6 +5,10 @@ botbuilder's connector client does not retry a throttled (429) call at all, and 
 only for some methods. Every message this adapter sends or updates goes through
 :func:`with_retries` (tenacity): a bounded number of attempts, waiting as long as
 ``Retry-After`` asks (within a cap) or else backing off exponentially.
+
+The typing indicator is this module's rather than botbuilder's ``ShowTypingMiddleware``, which
+would type on every message activity (channel talk not addressed to the bot, button presses)
+and sends without waiting for or logging a failure.
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ from typing import Any, TypeVar
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +70,14 @@ def retryable(error: BaseException) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
+_BACKOFF = wait_exponential(multiplier=BASE_DELAY, max=MAX_DELAY)
+
+
 def _wait(state: RetryCallState) -> float:
     """As long as ``Retry-After`` asks, or else an exponential backoff; within the cap."""
     error = state.outcome.exception() if state.outcome else None
     asked = retry_after(error) if error else None
-    backoff = BASE_DELAY * 2 ** (state.attempt_number - 1)
-    return min(asked if asked is not None else backoff, MAX_DELAY)
+    return min(asked, MAX_DELAY) if asked is not None else _BACKOFF(state)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]], *, what: str) -> T:

@@ -12,14 +12,21 @@ import pytest
 
 from adapters.slack.blocks import blocks as slack_blocks
 from adapters.slack.blocks import render as slack_render
-from adapters.teams.cards import answer_message as teams_answer
-from adapters.teams.case_cards import REPLY_INPUT
-from adapters.teams.case_cards import case_card as teams_card
+from adapters.teams.cards import render, render_case
 from bot import messages
 from bot.case_views import STATUSES, CaseView, Status
 from bot.models import Answer, Escalation
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REPLY_INPUT = "reply_text"
+
+
+def teams_answer(answer: Answer) -> Any:
+    return render(messages.answer(answer))
+
+
+def teams_card(case: CaseView, names: dict[str, str]) -> Any:
+    return render_case(case, names).attachments[0].content
 
 
 def a_case(status: Status) -> CaseView:

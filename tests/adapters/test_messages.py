@@ -16,7 +16,6 @@ from botbuilder.schema import Activity
 from adapters.slack.blocks import MAX_BLOCKS
 from adapters.slack.blocks import render as slack_render
 from adapters.teams.cards import render as teams_render
-from adapters.teams.case_cards import reminder_message
 from bot import messages, phrases
 from bot.case_views import CaseEvent
 from bot.cases.announcements import Preview
@@ -185,7 +184,7 @@ def test_the_case_card_reads_in_order_with_its_steps() -> None:
 def test_a_teams_reminder_names_the_cases_without_steps() -> None:
     """A Teams button redraws the card it is on, so the reminder lists the cases as text."""
     cases = [a_case("open")]
-    teams = reminder_message("hr", cases, 4)
+    teams = teams_render(messages.reminder("hr", cases, 4, steps=False), text=True)
     assert not teams.attachments and "HR-0001" in teams.text
     _, blocks = slack_render(messages.reminder("hr", cases, 4))
     assert [a for a, _ in slack_buttons(blocks)] == ["case_claim", "case_reply"]

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from bot.assistant import Assistant
 from bot.cases.casework import Casework
-from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.models import Question
 
 QUESTION = "A journalist has just phoned me asking about a Council decision. What should I do?"
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Iterator[Casework]:
-    casework = Casework.open(Settings(data_dir=tmp_path))
-    yield casework
-    casework.close()
 
 
 def said(text: str, thread: str = "C1/100.1") -> Question:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -13,10 +12,10 @@ from bot.approved.views import ClauseError
 from bot.assistant import Assistant, refused_field
 from bot.cases.announcements import CANCELLED
 from bot.cases.casework import Casework
-from bot.config import Settings
 from bot.engine import PolicyBot
 from bot.errors import EscalationError, NotAuthorizedError
 from bot.models import Question
+from tests.bot.conftest import Backend
 
 QUESTION = "A journalist has just phoned me asking about a Council decision. What should I do?"
 HR = "slack:UHR"
@@ -28,10 +27,13 @@ def who(user: str) -> Question:
 
 
 @pytest.fixture
-def assistant(real_bot: PolicyBot, tmp_path: Path) -> Iterator[Assistant]:
-    casework = Casework.open(Settings(data_dir=tmp_path / "people", **PEOPLE))
-    yield Assistant(real_bot, casework)
-    casework.close()
+def assistant(real_bot: PolicyBot, database: Backend) -> Iterator[Assistant]:
+    """The façade on each database, with a reviewer and an admin."""
+    casework = Casework.open(database.settings(**PEOPLE))
+    try:
+        yield Assistant(real_bot, casework)
+    finally:
+        casework.close()
 
 
 def test_feedback_and_share_are_presses_on_an_answer(assistant: Assistant) -> None:

@@ -18,8 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.errors import DocumentLoadError
-from bot.knowledge.loaders._markup import decode_html, html_blocks, markdown_blocks
-from bot.knowledge.loaders._office import read_docx, read_pdf
 from bot.knowledge.loaders._plain import decode_text, text_blocks
 from bot.knowledge.loaders._structure import Block, FormatError, build_document
 from bot.knowledge.paths import inside
@@ -35,16 +33,36 @@ _Reader = Callable[[bytes], tuple[list[Block], str]]
 log = logging.getLogger(__name__)
 
 
+# Each format's libraries are imported when a file of that format is first read: a reload
+# that parses one Markdown document imports neither pypdf nor python-docx.
+
+
 def _read_markdown(data: bytes) -> tuple[list[Block], str]:
+    from bot.knowledge.loaders._markup import markdown_blocks
+
     return list(markdown_blocks(decode_text(data))), ""
 
 
 def _read_html(data: bytes) -> tuple[list[Block], str]:
+    from bot.knowledge.loaders._markup import decode_html, html_blocks
+
     return list(html_blocks(decode_html(data))), ""
 
 
 def _read_text(data: bytes) -> tuple[list[Block], str]:
     return list(text_blocks(decode_text(data))), ""
+
+
+def _read_docx(data: bytes) -> tuple[list[Block], str]:
+    from bot.knowledge.loaders._office import read_docx
+
+    return read_docx(data)
+
+
+def _read_pdf(data: bytes) -> tuple[list[Block], str]:
+    from bot.knowledge.loaders._office import read_pdf
+
+    return read_pdf(data)
 
 
 _READERS: dict[str, _Reader] = {
@@ -53,8 +71,8 @@ _READERS: dict[str, _Reader] = {
     ".txt": _read_text,
     ".html": _read_html,
     ".htm": _read_html,
-    ".docx": read_docx,
-    ".pdf": read_pdf,
+    ".docx": _read_docx,
+    ".pdf": _read_pdf,
 }
 
 

@@ -203,6 +203,27 @@ async def test_the_asker_can_add_a_note_and_withhold_their_name_afterwards(teams
     assert "Jo Bloggs" not in str(redrawn.body) and "It started last week." in str(redrawn.body)
 
 
+async def test_a_card_whose_place_is_unknown_is_posted_again_with_a_remark(teams: Teams) -> None:
+    receipt = await ask_and_escalate(teams, ABUSE, "hr")
+    first = await posted_case_card(teams)
+    state = teams.assistant.state
+    # The card's place may be written behind the post: wait until it is in the store.
+    assert await asyncio.to_thread(state.settle, 10.0)
+    assert state.store.get("teams", "card", "HR-0001") is not None
+    state.store.delete("teams", "card", "HR-0001")  # as after a purge
+    assert state.card_of("HR-0001", "teams") is None
+
+    add = receipt.card["actions"][0]["data"]  # pressed in the asker's chat: no card at hand
+    await teams.press({**add, "case_note": "It started last week."})
+    cards = [c for c in teams.connector.sent() if c.conversation == HR_CHANNEL]
+    assert [c.response_id for c in cards[:-1]] == [first.response_id]
+    shown = card_text(cards[-1].card)
+    assert phrases.CARD_OUT_OF_DATE in shown and "It started last week." in shown
+    assert teams.connector.updates() == []
+    said = teams.connector.sent()[-1]  # the asker is told, and sees no team card
+    assert said.conversation == PERSONAL and "It started last week." not in str(said.body)
+
+
 async def test_feedback_buttons_record_the_vote(teams: Teams) -> None:
     await teams.say("How many hashtags should I use in a post?")
     not_helpful = teams.connector.sent()[0].card["actions"][1]

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.teams.cards import escape
-from adapters.teams.case_cards import CARD_BUDGET
+from adapters.teams.cards import CARD_BUDGET, escape
 from tests.adapters.teams.conftest import GENERAL, HR_CHANNEL, Teams, card_text
 from tests.adapters.teams.test_cases import ABUSE, ask_and_escalate, posted_case_card
 
