@@ -39,10 +39,12 @@ class Command:
 
 def parse(text: str) -> Command | None:
     """The command ``text`` is, or None for a question: one word of :data:`WORDS`, or
-    ``announce VERSION``. "Help me with Facebook" is a question, and so is nothing at all
-    (the engine asks for one)."""
+    ``announce VERSION``. "Help me with Facebook" is a question; nothing at all (a bare
+    ``/policy``, an empty mention) asks how to use the bot, as ``help`` does."""
     words = text.split()
-    if not words or len(words) > 2:
+    if not words:
+        return Command("help")
+    if len(words) > 2:
         return None
     kind = WORDS.get(words[0].lower().removeprefix("/"))
     if kind is None or (len(words) == 2 and kind != "announce"):

@@ -76,7 +76,7 @@ def register(app: App, bot: SlackBot) -> None:
         user = command["user_id"]
         parsed = parse(text)
         kind = parsed.kind if parsed else None
-        if kind == "help" or not text:  # a bare /policy: how to use it
+        if kind == "help":  # a bare /policy too: how to use it
             tell(respond, *render(messages.welcome(PLATFORM)))
         elif kind == "reload":
             report = bot.assistant.reload(requested_by=person(user))

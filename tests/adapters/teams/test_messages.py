@@ -3,6 +3,7 @@ welcome card and the typing indicator."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -123,8 +124,8 @@ async def test_help_shows_the_welcome_card_again(teams: Teams) -> None:
     assert "Hello, I'm PolicyBot" in card_text(teams.connector.sent()[0].card)
 
 
-async def test_a_bare_mention_gets_a_prompt_and_no_buttons(teams: Teams) -> None:
+async def test_a_bare_mention_gets_the_welcome_as_on_slack(teams: Teams) -> None:
     await teams.say("", conversation=GENERAL, kind="channel", mention=True)
-    card = teams.connector.sent()[0].card
-    assert "Please type a question" in card["body"][0]["text"]
-    assert "actions" not in card
+    [welcome] = teams.connector.sent()
+    assert "Hello, I'm PolicyBot" in card_text(welcome.card)
+    assert "Helpful" not in json.dumps(welcome.card)  # nothing was answered
