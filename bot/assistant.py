@@ -50,10 +50,10 @@ from bot.usecases.core import Core
 from bot.usecases.escalating import Escalated, Escalating
 from bot.usecases.home import Home, Homes
 from bot.usecases.listening import Listening
-from bot.usecases.pressing import Inputs, Pressed, Pressing, refused_field
+from bot.usecases.pressing import STEPS, Inputs, Pressed, Pressing, refused_field
 from bot.usecases.reviewing import Reviewing
 
-__all__ = ["Assistant", "Escalated", "Home", "Pressed", "refused_field"]
+__all__ = ["STEPS", "Assistant", "Escalated", "Home", "Pressed", "refused_field"]
 
 log = logging.getLogger(__name__)
 

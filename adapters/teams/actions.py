@@ -22,10 +22,9 @@ from adapters.teams.identity import question_from
 from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.sending import send
 from bot import messages, phrases
-from bot.assistant import Assistant, Pressed
+from bot.assistant import STEPS, Assistant, Pressed
 from bot.models import Question
 from bot.platform_state import CardPlace
-from bot.usecases.pressing import STEPS
 
 log = logging.getLogger(__name__)
 
