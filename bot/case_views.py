@@ -48,6 +48,9 @@ MAX_NOTE = 2000
 CARD_REPLIES = 5
 """The most replies a case card shows, the latest (it says how many earlier ones it leaves
 out); a platform that runs out of room shows fewer."""
+THREAD_REPLIES = frozenset({"slack"})
+"""The platforms where a reply may also go to the thread the asker asked in; elsewhere it
+goes to their personal chat only."""
 
 PREFIXES: dict[Team, str] = {"hr": "HR", "communications": "COM"}
 _REF = re.compile(r"^\s*([A-Za-z]+)-0*(\d{1,9})\s*$")
@@ -188,7 +191,7 @@ class CaseView:
         besides their private chat: never on an anonymous case, where it would show everyone
         there who asked, and never in Teams, whose replies go to the personal chat only (as
         the reply form says, :func:`bot.forms.reply_hint`)."""
-        return not self.anonymous and self.platform == "slack"
+        return not self.anonymous and self.platform in THREAD_REPLIES
 
     def to_json(self) -> dict[str, Any]:
         """The case as one JSON object (``escalations show --json``)."""

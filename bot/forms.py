@@ -29,7 +29,7 @@ from bot.approved.views import (
     ApprovalDraft,
     form_intro,
 )
-from bot.case_views import MAX_NOTE, MAX_TEXT, CaseView
+from bot.case_views import MAX_NOTE, MAX_TEXT, THREAD_REPLIES, CaseView
 from bot.models import TEAM_NAMES, Team
 from bot.phrases import SAVE_APPROVED, ask_team
 
@@ -156,7 +156,7 @@ def amend_form(case: CaseView, *, await_choice: bool) -> Form:
 
 def reply_hint(case: CaseView) -> str:
     """Where a reviewer's reply goes, which depends on where the asker asked."""
-    if case.platform == "slack":
+    if case.platform in THREAD_REPLIES:
         return (
             "Sent to the asker by direct message, and in the thread where they asked when "
             "that was a channel thread (never for anonymous cases)."
